@@ -1,0 +1,76 @@
+/* devices/devices.h — the one device API every engine uses.
+ *
+ * Devices know nothing of engines or of where they sit: a device registers a
+ * handler for a region of a bus (port I/O or MMIO) and sees only
+ * (device, offset within region, data, len, is_write). The board table in
+ * userland/ places devices; the interpreter and monitor exits both reach them
+ * through bus__access(). Interrupts leave a device through an irq_line.
+ */
+#ifndef HVMM_DEVICES_H
+#define HVMM_DEVICES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum bus_space { BUS_PIO = 0, BUS_MMIO = 1, BUS_NSPACES };
+
+/* A device's access handler. data is little-endian, len is 1, 2, 4 or 8.
+ * Returns 0, or -errno for an access the device rejects (the bus then
+ * behaves as for an unclaimed address: reads give all-ones, writes drop). */
+typedef int (*io_handler_fn)(void *dev, uint64_t offset, void *data,
+			     unsigned len, bool is_write);
+
+struct bus_region {
+	uint64_t base, len;
+	io_handler_fn fn;
+	void *dev;
+	const char *name;
+};
+
+#define BUS_MAX_REGIONS 128
+
+struct bus {
+	struct bus_region regions[BUS_NSPACES][BUS_MAX_REGIONS];
+	unsigned nregions[BUS_NSPACES];
+	uint64_t unclaimed[BUS_NSPACES];	/* accesses nobody claimed */
+};
+
+/* Empties a bus. */
+void bus__init(struct bus *bus);
+
+/* Claims [base, base+len) of a space for a device.
+ * Returns 0, -EINVAL for an empty or wrapping range, -EEXIST on overlap,
+ * -ENOSPC when the table is full. */
+int bus__register(struct bus *bus, enum bus_space space, uint64_t base,
+		  uint64_t len, io_handler_fn fn, void *dev, const char *name);
+
+/* Releases the region registered at exactly (space, base) for dev (PCI BAR
+ * moves use it). Returns 0 or -ENOENT. */
+int bus__unregister(struct bus *bus, enum bus_space space, uint64_t base,
+		    void *dev);
+
+/* Finds the region holding addr, or NULL. */
+const struct bus_region *bus__find(const struct bus *bus, enum bus_space space,
+				   uint64_t addr);
+
+/* Performs one access. An access nobody claims reads as all-ones and is
+ * counted in bus->unclaimed. Returns 0 if a device handled it, else -ENOENT. */
+int bus__access(struct bus *bus, enum bus_space space, uint64_t addr,
+		void *data, unsigned len, bool is_write);
+
+/* An interrupt output: the device drives a level (edge devices pulse 1 then 0). */
+struct irq_line {
+	void (*set_level)(void *ctx, unsigned irq, int level);
+	void *ctx;
+	unsigned irq;
+};
+
+/* Drives an irq_line; a line with no set_level is ignored. */
+static inline void irq_line__set(const struct irq_line *l, int level)
+{
+	if (l && l->set_level)
+		l->set_level(l->ctx, l->irq, level);
+}
+
+#endif
