@@ -13,6 +13,8 @@ ZYDIS_FS_CFLAGS := $(FS_CFLAGS) -Wno-missing-prototypes -I$(ZYDIS_SRC)/src \
 	-DZYDIS_STATIC_BUILD -DZYCORE_STATIC_BUILD
 
 monitor: $(BUILD)/zydis-fs.a
+# hvmm.ko links both archives (Kbuild recipe in docs/monitor-build.md).
+module: $(BUILD)/monitor-fs.a $(BUILD)/zydis-fs.a
 
 $(ZYDIS_SRC)/.done:
 	@echo "Zydis source package missing in $(ZYDIS_SRC): run ./scripts/deps.sh" >&2
