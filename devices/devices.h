@@ -126,5 +126,6 @@ static inline void *guest_mem__ptr(const struct guest_mem *m, uint64_t gpa,
 /* ---- Device models (one header each, all reached through this one) ---- */
 #include "devices/serial.h"
 #include "devices/pic.h"
+#include "devices/pit.h"
 
 #endif
