@@ -127,5 +127,6 @@ static inline void *guest_mem__ptr(const struct guest_mem *m, uint64_t gpa,
 #include "devices/serial.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
+#include "devices/rtc.h"
 
 #endif
