@@ -128,5 +128,6 @@ static inline void *guest_mem__ptr(const struct guest_mem *m, uint64_t gpa,
 #include "devices/pic.h"
 #include "devices/pit.h"
 #include "devices/rtc.h"
+#include "devices/debug_exit.h"
 
 #endif
