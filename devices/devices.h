@@ -129,5 +129,6 @@ static inline void *guest_mem__ptr(const struct guest_mem *m, uint64_t gpa,
 #include "devices/pit.h"
 #include "devices/rtc.h"
 #include "devices/debug_exit.h"
+#include "devices/i8042.h"
 
 #endif
