@@ -17,11 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Guest RAM as the loaders see it: guest-physical [0, size) is host[0, size). */
-struct guest_ram {
-	uint8_t *host;
-	uint64_t size;
-};
+#include "devices/devices.h"
+
+/* Guest RAM as the loaders see it (struct guest_ram, devices/devices.h):
+ * guest-physical [0, size) is host[0, size). */
 
 enum e820_type { E820_RAM = 1, E820_RESERVED = 2, E820_ACPI = 3, E820_NVS = 4 };
 
