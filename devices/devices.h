@@ -126,5 +126,9 @@ static inline void *guest_mem__ptr(const struct guest_mem *m, uint64_t gpa,
 /* ---- Device models (one header each, all reached through this one) ---- */
 #include "devices/serial.h"
 #include "devices/pic.h"
+#include "devices/pit.h"
+#include "devices/rtc.h"
+#include "devices/debug_exit.h"
+#include "devices/i8042.h"
 
 #endif
