@@ -47,6 +47,13 @@ static const struct placement placements[] = {
 	{ BUS_PIO, 0x20, 2, pic__io_master, offsetof(struct board, pic), "pic-master" },
 	{ BUS_PIO, 0xa0, 2, pic__io_slave, offsetof(struct board, pic), "pic-slave" },
 	{ BUS_PIO, 0x4d0, 2, pic__io_elcr, offsetof(struct board, pic), "pic-elcr" },
+	{ BUS_PIO, 0x40, 4, pit__io, offsetof(struct board, pit), "pit" },
+	{ BUS_PIO, 0x61, 1, pit__io_port61, offsetof(struct board, pit), "port61" },
+	{ BUS_PIO, 0x60, 1, i8042__io_data, offsetof(struct board, kbc), "kbd-data" },
+	{ BUS_PIO, 0x64, 1, i8042__io_cmd, offsetof(struct board, kbc), "kbd-cmd" },
+	{ BUS_PIO, 0x92, 1, i8042__io_port92, offsetof(struct board, kbc), "port92" },
+	{ BUS_PIO, 0x70, 2, rtc__io, offsetof(struct board, rtc), "rtc" },
+	{ BUS_PIO, 0xf4, 4, debug_exit__io, offsetof(struct board, dbgexit), "debug-exit" },
 	{ BUS_PIO, 0x3f8, 8, serial__io, offsetof(struct board, com1), "com1" },
 };
 
@@ -302,12 +309,22 @@ int board__mmio(struct board *b, uint64_t gpa, void *data, unsigned len, bool is
 
 /* ---- Time-driven work -------------------------------------------------------- */
 
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
 uint64_t board__poll(struct board *b)
 {
 	b->polls++;
+	uint64_t now = board__now(b);
+	if (now >= pit__next_deadline_ns(&b->pit))
+		pit__poll(&b->pit, now);
+	if (now >= rtc__next_deadline_ns(&b->rtc))
+		rtc__poll(&b->rtc, now);
 	console_pump(b);
 	update_intr(b);
-	return VCLOCK_NEVER;
+	return min64(pit__next_deadline_ns(&b->pit), rtc__next_deadline_ns(&b->rtc));
 }
 
 void board__wait(struct board *b, uint64_t deadline_ns)
@@ -327,6 +344,27 @@ void board__wait(struct board *b, uint64_t deadline_ns)
 	if (b->in_len)
 		ms = ms < 1 ? ms : 1;	/* the UART is full: retry soon */
 	poll(p, (nfds_t)np, ms);
+}
+
+/* ---- Device callbacks ------------------------------------------------------- */
+
+static void on_debug_exit(void *ctx, uint32_t status)
+{
+	struct board *b = ctx;
+	b->debug_exit_status = status;
+	board__request_stop(b, VM_DEBUG_EXIT);
+}
+
+static void on_kbc_reset(void *ctx)
+{
+	board__request_stop(ctx, VM_REBOOT);
+}
+
+/* A20 is only recorded: the loaders start the CPU in protected mode with
+ * A20 on, and the interpreter keeps it on (no real-mode firmware here). */
+static void on_kbc_a20(void *ctx, bool on)
+{
+	((struct board *)ctx)->a20 = on;
 }
 
 /* ---- Life cycle ----------------------------------------------------------------- */
@@ -356,6 +394,18 @@ int board__create(struct board *b, const struct run_opts *o, char *err, size_t n
 	if (rc)
 		return rc;
 	serial__init(&b->com1, &b->isa_irq[4], chardev__tx, &b->con);
+	pit__init(&b->pit, &b->clock, &b->isa_irq[0]);
+	struct timespec rt;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	rtc__init(&b->rtc, &b->clock, &b->isa_irq[8],
+		  (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec);
+	rtc__set_memory_size(&b->rtc, o->mem);
+	static const struct i8042_ops kbc_ops_tmpl = { .reset = on_kbc_reset, .set_a20 = on_kbc_a20 };
+	struct i8042_ops kbc_ops = kbc_ops_tmpl;
+	kbc_ops.ctx = b;
+	b->a20 = true;
+	i8042__init(&b->kbc, &b->isa_irq[1], &b->isa_irq[12], &kbc_ops);
+	debug_exit__init(&b->dbgexit, on_debug_exit, b);
 
 	for (size_t i = 0; i < sizeof(placements) / sizeof(placements[0]); i++) {
 		const struct placement *p = &placements[i];

@@ -25,7 +25,7 @@
 enum vm_stop {
 	VM_RUNNING = 0,
 	VM_POWEROFF,		/* ACPI S5 */
-	VM_REBOOT,		/* i8042 pulse reset, port 0xcf9, triple fault? no: see run */
+	VM_REBOOT,		/* i8042 pulse reset, port 0x92, port 0xcf9, ACPI reset */
 	VM_DEBUG_EXIT,		/* guest wrote V to port 0xf4: status (V<<1)|1 */
 	VM_TRIPLE_FAULT,	/* CPU shutdown */
 	VM_ERROR,		/* engine or device failure */
@@ -46,6 +46,11 @@ struct board {
 	struct pic pic;
 	struct irq_line pic_intr;	/* PIC INTR output -> CPU */
 	struct irq_line isa_irq[16];	/* ISA IRQ n -> PIC (and I/O APIC) */
+	struct pit pit;
+	struct rtc rtc;
+	struct i8042 kbc;
+	struct debug_exit dbgexit;
+	bool a20;			/* as the i8042/port 0x92 last set it */
 	struct serial com1;
 	struct chardev con;
 	bool con_stdio;			/* Ctrl-A escape and EOF handling */
@@ -61,7 +66,7 @@ struct board {
 
 	/* stop request from a device or the user */
 	enum vm_stop stop;
-	int debug_exit_value;
+	uint32_t debug_exit_status;	/* (V << 1) | 1 */
 
 	/* counters */
 	uint64_t *pio_count;		/* [65536] accesses per port */

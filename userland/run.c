@@ -239,7 +239,7 @@ int cmd_run(int argc, char **argv)
 		if (o.stats)
 			print_stats(&o, eng, state, &b, secs);
 		eng->destroy(state);
-		int dbg = b.debug_exit_value;
+		uint32_t dbg = b.debug_exit_status;
 		board__destroy(&b);
 
 		switch (why) {
@@ -252,7 +252,7 @@ int cmd_run(int argc, char **argv)
 			}
 			continue;
 		case VM_DEBUG_EXIT:
-			return (dbg << 1) | 1;
+			return (int)(dbg & 0xff);	/* (V << 1) | 1, as the OS truncates it */
 		case VM_QUIT:
 			fprintf(stderr, "hvmm: stopped\n");
 			return 0;

@@ -148,6 +148,49 @@ static void test_console_escape(void)
 	close(saved);
 }
 
+static void test_stops_and_timer(void)
+{
+	struct run_opts o = file_opts();
+	char err[256];
+	CU_ASSERT_EQUAL_FATAL(board__create(&b, &o, err, sizeof(err)), 0);
+	/* debug-exit: V=0x21 -> (V<<1)|1; the access reports "stop" */
+	uint32_t v = 0x21;
+	CU_ASSERT_EQUAL(board__pio(&b, 0xf4, &v, 4, true), 1);
+	CU_ASSERT_EQUAL(b.stop, VM_DEBUG_EXIT);
+	CU_ASSERT_EQUAL(b.debug_exit_status, 0x43);
+	board__destroy(&b);
+
+	CU_ASSERT_EQUAL_FATAL(board__create(&b, &o, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(b.stop, VM_RUNNING);
+	pio_out(0x64, 0xfe);			/* i8042 pulse reset line */
+	CU_ASSERT_EQUAL(b.stop, VM_REBOOT);
+	board__destroy(&b);
+
+	/* PIT channel 0, mode 2, 1 ms: IRQ 0 reaches INTR once time passes,
+	 * and board__poll reports the next deadline */
+	CU_ASSERT_EQUAL_FATAL(board__create(&b, &o, err, sizeof(err)), 0);
+	intr_calls = intr_level = 0;
+	board__connect_cpu(&b, fake_set_intr, NULL);
+	pio_out(0x20, 0x11), pio_out(0x21, 0x20), pio_out(0x21, 0x04), pio_out(0x21, 0x01);
+	pio_out(0x21, 0xfe);			/* only IRQ 0 */
+	pio_out(0x43, 0x34), pio_out(0x40, 1193 & 0xff), pio_out(0x40, 1193 >> 8);
+	uint64_t next = board__poll(&b);
+	CU_ASSERT(next != VCLOCK_NEVER && next <= board__now(&b) + 1100000);
+	board__wait(&b, next);			/* sleeps about 1 ms */
+	usleep(1000);
+	board__poll(&b);
+	CU_ASSERT_TRUE(intr_level);
+	CU_ASSERT_EQUAL(board__intr_ack(&b), 0x20);
+	/* CMOS holds the memory size: 0x34/0x35 = 64 KiB blocks above 16 MiB (0 here),
+	 * 0x17/0x18 = KiB above 1 MiB */
+	pio_out(0x70, 0x17);
+	unsigned lo = pio_in(0x71);
+	pio_out(0x70, 0x18);
+	unsigned hi = pio_in(0x71);
+	CU_ASSERT_EQUAL(lo | hi << 8, 15u * 1024);
+	board__destroy(&b);
+}
+
 static void test_bad_serial(void)
 {
 	struct run_opts o = file_opts();
@@ -162,6 +205,7 @@ static CU_TestInfo board_tests[] = {
 	{"ram_layout", test_ram_layout},
 	{"irq_routing", test_irq_routing},
 	{"console_escape", test_console_escape},
+	{"stops_and_timer", test_stops_and_timer},
 	{"bad_serial", test_bad_serial},
 	CU_TEST_INFO_NULL,
 };
