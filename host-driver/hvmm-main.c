@@ -13,6 +13,7 @@
 #include <asm/tlbflush.h>
 
 #include "host-driver/hvmm-abi.h"
+#include "host-driver/hvmm-kern.h"
 
 /* Test hook: a non-zero value is answered instead of HVMM_ABI_VERSION, so the
  * system tests can check userland's mismatch error (insmod hvmm.ko abi_override=99). */
@@ -35,6 +36,9 @@ static void hvmm__host_info(struct hvmm_info *info)
 	info->cpu_family = boot_cpu_data.x86;
 	strscpy(info->cpu_model, boot_cpu_data.x86_model_id, sizeof(info->cpu_model));
 	info->tsc_khz = tsc_khz;
+	info->pinned_pages = atomic64_read(&hvmm_pinned_pages);
+	info->vms = atomic_read(&hvmm_nr_vms);
+	info->vcpus = atomic_read(&hvmm_nr_vcpus);
 
 	preempt_disable();
 	cr4 = __read_cr4();
@@ -83,7 +87,7 @@ static long hvmm__dev_ioctl(struct file *file, unsigned int cmd, unsigned long a
 			return -EFAULT;
 		return 0;
 	default:
-		return -ENOTTY;
+		return hvmm__vm_dev_ioctl(file, cmd, arg);
 	}
 }
 
@@ -109,6 +113,9 @@ static int __init hvmm_init(void)
 static void __exit hvmm_exit(void)
 {
 	misc_deregister(&hvmm_misc);
+	/* every VM holds a module reference, so this is a bookkeeping bug */
+	if (atomic64_read(&hvmm_pinned_pages))
+		pr_err("hvmm: leaked %lld pinned pages\n", atomic64_read(&hvmm_pinned_pages));
 }
 
 module_init(hvmm_init);

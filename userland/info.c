@@ -32,6 +32,8 @@ static void print_info(const struct hvmm_info *info)
 	printf("fsgsbase: %s\n", yesno(info, HVMM_HF_FSGSBASE));
 	printf("xsave: %s\n", yesno(info, HVMM_HF_XSAVE));
 	printf("pti: %s\n", (info->features & HVMM_HF_PTI) ? "on" : "off");
+	printf("pinned pages: %llu\n", (unsigned long long)info->pinned_pages);
+	printf("vms: %u vcpus: %u\n", info->vms, info->vcpus);
 	printf("host cr0=%#llx cr4=%#llx efer=%#llx\n", (unsigned long long)info->cr0,
 	       (unsigned long long)info->cr4, (unsigned long long)info->efer);
 }
