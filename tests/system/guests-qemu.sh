@@ -22,6 +22,7 @@ echo "$out"
 [ $rc -eq 0 ] && _ok "every kernel passes on qemu-system-i386 -cpu max" || _bad "some kernel fails with -cpu max"
 grep -q '^PASS nx-fetch-user$' "$GUEST_LOGS/pae.log.lines" && _ok "NX checks ran" || _bad "NX checks did not run"
 # the runner must notice an engine that runs nothing
+export GUEST_LOGS=$BUILD/test-logs/guests-qemu-empty
 expect_fail 1 "runner fails on an engine that prints nothing" \
 	env GUESTS=exceptions sh "$ROOT/tests/guests/run-all.sh" true
 finish
