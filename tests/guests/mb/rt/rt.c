@@ -337,6 +337,24 @@ void rt_isr(struct rt_frame *fr)
 	rt_finish();
 }
 
+void rt_abort_try(int vec, uint32_t err, uint32_t eip)
+{
+	struct rt_jmp *j = rt_cur_jmp;
+
+	if (!j) {
+		rt_nfail++;
+		rt_printf("FAIL unexpected-abort: vector %d err 0x%x eip 0x%x\n", vec, err, eip);
+		rt_finish();
+	}
+	j->f->vector = vec;
+	j->f->err = err;
+	j->f->cr2 = read_cr2();
+	j->f->eip = eip;
+	j->f->cs = read_cs();
+	j->f->eflags = read_eflags();
+	rt_longjmp(j, vec + 1);
+}
+
 int rt_try(int ring, uint32_t (*fn)(uint32_t), uint32_t arg, struct rt_fault *f)
 {
 	struct rt_jmp j;

@@ -110,6 +110,11 @@ void rt_finish(void) __attribute__((noreturn));
  * exception it raised (f filled) — control comes back here either way. */
 int rt_try(int ring, uint32_t (*fn)(uint32_t), uint32_t arg, struct rt_fault *f);
 
+/* Ends the innermost rt_try as if exception vec (error code err, at eip) had
+ * been captured there; for code that cannot simply return, such as a
+ * double-fault task. Runs at CPL 0. */
+void rt_abort_try(int vec, uint32_t err, uint32_t eip) __attribute__((noreturn));
+
 /* A per-vector hook run before rt_try's capture: return 1 when the frame was
  * handled (the stub irets with the possibly modified frame), 0 to go on. */
 typedef int (*rt_handler_fn)(struct rt_frame *fr);
