@@ -24,6 +24,14 @@ run touch64m
 echo "$out" | grep -q '^touch64m: touched 16384 pages, 0 wrong, sum 0x98c9e000 ok$' \
 	&& _ok "touch64m output" || _bad "touch64m output: $out"
 
+run syscall-loop
+[ $rc -eq 0 ] && echo "$out" | grep -q '^syscall-loop: 20000 calls, 0 bad ok$' \
+	&& _ok "syscall-loop" || _bad "syscall-loop exit $rc: $out"
+
+out=$(timeout 1 "$U/spin" 2>&1); rc=$?
+[ $rc -eq 124 ] && _ok "spin runs until killed" || _bad "spin exit $rc, wanted 124 (timeout)"
+echo "$out" | grep -q '^spin: looping until killed$' && _ok "spin output" || _bad "spin output: $out"
+
 # fault programs: 128 + signal (SIGTRAP 5, SIGFPE 8, SIGSEGV 11)
 for spec in int3:133:3 divzero:136:0 pf-unmapped:139:14 pf-readonly:139:14 \
 	    priv-cli:139:13 priv-hlt:139:13 priv-cr3:139:13 priv-lgdt:139:13 \
