@@ -9,6 +9,7 @@ extern char fault_insn[], after_insn[];
 int main(void)
 {
 	expect_fault(14, 4, (uint32_t)fault_insn, 0x70000123);
-	asm volatile("mov $0x70000123,%%ecx\n fault_insn: mov (%%ecx),%%eax\n after_insn:" ::: "eax", "ecx", "memory");
+	asm volatile("mov $0x70000123,%%ecx\n fault_insn: mov (%%ecx),%%eax\n after_insn:"
+		     ::: "eax", "ecx", "memory");
 	survived();
 }
