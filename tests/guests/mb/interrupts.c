@@ -27,7 +27,7 @@ ASM_FN(t_user_irq, "push $0x23\n push $irq_ustack_top\n push $0x202\n push $0x1b
 ASM_FN(t_rep, "push %esi\n push %edi\n mov $rep_src,%esi\n mov $rep_dst,%edi\n mov 12(%esp),%ecx\n"
 	      "sti\n nop\n t_rep_i: rep movsb\n cli\n mov %ecx,%eax\n pop %edi\n pop %esi\n ret");
 
-#define REP_LEN	(8u << 20)
+#define REP_LEN	(2u << 20)
 uint8_t rep_src[REP_LEN], rep_dst[REP_LEN];
 volatile uint32_t ticks, user_ticks;
 static struct rt_frame first;
