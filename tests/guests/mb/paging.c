@@ -192,6 +192,17 @@ static void check_pf_codes(void)
 	rt_expect_fault("pf-page-crossing-read", v, &f, 14, 0, (uint32_t)t_rd_i);
 	rt_expect_eq("pf-page-crossing-cr2", f.cr2, TVA(4));
 
+	/* an instruction that starts 2 bytes before a not-present page: the
+	 * fault is on its fetch, CR2 is the first byte of the missing page and
+	 * EIP the start of the instruction */
+	set_pte(TVA(4), 0);
+	set_pte(TVA(3), pa(3) | P | W | U);
+	static const uint8_t movhead[] = { 0xb8, 0x11 };	/* mov $imm32,%eax: 2 of 5 */
+	rt_memcpy((void *)(TVA(4) - 2), movhead, 2);
+	v = rt_try(0, t_call, TVA(4) - 2, &f);
+	rt_expect_fault("pf-fetch-crossing-page", v, &f, 14, 0, TVA(4) - 2);
+	rt_expect_eq("pf-fetch-crossing-cr2", f.cr2, TVA(4));
+
 	/* instruction fetch from a not-present page: no I/D bit without NX */
 	v = rt_try(0, t_call, TVA(4) + 0x10, &f);
 	rt_expect_fault("pf-fetch-not-present", v, &f, 14, 0, TVA(4) + 0x10);
