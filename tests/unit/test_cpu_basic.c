@@ -110,7 +110,7 @@ GUEST(g_smc,
 	"dec %ecx\n"
 	"dec %ecx\n"
 	"jnz 1b\n"
-	"jmp " ADDR(g_smc, "patch") "\n");
+	"jmp patch\n");
 
 static void test_smc(void)
 {
