@@ -14,7 +14,7 @@ static void test_oracle(void)
 	unsigned per = e ? (unsigned)atoi(e) : 40;
 	int bad = oracle__run(per, &nforms, &ncases, &nskipped, 1);
 
-	printf("\noracle: %u forms, %lu cases compared, %lu skipped, %d forms mismatched\n",
+	printf("[oracle: %u forms, %lu cases compared, %lu skipped, %d forms mismatched] ",
 	       nforms, ncases, nskipped, bad);
 	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT(nforms > 300);
