@@ -192,31 +192,3 @@ static CU_TestInfo fpu_x87_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 UNIT_SUITE(fpu_x87, .tests = fpu_x87_tests);
-SNIPPET(dbg1, "fldt 0x10(%rdx)\n\tfldt (%rdx)\n\tfcom %st(1)\n\tfnstsw 0x60(%rdx)\n\tfucomi %st(1), %st\n\tfnstsw 0x62(%rdx)");
-void fpu_dbg(void);
-void fpu_dbg(void)
-{
-	static uint8_t img[512] __attribute__((aligned(16)));
-	static uint8_t data[DATA_SIZE] __attribute__((aligned(16)));
-	static uint8_t data0[DATA_SIZE];
-	struct snip s = SNIP(dbg1);
-	struct run_result h, e;
-	for (int it = 0; it < 200; it++) {
-		size_t at;
-		random_image(img, false);
-		random_data(data);
-		memcpy(data0, data, DATA_SIZE);
-		run_native(&s, img, data, &h);
-		run_emu(&s, img, data0, &e, &at);
-		if (!memcmp(h.data + 0x60, e.data + 0x60, 4))
-			continue;
-		uint16_t fsw; memcpy(&fsw, img + 2, 2);
-		printf("fsw %04x tags %02x A %04x:%016llx B %04x:%016llx\n", fsw, img[4],
-		       *(uint16_t *)(data + 8), *(unsigned long long *)data,
-		       *(uint16_t *)(data + 0x18), *(unsigned long long *)(data + 0x10));
-		for (int i = 0; i < 8; i++)
-			printf("  R%d(img st%d) %04x:%016llx\n", i, i, *(uint16_t *)(img + 40 + 16 * i), *(unsigned long long *)(img + 32 + 16 * i));
-		printf("host %04x %04x emu %04x %04x\n", *(uint16_t *)(h.data + 0x60), *(uint16_t *)(h.data + 0x62), *(uint16_t *)(e.data + 0x60), *(uint16_t *)(e.data + 0x62));
-		break;
-	}
-}
