@@ -27,7 +27,7 @@ static int move_scalar(struct fpu_insn *x, unsigned es)
 		return rc;
 	if (x->ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY)
 		__builtin_memset(d, 0, 16);
-	__builtin_memcpy(d, s, es);
+	fpu_copy(d, s, es);
 	return vec_write(x, &x->ops[0], d, 16);
 }
 

@@ -53,14 +53,14 @@ int vec_read(struct fpu_insn *x, const ZydisDecodedOperand *o, void *buf,
 	switch (o->type) {
 	case ZYDIS_OPERAND_TYPE_REGISTER:
 		if (vec_is_mm(o))
-			__builtin_memcpy(buf, &f->st[o->reg.value -
+			fpu_copy(buf, &f->st[o->reg.value -
 						     ZYDIS_REGISTER_MM0].m,
 					 len > 8 ? 8 : len);
 		else if (vec_is_xmm(o))
-			__builtin_memcpy(buf, f->xmm[o->reg.value -
+			fpu_copy(buf, f->xmm[o->reg.value -
 						     ZYDIS_REGISTER_XMM0].b, len);
 		else if (is_gpr32(o))
-			__builtin_memcpy(buf, &x->cpu->r[o->reg.value -
+			fpu_copy(buf, &x->cpu->r[o->reg.value -
 							 ZYDIS_REGISTER_EAX],
 					 len > 4 ? 4 : len);
 		return 0;
@@ -70,7 +70,7 @@ int vec_read(struct fpu_insn *x, const ZydisDecodedOperand *o, void *buf,
 	}
 	case ZYDIS_OPERAND_TYPE_IMMEDIATE: {
 		uint64_t v = o->imm.value.u;
-		__builtin_memcpy(buf, &v, len > 8 ? 8 : len);
+		fpu_copy(buf, &v, len > 8 ? 8 : len);
 		return 0;
 	}
 	default:
@@ -89,13 +89,13 @@ int vec_write(struct fpu_insn *x, const ZydisDecodedOperand *o,
 		return 0;
 	}
 	if (vec_is_xmm(o)) {
-		__builtin_memcpy(f->xmm[o->reg.value - ZYDIS_REGISTER_XMM0].b,
+		fpu_copy(f->xmm[o->reg.value - ZYDIS_REGISTER_XMM0].b,
 				 buf, len);
 		return 0;
 	}
 	if (is_gpr32(o)) {
 		uint32_t v = 0;
-		__builtin_memcpy(&v, buf, len > 4 ? 4 : len);
+		fpu_copy(&v, buf, len > 4 ? 4 : len);
 		x->cpu->r[o->reg.value - ZYDIS_REGISTER_EAX] = v;
 		return 0;
 	}

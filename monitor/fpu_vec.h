@@ -32,9 +32,23 @@ int sse_move_exec(struct fpu_insn *x);
 
 static inline uint64_t vec_lane(const uint8_t *p, unsigned es, unsigned i)
 {
-	uint64_t v = 0;
-	__builtin_memcpy(&v, p + i * es, es);
-	return v;
+	uint64_t q;
+	uint32_t d;
+	uint16_t w;
+	p += i * es;
+	switch (es) {
+	case 1:
+		return *p;
+	case 2:
+		__builtin_memcpy(&w, p, 2);
+		return w;
+	case 4:
+		__builtin_memcpy(&d, p, 4);
+		return d;
+	default:
+		__builtin_memcpy(&q, p, 8);
+		return q;
+	}
 }
 static inline int64_t vec_slane(const uint8_t *p, unsigned es, unsigned i)
 {
@@ -44,7 +58,22 @@ static inline int64_t vec_slane(const uint8_t *p, unsigned es, unsigned i)
 }
 static inline void vec_put(uint8_t *p, unsigned es, unsigned i, uint64_t v)
 {
-	__builtin_memcpy(p + i * es, &v, es);
+	uint32_t d = (uint32_t)v;
+	uint16_t w = (uint16_t)v;
+	p += i * es;
+	switch (es) {
+	case 1:
+		*p = (uint8_t)v;
+		break;
+	case 2:
+		__builtin_memcpy(p, &w, 2);
+		break;
+	case 4:
+		__builtin_memcpy(p, &d, 4);
+		break;
+	default:
+		__builtin_memcpy(p, &v, 8);
+	}
 }
 
 #endif
