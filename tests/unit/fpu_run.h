@@ -275,7 +275,7 @@ static void dump_diff(const char *what, const uint8_t *a, const uint8_t *b,
 		}
 }
 
-static int fpu_run_compare(const struct snip *s, int iters, bool flags)
+static __attribute__((unused)) int fpu_run_compare(const struct snip *s, int iters, bool flags)
 {
 	static uint8_t img[512] __attribute__((aligned(16)));
 	static uint8_t data[DATA_SIZE] __attribute__((aligned(16)));
