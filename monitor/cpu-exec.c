@@ -253,6 +253,7 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 				prev->succ_gen = cpu->gen;
 			}
 		}
+		cpu->trace[cpu->ntrace++ & 31] = cpu->eip;
 		cpu->smc = false;
 		n = b->ninsn;
 		if (inhibit || n > end - cpu->icount)
