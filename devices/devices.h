@@ -133,5 +133,6 @@ static inline void *guest_mem__ptr(const struct guest_mem *m, uint64_t gpa,
 #include "devices/pci.h"
 #include "devices/apic.h"
 #include "devices/acpi.h"
+#include "devices/virtio.h"
 
 #endif
