@@ -72,6 +72,8 @@ struct acpi_config {
 	uint16_t pm_base;	/* I/O base of the acpi_pm block */
 	uint8_t sci_irq;	/* 9 */
 	uint8_t ioapic_id;	/* 0 means 1 */
+	uint32_t pci_mem_lo, pci_mem_hi;	/* PCI0 _CRS memory window [lo, hi);
+						   0, 0 = 0xe0000000-0xfec00000 */
 	struct acpi_prt_entry prt[ACPI_MAX_PRT];
 	unsigned nprt;
 };

@@ -7,12 +7,16 @@
  * DSDT, hand-assembled AML:
  *	Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03"))
  *		Name (_ADR, 0)  Name (_UID, 0)
+ *		Name (_CRS, ResourceTemplate () { WordBusNumber 0-0xff,
+ *			WordIO 0-0xcf7, WordIO 0xd00-0xffff,
+ *			DWordMemory 0xa0000-0xbffff, DWordMemory pci_mem_lo-hi })
  *		Name (_PRT, Package () { Package () { 0xSSSSFFFF, pin, 0, gsi }, ... })
  *	} }
  *	Name (_S5, Package () { 5, 5, 0, 0 })
  * Linux with ACPI enumerates PCI only under a PNP0A03 device (pci_acpi_init
- * returns 0, so the legacy probe is skipped): the PCI0 device is needed
- * even though it has no _CRS (Linux then uses default root resources).
+ * returns 0, so the legacy probe is skipped): the PCI0 device is needed.
+ * _CRS gives the root bus its windows (Linux with pci_use_crs takes the
+ * bridge windows only from there; BARs outside them are not claimed).
  */
 #include "devices/devices.h"
 
@@ -97,6 +101,54 @@ static void aml_package(struct aml *a, const struct aml *elems, unsigned count)
 	aml_pkg(a, &op, 1, &body);
 }
 
+/* Word Address Space Descriptor (ACPI 6.4 6.4.3.5.3), a producer window
+ * with fixed min and max. */
+static void res_word(struct aml *a, uint8_t type, uint8_t tflags, uint16_t min, uint16_t max)
+{
+	uint16_t f[5] = {0, min, max, 0, (uint16_t)(max - min + 1)};
+	aml_byte(a, 0x88);
+	aml_byte(a, 13), aml_byte(a, 0);
+	aml_byte(a, type);
+	aml_byte(a, 0x0c);
+	aml_byte(a, tflags);
+	for (unsigned i = 0; i < 5; i++)
+		aml_byte(a, f[i]), aml_byte(a, f[i] >> 8);
+}
+
+/* DWord Memory descriptor (6.4.3.5.2): read-write, cacheable window. */
+static void res_dword_mem(struct aml *a, uint32_t min, uint32_t max)
+{
+	uint32_t f[5] = {0, min, max, 0, max - min + 1};
+	aml_byte(a, 0x87);
+	aml_byte(a, 23), aml_byte(a, 0);
+	aml_byte(a, 0);		/* memory range */
+	aml_byte(a, 0x0c);
+	aml_byte(a, 0x03);
+	for (unsigned i = 0; i < 5; i++)
+		for (unsigned k = 0; k < 4; k++)
+			aml_byte(a, f[i] >> (8 * k));
+}
+
+static void build_crs(struct aml *dev, const struct acpi_config *c)
+{
+	static const uint8_t bufop = 0x11;
+	struct aml res = {.n = 0}, body = {.n = 0};
+	uint32_t lo = c->pci_mem_lo, hi = c->pci_mem_hi;
+	if (!lo && !hi)
+		lo = 0xe0000000u, hi = 0xfec00000u;
+	res_word(&res, 2, 0, 0x0000, 0x00ff);		/* bus numbers */
+	res_word(&res, 1, 3, 0x0000, 0x0cf7);		/* I/O below the config ports */
+	res_word(&res, 1, 3, 0x0d00, 0xffff);
+	res_dword_mem(&res, 0x000a0000, 0x000bffff);	/* legacy VGA window */
+	res_dword_mem(&res, lo, hi - 1);
+	aml_byte(&res, 0x79), aml_byte(&res, 0);	/* end tag, checksum 0 */
+	aml_int(&body, res.n);				/* BufferSize */
+	aml_bytes(&body, res.b, res.n);
+	aml_byte(dev, 0x08);
+	aml_nameseg(dev, "_CRS");
+	aml_pkg(dev, &bufop, 1, &body);
+}
+
 static void build_dsdt_body(struct aml *out, const struct acpi_config *c)
 {
 	static struct aml dev, entries, scope, ent;
@@ -114,6 +166,7 @@ static void build_dsdt_body(struct aml *out, const struct acpi_config *c)
 	aml_byte(&dev, 0x08);
 	aml_nameseg(&dev, "_UID");
 	aml_int(&dev, 0);
+	build_crs(&dev, c);
 	/* Name (_PRT, Package () { Package () { addr, pin, 0, gsi } ... }) */
 	for (unsigned i = 0; i < c->nprt; i++) {
 		memset(&ent, 0, sizeof(ent));
@@ -206,7 +259,8 @@ int acpi__build_tables(const struct guest_mem *m, const struct acpi_config *c,
 {
 	static struct aml body;
 	if (!c || (c->base & 15) || c->base + c->size > 0x100000000ull ||
-	    c->nprt > ACPI_MAX_PRT || c->sci_irq >= 16)
+	    c->nprt > ACPI_MAX_PRT || c->sci_irq >= 16 ||
+	    ((c->pci_mem_lo || c->pci_mem_hi) && c->pci_mem_hi <= c->pci_mem_lo))
 		return -EINVAL;
 	for (unsigned i = 0; i < c->nprt; i++)
 		if (c->prt[i].slot >= 32 || c->prt[i].pin > 3 || c->prt[i].gsi >= IOAPIC_PINS)

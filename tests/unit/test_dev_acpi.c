@@ -156,6 +156,14 @@ static void test_tables(void)
 	static const uint8_t prt[] = {0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x03, 0x00,
 				      0x00, 0x00, 0x0a, 0x0b};
 	CU_ASSERT_TRUE(contains(dsdt, dlen, prt, sizeof(prt)));
+	/* _CRS: bus 0-0xff window and the default PCI memory window */
+	static const uint8_t crs[] = {0x08, '_', 'C', 'R', 'S', 0x11};
+	CU_ASSERT_TRUE(contains(dsdt, dlen, crs, sizeof(crs)));
+	static const uint8_t busw[] = {0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0x00, 0x00,
+				       0x00, 0x00, 0xff, 0x00};
+	CU_ASSERT_TRUE(contains(dsdt, dlen, busw, sizeof(busw)));
+	static const uint8_t memw[] = {0x00, 0x00, 0x00, 0xe0, 0xff, 0xff, 0xbf, 0xfe};
+	CU_ASSERT_TRUE(contains(dsdt, dlen, memw, sizeof(memw)));
 	/* MADT: LAPIC address, PCAT_COMPAT, LAPIC, IOAPIC, ISOs, NMI */
 	uint32_t mlen = rd32(madt + 4);
 	CU_ASSERT_EQUAL(memcmp(ram + madt, "APIC", 4), 0);
@@ -203,6 +211,10 @@ static void test_tables_bad_config(void)
 	c.base = 0xffff0;		/* runs off the end of RAM */
 	CU_ASSERT_EQUAL(acpi__build_tables(&m, &c, &rsdp), -EFAULT);
 	c.base = 0xe0000;
+	c.pci_mem_lo = 0xf0000000u;
+	c.pci_mem_hi = 0xe0000000u;
+	CU_ASSERT_EQUAL(acpi__build_tables(&m, &c, &rsdp), -EINVAL);
+	c.pci_mem_lo = c.pci_mem_hi = 0;
 	c.nprt = 1;
 	c.prt[0] = (struct acpi_prt_entry){.slot = 40, .pin = 0, .gsi = 11};
 	CU_ASSERT_EQUAL(acpi__build_tables(&m, &c, &rsdp), -EINVAL);
