@@ -55,6 +55,7 @@ static const struct placement placements[] = {
 	{ BUS_PIO, 0x70, 2, rtc__io, offsetof(struct board, rtc), "rtc" },
 	{ BUS_PIO, 0xf4, 4, debug_exit__io, offsetof(struct board, dbgexit), "debug-exit" },
 	{ BUS_PIO, 0x3f8, 8, serial__io, offsetof(struct board, com1), "com1" },
+	{ BUS_PIO, 0xcf8, 8, pci_host__io, offsetof(struct board, pci), "pci-conf" },
 };
 
 /* ---- Interrupt routing ------------------------------------------------- */
@@ -355,7 +356,8 @@ static void on_debug_exit(void *ctx, uint32_t status)
 	board__request_stop(b, VM_DEBUG_EXIT);
 }
 
-static void on_kbc_reset(void *ctx)
+/* i8042 pulse reset, port 0x92 bit 0, port 0xcf9 bit 2: a PC reset. */
+static void on_reset(void *ctx)
 {
 	board__request_stop(ctx, VM_REBOOT);
 }
@@ -400,12 +402,13 @@ int board__create(struct board *b, const struct run_opts *o, char *err, size_t n
 	rtc__init(&b->rtc, &b->clock, &b->isa_irq[8],
 		  (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec);
 	rtc__set_memory_size(&b->rtc, o->mem);
-	static const struct i8042_ops kbc_ops_tmpl = { .reset = on_kbc_reset, .set_a20 = on_kbc_a20 };
+	static const struct i8042_ops kbc_ops_tmpl = { .reset = on_reset, .set_a20 = on_kbc_a20 };
 	struct i8042_ops kbc_ops = kbc_ops_tmpl;
 	kbc_ops.ctx = b;
 	b->a20 = true;
 	i8042__init(&b->kbc, &b->isa_irq[1], &b->isa_irq[12], &kbc_ops);
 	debug_exit__init(&b->dbgexit, on_debug_exit, b);
+	pci_host__init(&b->pci, &b->bus, on_reset, b);
 
 	for (size_t i = 0; i < sizeof(placements) / sizeof(placements[0]); i++) {
 		const struct placement *p = &placements[i];
@@ -414,6 +417,11 @@ int board__create(struct board *b, const struct run_opts *o, char *err, size_t n
 		if (rc)
 			return errf(err, n, rc, "board: placing %s: %s", p->name, strerror(-rc));
 	}
+	/* Firmware role (there is no BIOS): place every BAR. I/O from 0xc000,
+	 * memory in 0xe0000000-0xfebfffff, below the I/O APIC. */
+	rc = pci_host__assign_resources(&b->pci, 0xc000, 0x10000, 0xe0000000, 0xfec00000);
+	if (rc)
+		return errf(err, n, rc, "board: PCI resources: %s", strerror(-rc));
 	return 0;
 }
 

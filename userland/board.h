@@ -9,6 +9,7 @@
  *   0x000c0000-0x000fffff  BIOS area: RAM-backed, read-only to the guest,
  *                          ACPI tables + RSDP at 0xe0000
  *   0x00100000-mem         RAM
+ *   0xe0000000-0xfebfffff  PCI memory BARs (assigned by the board)
  *   0xfec00000             I/O APIC          0xfee00000  local APIC
  */
 #ifndef HVMM_BOARD_H
@@ -50,6 +51,7 @@ struct board {
 	struct rtc rtc;
 	struct i8042 kbc;
 	struct debug_exit dbgexit;
+	struct pci_host pci;
 	bool a20;			/* as the i8042/port 0x92 last set it */
 	struct serial com1;
 	struct chardev con;

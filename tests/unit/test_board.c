@@ -166,6 +166,16 @@ static void test_stops_and_timer(void)
 	CU_ASSERT_EQUAL(b.stop, VM_REBOOT);
 	board__destroy(&b);
 
+	CU_ASSERT_EQUAL_FATAL(board__create(&b, &o, err, sizeof(err)), 0);
+	pio_out(0xcf9, 0x06);			/* PCI reset control: hard reset */
+	CU_ASSERT_EQUAL(b.stop, VM_REBOOT);
+	/* the host bridge answers at 00:00.0 */
+	uint32_t a = 0x80000000u, id = 0;
+	board__pio(&b, 0xcf8, &a, 4, true);
+	board__pio(&b, 0xcfc, &id, 4, false);
+	CU_ASSERT_EQUAL(id, 0x12378086);
+	board__destroy(&b);
+
 	/* PIT channel 0, mode 2, 1 ms: IRQ 0 reaches INTR once time passes,
 	 * and board__poll reports the next deadline */
 	CU_ASSERT_EQUAL_FATAL(board__create(&b, &o, err, sizeof(err)), 0);
