@@ -72,12 +72,17 @@ struct board {
 
 	/* counters */
 	uint64_t *pio_count;		/* [65536] accesses per port */
-	uint64_t mmio_count, ram_faults, halts, polls;
+	uint64_t mmio_count, ram_faults, halts, polls, resets;
 };
 
 /* Builds a board for opts: RAM (memfd of opts->mem bytes), e820, devices,
  * console. Returns 0 or -errno with a one-line reason in err. */
 int board__create(struct board *b, const struct run_opts *opts, char *err, size_t errlen);
+
+/* A guest reset: RAM zeroed, every device back to its power-on state; the
+ * console, clock and counters go on. The engine must be re-created (and
+ * re-connected) after it. Returns 0 or -errno with a reason in err. */
+int board__reset(struct board *b, char *err, size_t errlen);
 
 /* Frees everything board__create made and restores the terminal. */
 void board__destroy(struct board *b);
