@@ -131,5 +131,6 @@ static inline void *guest_mem__ptr(const struct guest_mem *m, uint64_t gpa,
 #include "devices/debug_exit.h"
 #include "devices/i8042.h"
 #include "devices/pci.h"
+#include "devices/apic.h"
 
 #endif
