@@ -155,6 +155,7 @@ struct virtio_blk {
 	/* counters for tests and diagnostics */
 	uint64_t reqs, ioerrs, unsupp, flushes;
 	struct virtq_chain chain;	/* scratch for the request being served */
+	struct virtq_seg ext[VIRTQ_MAX_SIZE];	/* its data extents */
 };
 
 /* Opens the raw image (O_RDWR, or O_RDONLY when read_only) and builds the

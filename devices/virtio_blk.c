@@ -25,12 +25,6 @@ enum {
 
 #define SECTOR 512u
 
-/* A run of guest memory the request reads or fills. */
-struct extent {
-	uint64_t addr;
-	uint32_t len;
-};
-
 /* Copies up to len bytes of the readable stream into buf. Returns bytes
  * copied or -EFAULT if a buffer is not guest RAM. */
 static int read_header(struct virtio_blk *b, const struct virtq_chain *c, void *buf,
@@ -50,7 +44,7 @@ static int read_header(struct virtio_blk *b, const struct virtq_chain *c, void *
 
 /* Builds the data extents: readable bytes after the header (out = true) or
  * writable bytes before the status byte. Returns their total length. */
-static uint64_t data_extents(const struct virtq_chain *c, bool out, struct extent *ex,
+static uint64_t data_extents(const struct virtq_chain *c, bool out, struct virtq_seg *ex,
 			     unsigned *nex)
 {
 	uint64_t total = 0, skip = out ? 16 : 0;
@@ -67,7 +61,7 @@ static uint64_t data_extents(const struct virtq_chain *c, bool out, struct exten
 			a += k, l -= k, skip -= k;
 		}
 		if (l) {
-			ex[n++] = (struct extent){a, (uint32_t)l};
+			ex[n++] = (struct virtq_seg){.addr = a, .len = (uint32_t)l, .write = !out};
 			total += l;
 		}
 	}
@@ -77,7 +71,7 @@ static uint64_t data_extents(const struct virtq_chain *c, bool out, struct exten
 
 /* Transfers extents to/from the image at byte offset off. Returns bytes
  * moved, or -1 after a failure (a bad guest address or a host I/O error). */
-static int64_t transfer(struct virtio_blk *b, const struct extent *ex, unsigned nex,
+static int64_t transfer(struct virtio_blk *b, const struct virtq_seg *ex, unsigned nex,
 			uint64_t off, bool to_disk)
 {
 	int64_t done = 0;
@@ -102,7 +96,7 @@ static int64_t transfer(struct virtio_blk *b, const struct extent *ex, unsigned 
  * usable status byte (then the device is broken). */
 static int64_t serve(struct virtio_blk *b, const struct virtq_chain *c)
 {
-	static struct extent ex[VIRTQ_MAX_SIZE];
+	struct virtq_seg *ex = b->ext;
 	const struct virtq_seg *last = &c->seg[c->nseg - 1];
 	if (!last->write || last->len == 0)
 		return -1;
