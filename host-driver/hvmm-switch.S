@@ -42,6 +42,10 @@ hvmm_world_enter:
 	andb	$0xfd, MON_OFF_GDT + MON_SEL_TSS + 5(%rdi)	/* not busy */
 	mov	$MON_SEL_TSS, %eax
 	ltr	%ax
+	sldt	%eax
+	mov	%rax, W_HOST_LDT(%rdi)
+	xor	%eax, %eax			/* no LDT: the guest gets only our GDT's */
+	lldt	%ax				/* selectors (no 64-bit code segment) */
 	lidt	W_MON_IDTR(%rdi)
 	mov	W_MON_CR3(%rdi), %rax
 	mov	%rax, %cr3			/* flushes the guest's old TLB entries */
@@ -137,6 +141,8 @@ hvmm_world_leave:
 	mov	W_HOST_TR(%rbx), %rcx
 	andb	$0xfd, 5(%rax,%rcx)
 	ltr	%cx
+	mov	W_HOST_LDT(%rbx), %rax
+	lldt	%ax
 	lgdt	W_HOST_GDTR(%rbx)
 	mov	W_HOST_SS(%rbx), %rax
 	mov	%eax, %ss

@@ -28,6 +28,7 @@ static_assert(offsetof(struct mon_world, host_idtr) == W_HOST_IDTR);
 static_assert(offsetof(struct mon_world, mon_gdtr) == W_MON_GDTR);
 static_assert(offsetof(struct mon_world, mon_idtr) == W_MON_IDTR);
 static_assert(offsetof(struct mon_world, host_gdtr_rw) == W_HOST_GDTR_RW);
+static_assert(offsetof(struct mon_world, host_ldt) == W_HOST_LDT);
 static_assert(sizeof(struct mon_world) <= MON_OFF_GDT);
 static_assert(sizeof(struct mon_frame) == MON_FRAME_SIZE);
 static_assert(offsetof(struct mon_frame, ds) == F_DS);
