@@ -193,6 +193,9 @@ int hvmm__world_alloc(struct hvmm_world *hw, struct hvmm_vm *vm)
 	build_idt(w);
 	build_tss(w);
 
+	w->resume_sregs = (u64)hvmm_resume_sregs;
+	w->resume_add = (u64)hvmm_resume_add;
+	w->resume_iret = (u64)hvmm_resume_iret;
 	w->gmem.dmap_base = (u64)PAGE_OFFSET;
 	w->gmem.frames = vm->frames;
 	w->gmem.nframes = vm->nframes;

@@ -130,6 +130,7 @@ struct mon_world {
 	struct mon_dtr mon_idtr;	uint8_t pad3[6];
 	struct mon_dtr host_gdtr_rw;	uint8_t pad4[6];
 	uint64_t host_ldt;		/* LDTR selector; the world runs with none */
+	uint64_t resume_sregs, resume_add, resume_iret;	/* labels in the switch code */
 
 	/* --- the guest, as the monitor sees it --- */
 	struct sm_gmem gmem;		/* guest RAM (pinned frames) */

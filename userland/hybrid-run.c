@@ -368,30 +368,3 @@ out:
 	free(img);
 	return status;
 }
-
-int hybrid__run_cmdline(int argc, char **argv)
-{
-	struct hybrid_opts o = { 0 };
-	const char *prog = NULL, *engine = NULL;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--engine") && i + 1 < argc)
-			engine = argv[++i];
-		else if (!strcmp(argv[i], "--user-program") && i + 1 < argc)
-			prog = argv[++i];
-		else if (!strcmp(argv[i], "--mem") && i + 1 < argc)
-			o.mem_mib = (unsigned int)strtoul(argv[++i], NULL, 0);
-		else if (!strcmp(argv[i], "--stats"))
-			o.stats = 1;
-		else
-			return -1;
-	}
-	if (!prog || !engine || strcmp(engine, "hybrid"))
-		return -1;
-	if (o.mem_mib > (HVMM_MAX_RAM >> 20) || (o.mem_mib && o.mem_mib < 4)) {
-		fprintf(stderr, "hvmm run: --mem %u: between 4 and %llu MiB\n", o.mem_mib,
-			HVMM_MAX_RAM >> 20);
-		return EXIT_BADFILE;
-	}
-	return hybrid__run_user_program(prog, &o);
-}
