@@ -219,6 +219,8 @@ struct cpu {
 	struct { uint8_t vec; uint32_t err, eip; uint16_t cs; }
 		lastexc[CPU_NLASTEXC];
 	unsigned nlastexc;
+	uint32_t trace[32];	/* EIPs of the last blocks entered (ring) */
+	unsigned ntrace;
 
 	/* Machine. */
 	const struct cpu_bus_ops *ops;
