@@ -218,9 +218,17 @@ static int h_xadd(struct cpu *cpu, const struct insn *i)
 	if (op_read(cpu, i, 0, &a) || op_read(cpu, i, 1, &b))
 		return CPU_ABORT;
 	r = (a + b) & size_mask(sz);
-	if (op_write(cpu, i, 0, r))
-		return CPU_ABORT;
-	op_write(cpu, i, 1, a);
+	/* SRC <- DEST, then DEST <- sum (the sum wins when both are the same
+	 * register); a memory destination is written first so a fault
+	 * leaves the register alone. */
+	if (i->op[0].kind == OK_MEM) {
+		if (op_write(cpu, i, 0, r))
+			return CPU_ABORT;
+		op_write(cpu, i, 1, a);
+	} else {
+		op_write(cpu, i, 1, a);
+		op_write(cpu, i, 0, r);
+	}
 	lf_set(cpu, LF_ADD, sz, r, a, b);
 	return 0;
 }
@@ -390,7 +398,7 @@ static int h_bcd(struct cpu *cpu, const struct insn *i)
 			if (i->mnem == ZYDIS_MNEMONIC_AAA)
 				ax += 0x106;
 			else
-				ax = ((ax - 6) & 0xff) | (((ah - 1) & 0xff) << 8);
+				ax = (ax - 6 - 0x100) & 0xffff;	/* AX-6, AH-1 */
 			nf = FL_AF | FL_CF;
 		}
 		ax = (ax & 0xff0f) & 0xffff;

@@ -355,8 +355,9 @@ int op_read(struct cpu *cpu, const struct insn *i, unsigned n, uint32_t *v)
 	case OK_MEM:
 		return mem__read(cpu, i->seg, insn_ea(cpu, i), v, o->size);
 	case OK_IMM:
-		*v = (n == 0 || i->op[0].kind != OK_IMM ? i->imm : i->imm2) &
-		     size_mask(o->size);
+		/* Sign- or zero-extended by the decoder as the encoding
+		 * says; consumers truncate to their operand size. */
+		*v = n == 0 || i->op[0].kind != OK_IMM ? i->imm : i->imm2;
 		return 0;
 	case OK_SREG:
 		*v = cpu->seg[o->reg].sel;

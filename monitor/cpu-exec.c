@@ -10,9 +10,6 @@
  */
 #include "monitor/cpu-internal.h"
 
-extern int fpu__exec(struct cpu *cpu, const ZydisDecodedInstruction *insn,
-		     const ZydisDecodedOperand *ops) __attribute__((weak));
-
 int cpu__init(struct cpu *cpu, const struct cpu_bus_ops *ops, void *opaque)
 {
 	if (!cpu || !ops || !ops->ram_page)
@@ -165,7 +162,7 @@ int insn_fpu(struct cpu *cpu, const struct insn *i)
 		if (cpu->cr0 & CR0_TS)
 			return cpu__raise(cpu, EXC_NM, 0);
 	}
-	if (!fpu__exec || icache__redecode(cpu, &zi, zo))
+	if (icache__redecode(cpu, &zi, zo))
 		return insn_unimpl(cpu, i);
 	cpu->eip = cpu->insn_eip;
 	r = fpu__exec(cpu, &zi, zo);
@@ -256,6 +253,7 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 				prev->succ_gen = cpu->gen;
 			}
 		}
+		cpu->trace[cpu->ntrace++ & 31] = cpu->eip;
 		cpu->smc = false;
 		n = b->ninsn;
 		if (inhibit || n > end - cpu->icount)

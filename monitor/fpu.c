@@ -2,7 +2,7 @@
  * bits, and fpu__exec, which does the checks common to a family (pending
  * x87 exception, CR4.OSFXSR), records the last-instruction pointers and
  * dispatches to the executors of monitor/fpu_*.c. See docs/fpu.md. */
-#include "monitor/fpu_int.h"
+#include "monitor/fpu_vec.h"
 
 /* SDM Vol. 1 §8.1.9 Table 8-3 (FNINIT) and Vol. 3 §9.1.1 (RESET: the data
  * registers and XMM registers are cleared, MXCSR = 0x1F80). */
@@ -23,7 +23,7 @@ void fpu__reset(struct fpu_state *fpu)
 
 uint32_t fpu__cpuid_edx(void)
 {
-	return CPUID_FPU | CPUID_FXSR;
+	return CPUID_FPU | CPUID_MMX | CPUID_FXSR | CPUID_SSE | CPUID_SSE2;
 }
 
 uint32_t fpu__features(void)
@@ -101,11 +101,26 @@ int fpu__exec(struct cpu *cpu, const ZydisDecodedInstruction *insn,
 		}
 		return x87_exec(&x);
 	}
-	switch (insn->meta.isa_set) {
-	case ZYDIS_ISA_SET_FXSAVE:
+	if (insn->meta.isa_set == ZYDIS_ISA_SET_FXSAVE)
 		return fpu_env_exec(&x);
-	default:
-		break;
-	}
-	return FPU_NOT_MINE;
+
+	/* MMX registers anywhere: pending x87 exception check, then the
+	 * x87 -> MMX transition (SDM Vol. 1 §9.5-9.6) */
+	bool mmx = insn->mnemonic == ZYDIS_MNEMONIC_EMMS;
+	for (unsigned k = 0; k < insn->operand_count_visible; k++)
+		if (vec_is_mm(&ops[k]))
+			mmx = true;
+	if (ext != ZYDIS_ISA_EXT_MMX && !(cpu->cr4 & CR4_OSFXSR))
+		return cpu__raise(cpu, EXC_UD, 0);	/* SDM Vol. 3 §13.1.3 */
+	if (mmx && (rc = x87_pending(&x)))
+		return rc;
+	if (ext == ZYDIS_ISA_EXT_MMX)
+		rc = fpu_mmx_exec(&x);
+	else if (insn->meta.isa_set == ZYDIS_ISA_SET_SSEMXCSR)
+		rc = fpu_env_exec(&x);
+	else
+		rc = fpu_sse_exec(&x);
+	if (rc == 0 && mmx && insn->mnemonic != ZYDIS_MNEMONIC_EMMS)
+		vec_mmx_enter(x.f);
+	return rc;
 }

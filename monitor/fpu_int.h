@@ -18,6 +18,18 @@ struct fpu_insn {
 	uint32_t off;			/* ... and effective offset */
 };
 
+/* Variable-length copy for freestanding code (no memcpy to call); the
+ * empty asm keeps gcc from turning the loop back into a memcpy call. */
+static inline void fpu_copy(void *d, const void *s, unsigned n)
+{
+	uint8_t *dp = d;
+	const uint8_t *sp = s;
+	for (unsigned i = 0; i < n; i++) {
+		dp[i] = sp[i];
+		__asm__("" ::: "memory");
+	}
+}
+
 /* ---- x87 stack (fpu_x87.c) ---- */
 static inline unsigned x87_top(const struct fpu_state *f)
 {

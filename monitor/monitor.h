@@ -219,6 +219,9 @@ struct cpu {
 	struct { uint8_t vec; uint32_t err, eip; uint16_t cs; }
 		lastexc[CPU_NLASTEXC];
 	unsigned nlastexc;
+	uint32_t trace[32];	/* EIPs of the last blocks entered (ring) */
+	unsigned ntrace;
+	uint32_t exc_trace[32];	/* trace[] at the last exception other than #PF */
 
 	/* Machine. */
 	const struct cpu_bus_ops *ops;

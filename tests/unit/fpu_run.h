@@ -249,4 +249,78 @@ static bool img_byte_compared(int i)
 	return !(i >= 6 && i < 24) && i < 288;
 }
 
+#include <stdio.h>
+
+/* Environment images hold FIP/FCS/FDP/FDS of the native run. */
+static bool data_byte_compared(int i)
+{
+	if (i >= 0x20c && i < 0x21c)
+		return false;		/* fnstenv at 0x200 */
+	if (i >= 0x24c && i < 0x25c)
+		return false;		/* fnsave at 0x240 */
+	if (i >= 0x306 && i < 0x318)
+		return false;		/* fxsave at 0x300 */
+	return true;
+}
+
+static void dump_diff(const char *what, const uint8_t *a, const uint8_t *b,
+		      int n, bool (*cmp)(int))
+{
+	printf("\n    %s differs at:", what);
+	int shown = 0;
+	for (int i = 0; i < n && shown < 6; i++)
+		if (cmp(i) && a[i] != b[i]) {
+			printf(" %#x(host %02x emu %02x)", i, a[i], b[i]);
+			shown++;
+		}
+}
+
+static __attribute__((unused)) int fpu_run_compare(const struct snip *s, int iters, bool flags)
+{
+	static uint8_t img[512] __attribute__((aligned(16)));
+	static uint8_t data[DATA_SIZE] __attribute__((aligned(16)));
+	static uint8_t data0[DATA_SIZE];
+	struct run_result h, e;
+	int bad = 0;
+
+	for (int it = 0; it < iters; it++) {
+		size_t at = 0;
+		random_image(img, it % 4 == 0);
+		random_data(data);
+		memcpy(data0, data, DATA_SIZE);
+		run_native(s, img, data, &h);
+		int rc = run_emu(s, img, data0, &e, &at);
+		bool ok = rc == 0;
+		for (int i = 0; ok && i < 512; i++)
+			if (img_byte_compared(i) && h.img[i] != e.img[i])
+				ok = false;
+		for (int i = 0; ok && i < DATA_SIZE; i++)
+			if (data_byte_compared(i) && h.data[i] != e.data[i])
+				ok = false;
+		if (ok && (uint32_t)h.rax != (uint32_t)e.rax)
+			ok = false;
+		if (ok && flags && ((h.rflags ^ e.rflags) & FL_ARITH))
+			ok = false;
+		if (ok)
+			continue;
+		if (bad++ < 3) {
+			printf("\n  %s iteration %d:", s->name, it);
+			if (rc) {
+				printf(" emulation returned %d at +%zu", rc, at);
+				continue;
+			}
+			dump_diff("fxsave", h.img, e.img, 512, img_byte_compared);
+			dump_diff("data", h.data, e.data, DATA_SIZE,
+				  data_byte_compared);
+			printf("\n    eax host %08x emu %08x, flags host %03llx emu %03llx",
+			       (uint32_t)h.rax, (uint32_t)e.rax,
+			       (unsigned long long)(h.rflags & FL_ARITH),
+			       (unsigned long long)(e.rflags & FL_ARITH));
+		}
+	}
+	if (bad)
+		printf("\n  %s: %d of %d runs differ", s->name, bad, iters);
+	return bad;
+}
+
 #endif
