@@ -107,7 +107,7 @@ struct ioapic {
 	uint64_t delivered;
 };
 
-/* Every pin masked, edge, active high. Hooks itself to the LAPIC's EOI. */
+/* ID 1, every pin masked, edge, active high. Hooks itself to the LAPIC's EOI. */
 void ioapic__init(struct ioapic *io, struct lapic *lapic);
 
 int ioapic__mmio(void *dev, uint64_t offset, void *data, unsigned len, bool is_write);

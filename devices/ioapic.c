@@ -30,6 +30,7 @@ void ioapic__init(struct ioapic *io, struct lapic *lapic)
 {
 	memset(io, 0, sizeof(*io));
 	io->lapic = lapic;
+	io->id = 1;	/* firmware's choice, as in the MADT: distinct from LAPIC 0 */
 	for (unsigned i = 0; i < IOAPIC_PINS; i++)
 		io->pin[i].redir = RED_MASK;
 	if (lapic) {

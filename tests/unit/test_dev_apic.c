@@ -214,6 +214,7 @@ static void test_ioapic(void)
 	setup();
 	mmio_wr(&bus, LA + 0xf0, 0x1ff);
 	CU_ASSERT_EQUAL(io_rd(0x01), 0x00170011u);
+	CU_ASSERT_EQUAL(io_rd(0x00), 0x01000000u);
 	io_wr(0x00, 0x02000000);
 	CU_ASSERT_EQUAL(io_rd(0x00), 0x02000000u);
 	CU_ASSERT_EQUAL(io_rd(0x10 + 4), 0x10000);		/* pin 2 masked */
