@@ -42,6 +42,7 @@ struct sm_paging {
 	bool wp;		/* CR0.WP */
 	bool pge;		/* CR4.PGE */
 	bool nxe;		/* EFER.NXE (with PAE only) */
+	bool pse36;		/* CPUID.1:EDX.PSE-36: 4 MiB pages reach above 4 GiB */
 	uint8_t maxphyaddr;	/* the guest's MAXPHYADDR (CPUID 0x80000008), 32..52 */
 	uint64_t pdpte[4];	/* PAE: the PDPTE registers */
 };
@@ -53,10 +54,12 @@ struct sm_paging {
 #define SM_CR4_PGE	0x00000080u
 #define SM_EFER_NXE	0x00000800u
 
-/* Fill @p from the guest's CR0, CR3, CR4 and EFER (@maxphyaddr 0 means 36,
- * a P6 with PSE-36/PAE); with PAE also loads the four PDPTEs from guest
- * RAM. Returns 0, or -1 when the CPU would raise #GP(0) instead (a PDPTE
- * with a reserved bit set, or the PDPT outside guest RAM; SDM §4.4.1). */
+/* Fill @p from the guest's CR0, CR3, CR4 and EFER. @maxphyaddr 0 is the
+ * CPU the interpreter's CPUID describes: MAXPHYADDR 36 (PAE, no leaf
+ * 0x80000008) and no PSE-36; any other value is that MAXPHYADDR with
+ * PSE-36. With PAE also loads the four PDPTEs from guest RAM. Returns 0,
+ * or -1 when the CPU would raise #GP(0) instead (a PDPTE with a reserved
+ * bit set, or the PDPT outside guest RAM; SDM §4.4.1). */
 int sm__paging_init(struct sm_paging *p, const struct sm_gmem *m, uint32_t cr0, uint32_t cr3,
 		    uint32_t cr4, uint64_t efer, unsigned int maxphyaddr);
 

@@ -83,6 +83,7 @@ int sm__paging_init(struct sm_paging *p, const struct sm_gmem *m, uint32_t cr0, 
 		.wp = (cr0 & SM_CR0_WP) != 0,
 		.pge = (cr4 & SM_CR4_PGE) != 0,
 		.nxe = (efer & SM_EFER_NXE) != 0,
+		.pse36 = maxphyaddr != 0,
 		.maxphyaddr = (uint8_t)(maxphyaddr ? maxphyaddr : 36),
 	};
 
@@ -158,10 +159,11 @@ static int sm_walk_once(const struct sm_gmem *m, const struct sm_paging *p, uint
 		if (p->nxe)
 			xd = pde & SM_PTE_XD;
 	} else if (large) {
-		/* Table 4-4: bits 20:13 hold PA bits 39:32 (PSE-36) up to
-		 * MAXPHYADDR; the rest of 21:13 is reserved. */
+		/* Table 4-4: with PSE-36, bits 20:13 hold PA bits 39:32 up
+		 * to MAXPHYADDR and the rest of 21:13 is reserved; without
+		 * PSE-36 all of 21:13 is reserved (§4.3). */
 		unsigned int mp = sm_maxphy(p) > 40 ? 40 : sm_maxphy(p);
-		uint64_t field = ((1ull << (mp - 32)) - 1) << 13;
+		uint64_t field = p->pse36 ? ((1ull << (mp - 32)) - 1) << 13 : 0;
 
 		if (pde & (0x3fe000ull & ~field))
 			goto reserved;
@@ -265,7 +267,8 @@ int sm__walk32(const struct sm_gmem *m, uint32_t cr3, bool pse, bool wp, uint32_
 {
 	/* MAXPHYADDR 40: every PSE-36 address bit is usable, so only bit 21
 	 * of a 4 MiB PDE is reserved; a page above 4 GiB is BAD_GPA here. */
-	struct sm_paging p = { .cr3 = cr3, .pg = true, .pse = pse, .wp = wp, .maxphyaddr = 40 };
+	struct sm_paging p = { .cr3 = cr3, .pg = true, .pse = pse, .wp = wp, .pse36 = true,
+			       .maxphyaddr = 40 };
 	struct sm_gwalk g;
 	int r;
 

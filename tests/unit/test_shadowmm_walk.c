@@ -23,7 +23,8 @@
 
 static struct sm_paging mode32(uint32_t cr3, bool pse, bool wp)
 {
-	return (struct sm_paging){ .cr3 = cr3, .pg = true, .pse = pse, .wp = wp, .maxphyaddr = 36 };
+	return (struct sm_paging){ .cr3 = cr3, .pg = true, .pse = pse, .wp = wp, .pse36 = true,
+				   .maxphyaddr = 36 };
 }
 
 /* walk, expecting a fault; returns the error code (or 0xdead on no fault) */
@@ -168,6 +169,15 @@ static void test_2level_pse(void)
 	p.maxphyaddr = 32;
 	smt_w32(t, 0x1008, 0x00c00000 | P | W | U | PS | (1u << 13));
 	CU_ASSERT_EQUAL(fault_of(t, &p, 0x00812345, 0), EC_P | EC_R);
+	/* without PSE-36 (the interpreter's CPUID) all of 21:13 is reserved */
+	p.maxphyaddr = 36;
+	p.pse36 = false;
+	CU_ASSERT_EQUAL(fault_of(t, &p, 0x00812345, EC_W), EC_P | EC_R | EC_W);
+	CU_ASSERT_EQUAL(sm__paging_init(&p, &t->gmem, SM_CR0_PG, 0x1000, SM_CR4_PSE, 0, 0), 0);
+	CU_ASSERT_FALSE(p.pse36);
+	CU_ASSERT_EQUAL(p.maxphyaddr, 36);
+	CU_ASSERT_EQUAL(fault_of(t, &p, 0x00812345, 0), EC_P | EC_R);
+	p.pse36 = true;
 	/* a 4 MiB user page that is read-only: user write faults */
 	p.maxphyaddr = 36;
 	smt_w32(t, 0x1008, 0x00c00000 | P | U | PS);
