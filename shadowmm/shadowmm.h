@@ -111,7 +111,7 @@ int sm__walk(const struct sm_gmem *m, const struct sm_paging *p, uint32_t va, ui
 
 #define SM_MAX_PAGES	2048	/* fits SM_SPTE_IDX_MASK */
 #define SM_MAX_ROOTS	8
-#define SM_HASH		256
+#define SM_HASH		1024	/* gfn hash buckets (an empty bucket answers sm__gfn_tracked at once) */
 #define SM_NIL		0xffffu
 #define SM_NO_GFN	0xffffffffu
 

@@ -13,9 +13,13 @@ static inline uint16_t sm__child_index(uint64_t e)
 	return (uint16_t)((e >> SM_SPTE_IDX_SHIFT) & SM_SPTE_IDX_MASK);
 }
 
+_Static_assert(SM_HASH == 1024, "sm__hash gives 10 bits");
+_Static_assert(SM_MAX_PAGES <= SM_SPTE_IDX_MASK + 1 && SM_MAX_PAGES < SM_NIL,
+	       "a page index must fit bits 62:52 of a non-leaf spte");
+
 static inline unsigned int sm__hash(uint32_t gfn)
 {
-	return (gfn * 2654435761u) >> 24;	/* SM_HASH == 256 buckets */
+	return (gfn * 2654435761u) >> 22;	/* SM_HASH == 1024 buckets */
 }
 
 /* Enter page @idx (gfn set) into the gfn hash; write-protect the sptes that
