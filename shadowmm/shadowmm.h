@@ -93,6 +93,10 @@ struct sm_gwalk {
 int sm__walk(const struct sm_gmem *m, const struct sm_paging *p, uint32_t va, uint32_t acc,
 	     unsigned int flags, struct sm_gwalk *w);
 
+/* Reserved bits of a present guest PTE (4 KiB leaf) in mode @p: 0 for
+ * 2-level paging. */
+uint64_t sm__pte_rsvd(const struct sm_paging *p);
+
 /* ---------------------------------------------------------------------
  * Shadow page tables (sm-shadow.c, sm-track.c)
  * ------------------------------------------------------------------- */
@@ -163,6 +167,7 @@ struct sm_stats {
 	uint64_t emulate_faults;	/* writes to write-protected guest tables */
 	uint64_t spurious_faults;	/* the spte already allowed the access */
 	uint64_t sptes_built;
+	uint64_t sptes_prefetched;	/* neighbours built with a fault's spte */
 	uint64_t root_hits, root_misses;
 	uint64_t gpt_writes;		/* sm__guest_write calls that hit a tracked page */
 	uint64_t wp_scans;		/* scans that write-protected a newly tracked gfn */
@@ -178,6 +183,8 @@ struct sm {
 	struct sm_paging paging;
 	uint32_t max_pages;	/* hard cap on shadow pages, <= SM_MAX_PAGES */
 	uint32_t nroots;	/* cached roots, 1..SM_MAX_ROOTS */
+	uint32_t prefetch;	/* sptes per aligned block filled at a fault
+				 * (0, 1: off; a power of two <= 512; default 16) */
 	int cur;		/* current root slot, -1 before sm__set_paging */
 	uint64_t clock;
 	bool flush_tlb;		/* set: entries of the current root were removed or

@@ -138,6 +138,7 @@ int sm__init(struct sm *sm, const struct sm_gmem *m, const struct sm_alloc *allo
 	sm->paging = (struct sm_paging){ .maxphyaddr = 36 };
 	sm->max_pages = max_pages;
 	sm->nroots = nroots;
+	sm->prefetch = 16;
 	sm->cur = -1;
 	sm->clock = 0;
 	sm->flush_tlb = false;
@@ -297,6 +298,72 @@ static bool sm_spte_allows(uint64_t e, uint32_t acc)
 	return true;
 }
 
+/* Prefetch: with the spte for @va, build the other not-yet-present sptes
+ * of its aligned block of sm->prefetch pages from the same guest PDE: only
+ * for gptes that are present, already accessed (A=1, so a CPU could have
+ * cached them too), free of reserved bits and mapping RAM; writable only
+ * with D=1 and an untracked frame. Sets no guest bit. */
+static void sm_prefetch(struct sm *sm, uint16_t pt, uint32_t va, const struct sm_gwalk *g)
+{
+	const struct sm_paging *pg = &sm->paging;
+	unsigned int n = sm->prefetch, self = (va >> 12) & 511, first = self & ~(n - 1);
+	uint64_t *spt = sm->pages[pt].pt, pde = 0, rsvd = sm__pte_rsvd(pg);
+	unsigned int esz = pg->pae ? 8 : 4;
+	const void *pdep = NULL;
+
+	if (n < 2 || n > 512 || (n & (n - 1)) || !pg->pg)
+		return;
+	if (g->level == 1) {
+		pdep = sm__gpa_host(&sm->gmem, g->pte_gpa[2]);
+		if (!pdep)
+			return;
+		pde = pg->pae ? *(const volatile uint64_t *)pdep : *(const volatile uint32_t *)pdep;
+	}
+	for (unsigned int j = first; j < first + n; j++) {
+		uint64_t e, gfn, spte;
+		bool user, wr, dirty, nx;
+
+		if (j == self || spt[j])
+			continue;
+		if (g->level == 2) {
+			/* the same guest large page (4 MiB / 2 MiB) */
+			e = g->gpte;
+			gfn = (g->gpa >> 12) - self + j;
+			user = g->user;
+			wr = g->writable;
+			dirty = g->dirty;
+			nx = g->nx;
+		} else {
+			/* guest entry of shadow index j: same guest PT, the
+			 * 2-level quadrant offset cancels out */
+			uint64_t pta = g->pte_gpa[1] - (uint64_t)esz * self + (uint64_t)esz * j;
+			const void *ptep = sm__gpa_host(&sm->gmem, pta);
+
+			if (!ptep)
+				return;
+			e = pg->pae ? *(const volatile uint64_t *)ptep : *(const volatile uint32_t *)ptep;
+			if (!(e & SM_SPTE_P) || !(e & SM_SPTE_A) || (e & rsvd))
+				continue;
+			gfn = (pg->pae ? (e & ((1ull << pg->maxphyaddr) - 1)) : (e & 0xffffffffull)) >> 12;
+			user = (pde & e & SM_SPTE_U) != 0;
+			wr = (pde & e & SM_SPTE_W) != 0;
+			dirty = (e & SM_SPTE_D) != 0;
+			nx = pg->pae && pg->nxe && ((pde | e) & SM_PTE_XD);
+		}
+		if (gfn >= sm->gmem.nframes || sm->gmem.frames[gfn] == SM_NO_FRAME)
+			continue;
+		spte = (sm->gmem.frames[gfn] & SM_SPTE_ADDR) | SM_SPTE_P | SM_SPTE_A;
+		if (user)
+			spte |= SM_SPTE_U;
+		if (wr && dirty && !sm__gfn_tracked(sm, (uint32_t)gfn))
+			spte |= SM_SPTE_W | SM_SPTE_D;
+		if (nx)
+			spte |= SM_PTE_XD;
+		spt[j] = spte;
+		sm->stats.sptes_prefetched++;
+	}
+}
+
 enum sm_fault_result sm__fault(struct sm *sm, uint32_t va, uint32_t err, struct sm_fault_out *out)
 {
 	const struct sm_paging *pg = &sm->paging;
@@ -380,5 +447,6 @@ enum sm_fault_result sm__fault(struct sm *sm, uint32_t va, uint32_t err, struct 
 	*sp = spte;
 	sm->stats.sptes_built++;
 	sm->stats.shadow_faults++;
+	sm_prefetch(sm, pt, va, &g);
 	return SM_FIXED;
 }

@@ -54,6 +54,11 @@ static uint64_t sm_pdpte_rsvd(const struct sm_paging *p)
 	return 0x1e6ull | ~((1ull << sm_maxphy(p)) - 1);
 }
 
+uint64_t sm__pte_rsvd(const struct sm_paging *p)
+{
+	return p->pae ? sm_rsvd_hi(p) : 0;
+}
+
 static uint64_t sm_read(const void *ptr, bool pae)
 {
 	if (pae)

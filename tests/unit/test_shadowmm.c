@@ -419,6 +419,64 @@ static void test_page_cap(void)
 	smt_free(t);
 }
 
+/* A fault fills its aligned 16-page block from the same guest PT: only
+ * accessed, present, RAM gptes; W only with D; U from both levels. */
+static void test_prefetch(void)
+{
+	struct smt *t = smt_new(64, 4);
+	uint32_t base = 0x00410000;	/* PT 0x2000 entries 16..31 */
+
+	t->frames[0x30 + 5] = SM_NO_FRAME;
+	for (uint32_t k = 0; k < 16; k++)
+		smt_map32(t, 0x1000, 0x2000, P | W | U, base + (k << 12), (0x30 + k) << 12,
+			  P | W | U | A | D);
+	smt_w32(t, 0x2000 + 4 * (16 + 1), 0x31000 | P | W | U);	/* A=0 */
+	smt_w32(t, 0x2000 + 4 * (16 + 2), 0x32000 | P | W | U | A);	/* D=0 */
+	smt_w32(t, 0x2000 + 4 * (16 + 3), 0x33000 | P | W | A | D);	/* kernel */
+	smt_w32(t, 0x2000 + 4 * (16 + 4), 0x34000 | W | U | A | D);	/* not present */
+	smt_w32(t, 0x2000 + 4 * (16 + 6), 0x00800000 | P | W | U | A | D); /* beyond RAM */
+	smt_w32(t, 0x2000 + 4 * (16 + 7), 0x2000 | P | W | U | A | D);	/* the guest PT */
+	smt_w32(t, 0x2000 + 4 * 32, 0x40000 | P | W | U | A | D);	/* next block */
+	sm__set_paging(&t->sm, CR0_PW, 0x1000, 0, 0, 0);
+	CU_ASSERT_EQUAL(fault(t, base + 0x8000, SM_PF_U), SM_FIXED);
+	CU_ASSERT_EQUAL(smt_spte(t, base + 0x8000), smt_ma(0x38) | P | W | U | A | D);
+	CU_ASSERT_EQUAL(smt_spte(t, base), smt_ma(0x30) | P | W | U | A | D);
+	CU_ASSERT_EQUAL(smt_spte(t, base + 0x1000), 0);
+	CU_ASSERT_EQUAL(smt_spte(t, base + 0x2000), smt_ma(0x32) | P | U | A);
+	CU_ASSERT_EQUAL(smt_spte(t, base + 0x3000), smt_ma(0x33) | P | W | A | D);
+	CU_ASSERT_EQUAL(smt_spte(t, base + 0x4000), 0);
+	CU_ASSERT_EQUAL(smt_spte(t, base + 0x5000), 0);
+	CU_ASSERT_EQUAL(smt_spte(t, base + 0x6000), 0);
+	CU_ASSERT_EQUAL(smt_spte(t, base + 0x7000), smt_ma(2) | P | U | A);	/* tracked */
+	CU_ASSERT_EQUAL(smt_spte(t, base + 0xf000), smt_ma(0x3f) | P | W | U | A | D);
+	CU_ASSERT_EQUAL(smt_spte(t, base + 0x10000), 0);
+	CU_ASSERT_EQUAL(t->sm.stats.sptes_prefetched, 11);	/* 0, 2, 3, 7, 9-15 */
+	/* prefetch sets no guest bit */
+	CU_ASSERT_EQUAL(smt_r32(t, 0x2000 + 4 * 17), 0x31000 | P | W | U);
+	CU_ASSERT_EQUAL(smt_r32(t, 0x2000 + 4 * 18), 0x32000 | P | W | U | A);
+	/* the A=0 page still faults, and the walk sets A */
+	CU_ASSERT_EQUAL(fault(t, base + 0x1000, SM_PF_U), SM_FIXED);
+	CU_ASSERT_EQUAL(smt_r32(t, 0x2000 + 4 * 17), 0x31000 | P | W | U | A);
+	/* PAE with XD in the PDE: neighbours get XD too */
+	smt_free(t);
+	t = smt_new(64, 4);
+	smt_w64(t, 0x1000, 0x2000 | P);
+	smt_w64(t, 0x2000, 0x3000 | P | W | U | XD);
+	for (uint32_t k = 0; k < 16; k++)
+		smt_w64(t, 0x3000 + 8 * k, ((0x30ull + k) << 12) | P | U | A);
+	sm__set_paging(&t->sm, CR0_PW, 0x1000, SM_CR4_PAE, SM_EFER_NXE, 0);
+	CU_ASSERT_EQUAL(fault(t, 0x3000, SM_PF_U), SM_FIXED);
+	CU_ASSERT_EQUAL(smt_spte(t, 0x0000), smt_ma(0x30) | P | U | A | XD);
+	CU_ASSERT_EQUAL(smt_spte(t, 0xf000), smt_ma(0x3f) | P | U | A | XD);
+	/* prefetch off */
+	t->sm.prefetch = 0;
+	sm__invlpg(&t->sm, 0x1000);
+	sm__invlpg(&t->sm, 0x2000);
+	CU_ASSERT_EQUAL(fault(t, 0x1000, SM_PF_U), SM_FIXED);
+	CU_ASSERT_EQUAL(smt_spte(t, 0x2000), 0);
+	smt_free(t);
+}
+
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t rnd(void)
 {
@@ -434,7 +492,7 @@ static uint64_t rnd(void)
 static void test_fuzz_garbage(void)
 {
 	struct smt *t = smt_new(16, 3);
-	int fixed = 0, bad = 0;
+	int fixed = 0, bad = 0, checked = 0;
 
 	t->frames[9] = SM_NO_FRAME;
 	/* frames 0..63: garbage, mostly entries pointing into the first
@@ -479,31 +537,47 @@ static void test_fuzz_garbage(void)
 		if (res != SM_FIXED && res != SM_SPURIOUS)
 			continue;
 		fixed++;
-		/* the spte just built: right frame, and rights no wider than
-		 * the guest's (read without touching A/D) */
-		uint64_t s = smt_spte(t, va);
-		struct sm_gwalk g;
-
-		CU_ASSERT_FATAL(s & SM_SPTE_P);
-		CU_ASSERT_EQUAL(SADDR(s), smt_ma((uint32_t)(out.gpa >> 12)));
+		/* the spte just built and its prefetched neighbours: the right
+		 * frame, and rights no wider than the guest's own walk (read
+		 * without touching A/D; the fuzz's tables only gain A/D bits,
+		 * so every spte of the current root must still hold) */
+		CU_ASSERT_FATAL(smt_spte(t, va) & SM_SPTE_P);
+		CU_ASSERT_EQUAL(SADDR(smt_spte(t, va)), smt_ma((uint32_t)(out.gpa >> 12)));
 		CU_ASSERT((out.gpa >> 12) < SMT_FRAMES && (out.gpa >> 12) != 9);
-		if (s & SM_SPTE_U)
-			CU_ASSERT_EQUAL(sm__walk(&t->gmem, &t->sm.paging, va, SM_PF_U, 0, &g), SM_WALK_OK);
-		if ((s & SM_SPTE_U) && (s & SM_SPTE_W))
-			CU_ASSERT_EQUAL(sm__walk(&t->gmem, &t->sm.paging, va, SM_PF_U | SM_PF_W, 0, &g),
-					SM_WALK_OK);
-		if (s & SM_SPTE_W) {
-			CU_ASSERT_EQUAL(sm__walk(&t->gmem, &t->sm.paging, va, SM_PF_W, 0, &g), SM_WALK_OK);
-			CU_ASSERT_FALSE(sm__gfn_tracked(&t->sm, (uint32_t)(out.gpa >> 12)));
+		for (uint32_t k = 0; k < 16; k++) {
+			uint32_t v = (va & ~0xffffu) + (k << 12);
+			uint64_t s = smt_spte(t, v);
+			struct sm_gwalk g;
+
+			if (!(s & SM_SPTE_P))
+				continue;
+			checked++;
+			CU_ASSERT_EQUAL_FATAL(sm__walk(&t->gmem, &t->sm.paging, v, 0, 0, &g), SM_WALK_OK);
+			CU_ASSERT_EQUAL(SADDR(s), smt_ma((uint32_t)(g.gpa >> 12)));
+			if (s & SM_SPTE_U)
+				CU_ASSERT_EQUAL(sm__walk(&t->gmem, &t->sm.paging, v, SM_PF_U, 0, &g), SM_WALK_OK);
+			if ((s & SM_SPTE_U) && (s & SM_SPTE_W))
+				CU_ASSERT_EQUAL(sm__walk(&t->gmem, &t->sm.paging, v, SM_PF_U | SM_PF_W, 0, &g),
+						SM_WALK_OK);
+			if (s & SM_SPTE_W) {
+				CU_ASSERT_EQUAL(sm__walk(&t->gmem, &t->sm.paging, v, SM_PF_W, 0, &g), SM_WALK_OK);
+				CU_ASSERT_TRUE(g.dirty);
+				CU_ASSERT_FALSE(sm__gfn_tracked(&t->sm, (uint32_t)(g.gpa >> 12)));
+			}
+			if (!(s & SM_PTE_XD) && t->sm.paging.pae && t->sm.paging.nxe)
+				CU_ASSERT_EQUAL(sm__walk(&t->gmem, &t->sm.paging, v, SM_PF_I, 0, &g), SM_WALK_OK);
 		}
-		if (!(s & SM_PTE_XD) && t->sm.paging.pae && t->sm.paging.nxe)
-			CU_ASSERT_EQUAL(sm__walk(&t->gmem, &t->sm.paging, va, SM_PF_I, 0, &g), SM_WALK_OK);
 	}
 	CU_ASSERT(fixed > 1000);	/* the fuzz reached the build path */
+	CU_ASSERT(checked > 2 * fixed);	/* and prefetched around it */
+	CU_ASSERT(t->sm.stats.sptes_prefetched > 1000);
 	CU_ASSERT(bad > 0);
 	CU_ASSERT(t->sm.stats.guest_faults > 1000);
 	CU_ASSERT(t->sm.stats.emulate_faults > 0);
 	CU_ASSERT(t->sm.stats.flushes[SM_FLUSH_PRESSURE] > 0);
+	if (getenv("SMT_VERBOSE"))
+		printf("fuzz: checked %d prefetched %llu\n", checked,
+		       (unsigned long long)t->sm.stats.sptes_prefetched);
 	if (getenv("SMT_VERBOSE"))
 		printf("fuzz: fixed %d bad %d guest %llu mmio %llu emulate %llu retry-flushes %llu\n",
 		       fixed, bad, (unsigned long long)t->sm.stats.guest_faults,
@@ -527,6 +601,7 @@ static CU_TestInfo shadow_tests[] = {
 	{ "write_tracking", test_write_tracking },
 	{ "wp0_supervisor_write", test_wp0_supervisor_write },
 	{ "page_cap", test_page_cap },
+	{ "prefetch", test_prefetch },
 	{ "fuzz_garbage", test_fuzz_garbage },
 	CU_TEST_INFO_NULL,
 };
