@@ -179,9 +179,18 @@ void sm__flush_all(struct sm *sm, enum sm_flush_cause cause)
 	sm->stats.flushes[cause]++;
 }
 
+/* The part of CR3 that locates the guest tables (PCD/PWT and ignored bits
+ * do not make another address space); nothing with paging off. */
+static uint32_t sm_root_key(const struct sm *sm)
+{
+	if (!sm->paging.pg)
+		return 0;
+	return sm->paging.cr3 & (sm->paging.pae ? 0xffffffe0u : 0xfffff000u);
+}
+
 static bool sm_root_matches(const struct sm *sm, const struct sm_root *r)
 {
-	if (r->page == SM_NIL || r->cr3 != sm->paging.cr3)
+	if (r->page == SM_NIL || r->cr3 != sm_root_key(sm))
 		return false;
 	for (int i = 0; i < 4; i++) {
 		if (r->pdpte[i] != sm->paging.pdpte[i])
@@ -227,7 +236,7 @@ static int sm_root_select(struct sm *sm)
 		if (page == SM_NIL)
 			return -2;
 	}
-	sm->roots[slot] = (struct sm_root){ .page = page, .cr3 = sm->paging.cr3,
+	sm->roots[slot] = (struct sm_root){ .page = page, .cr3 = sm_root_key(sm),
 					    .stamp = ++sm->clock };
 	for (int i = 0; i < 4; i++)
 		sm->roots[slot].pdpte[i] = sm->paging.pdpte[i];

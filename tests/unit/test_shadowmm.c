@@ -259,9 +259,13 @@ static void test_mode_change_flush(void)
 	sm__set_paging(&t->sm, CR0_PW, 0x1000, 0, 0, 0);
 	CU_ASSERT_EQUAL(fault(t, 0x1000, SM_PF_U), SM_FIXED);
 	r = sm__root_entry(&t->sm);
-	/* the same CR3 again: no flush, the entry stays */
+	/* the same CR3 again (also with PCD/PWT): no flush, the entry stays */
 	sm__set_paging(&t->sm, CR0_PW, 0x1000, 0, 0, 0);
 	CU_ASSERT_NOT_EQUAL(smt_spte(t, 0x1000), 0);
+	sm__set_paging(&t->sm, CR0_PW, 0x1018, 0, 0, 0);
+	CU_ASSERT_EQUAL(sm__root_entry(&t->sm), r);
+	CU_ASSERT_NOT_EQUAL(smt_spte(t, 0x1000), 0);
+	CU_ASSERT_EQUAL(t->sm.stats.root_hits, 2);
 	CU_ASSERT_EQUAL(t->sm.stats.flushes[SM_FLUSH_MODE], 0);
 
 	struct { uint32_t cr0, cr4; uint64_t efer; } steps[] = {
