@@ -80,7 +80,11 @@ static void fill_time(struct rtc *r, int64_t t)
 	r->cmos[R_CENTURY] = enc(r, (tm.tm_year + 1900) / 100);
 }
 
-/* The time the registers 0-9, 0x32 describe, in seconds since the epoch. */
+/* Latest time a guest may set: 2200-01-01 (keeps ns arithmetic in int64). */
+#define RTC_MAX_SECONDS 7258118400ll
+
+/* The time the registers 0-9, 0x32 describe, in seconds since the epoch,
+ * clamped to [1970, 2200): a guest may write any byte, BCD or not. */
 static int64_t regs_time(const struct rtc *r)
 {
 	struct tm tm = {
@@ -89,7 +93,10 @@ static int64_t regs_time(const struct rtc *r)
 		.tm_mday = dec(r, r->cmos[R_MDAY]), .tm_mon = dec(r, r->cmos[R_MON]) - 1,
 		.tm_year = dec(r, r->cmos[R_CENTURY]) * 100 + dec(r, r->cmos[R_YEAR]) - 1900,
 	};
-	return (int64_t)timegm(&tm);
+	int64_t t = (int64_t)timegm(&tm);
+	if (t < 0)
+		return 0;
+	return t < RTC_MAX_SECONDS ? t : RTC_MAX_SECONDS - 1;
 }
 
 static uint64_t period_ticks(const struct rtc *r)

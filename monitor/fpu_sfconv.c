@@ -103,9 +103,7 @@ int64_t sf_to_int(struct sf_ctx *c, struct sf_val a, int bits, int rc,
 	uint64_t q, lim = 1ull << (bits - 1);
 	uint16_t saved = c->flags;
 
-	*invalid = false;
-	if (a.cls == SF_NORM && a.den)
-		c->flags |= FSW_DE;
+	*invalid = false;	/* no DE: FIST and CVT*2SI do not report it */
 	if (a.cls != SF_NORM && a.cls != SF_ZERO)
 		goto bad;
 	if (!round_to_u64(c, a, rc, &q))

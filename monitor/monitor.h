@@ -171,6 +171,7 @@ struct cpu_lazy {
 struct cpu_tlb_entry {
 	uint32_t tag_r;		/* linear page | valid bit; ~0 when invalid */
 	uint32_t tag_w;
+	uint32_t tag_x;
 	uintptr_t host;		/* host address of the page (RAM only) */
 	uint32_t gpa;		/* guest-physical page */
 	uint32_t global;	/* 1: survives CR3 reloads (PTE.G with CR4.PGE) */
@@ -218,6 +219,9 @@ struct cpu {
 	struct { uint8_t vec; uint32_t err, eip; uint16_t cs; }
 		lastexc[CPU_NLASTEXC];
 	unsigned nlastexc;
+	uint32_t trace[32];	/* EIPs of the last blocks entered (ring) */
+	unsigned ntrace;
+	uint32_t exc_trace[32];	/* trace[] at the last exception other than #PF */
 
 	/* Machine. */
 	const struct cpu_bus_ops *ops;
@@ -231,7 +235,11 @@ struct cpu {
 	int exc_nest;		/* for #DF / triple-fault detection */
 	uint32_t insn_eip;	/* EIP of the instruction being executed */
 	uint32_t a20_mask;
-	unsigned mode;		/* decoder mode key: CPU_MODE_* */
+	unsigned mode;		/* decoder mode key: 0 = 16-bit code, 1 = 32-bit */
+	uint8_t seg_fast[SEG_NSEGS];	/* 1 readable, 2 writable, 0 slow path */
+	bool smc;		/* decoded code was invalidated mid-block */
+	uint32_t gen;		/* bumped when block chaining must be dropped */
+	uint64_t budget_end;	/* icount at which cpu__run stops */
 	struct cpu_tlb_entry tlb[2][CPU_TLB_SIZE];	/* [user] */
 	struct cpu_icache *ic;
 	uint8_t icache_mem[] __attribute__((aligned(64)));

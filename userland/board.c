@@ -3,6 +3,7 @@
 #include "userland/board.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -55,6 +56,7 @@ static const struct placement placements[] = {
 	{ BUS_PIO, 0x70, 2, rtc__io, offsetof(struct board, rtc), "rtc" },
 	{ BUS_PIO, 0xf4, 4, debug_exit__io, offsetof(struct board, dbgexit), "debug-exit" },
 	{ BUS_PIO, 0x3f8, 8, serial__io, offsetof(struct board, com1), "com1" },
+	{ BUS_PIO, 0xcf8, 8, pci_host__io, offsetof(struct board, pci), "pci-conf" },
 };
 
 /* ---- Interrupt routing ------------------------------------------------- */
@@ -129,8 +131,11 @@ static volatile sig_atomic_t tty_saved;
 
 static void on_stop_signal(int sig)
 {
-	(void)sig;
-	if (signal_board)
+	if (!signal_board)
+		return;
+	if (sig == SIGUSR1)
+		signal_board->dump_req = 1;
+	else
 		signal_board->stop = VM_QUIT;
 }
 
@@ -150,6 +155,7 @@ static void install_signals(struct board *b)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = on_fatal_signal;
 	sa.sa_flags = SA_RESETHAND;
 	sigaction(SIGSEGV, &sa, NULL);
@@ -355,7 +361,8 @@ static void on_debug_exit(void *ctx, uint32_t status)
 	board__request_stop(b, VM_DEBUG_EXIT);
 }
 
-static void on_kbc_reset(void *ctx)
+/* i8042 pulse reset, port 0x92 bit 0, port 0xcf9 bit 2: a PC reset. */
+static void on_reset(void *ctx)
 {
 	board__request_stop(ctx, VM_REBOOT);
 }
@@ -368,6 +375,45 @@ static void on_kbc_a20(void *ctx, bool on)
 }
 
 /* ---- Life cycle ----------------------------------------------------------------- */
+
+/* Power-on state of every device, and the bus they sit on. Run at creation
+ * and at each guest reset (PCI BARs move, so the bus is rebuilt). */
+static int devices_init(struct board *b, char *err, size_t n)
+{
+	bus__init(&b->bus);
+	b->stop = VM_RUNNING;
+	b->intr_level = false;
+	b->pic_intr = (struct irq_line){ .set_level = pic_intr_changed, .ctx = b };
+	pic__init(&b->pic, &b->pic_intr);
+	for (unsigned i = 0; i < 16; i++)
+		b->isa_irq[i] = (struct irq_line){ .set_level = isa_irq_set, .ctx = b, .irq = i };
+	serial__init(&b->com1, &b->isa_irq[4], chardev__tx, &b->con);
+	pit__init(&b->pit, &b->clock, &b->isa_irq[0]);
+	struct timespec rt;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	rtc__init(&b->rtc, &b->clock, &b->isa_irq[8],
+		  (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec);
+	rtc__set_memory_size(&b->rtc, b->ram.size);
+	const struct i8042_ops kbc_ops = { .reset = on_reset, .set_a20 = on_kbc_a20, .ctx = b };
+	b->a20 = true;
+	i8042__init(&b->kbc, &b->isa_irq[1], &b->isa_irq[12], &kbc_ops);
+	debug_exit__init(&b->dbgexit, on_debug_exit, b);
+	pci_host__init(&b->pci, &b->bus, on_reset, b);
+
+	for (size_t i = 0; i < sizeof(placements) / sizeof(placements[0]); i++) {
+		const struct placement *p = &placements[i];
+		int rc = bus__register(&b->bus, p->space, p->base, p->len, p->fn,
+				       (char *)b + p->dev, p->name);
+		if (rc)
+			return errf(err, n, rc, "board: placing %s: %s", p->name, strerror(-rc));
+	}
+	/* Firmware role (there is no BIOS): place every BAR. I/O from 0xc000,
+	 * memory in 0xe0000000-0xfebfffff, below the I/O APIC. */
+	int rc = pci_host__assign_resources(&b->pci, 0xc000, 0x10000, 0xe0000000, 0xfec00000);
+	if (rc)
+		return errf(err, n, rc, "board: PCI resources: %s", strerror(-rc));
+	return 0;
+}
 
 int board__create(struct board *b, const struct run_opts *o, char *err, size_t n)
 {
@@ -384,37 +430,22 @@ int board__create(struct board *b, const struct run_opts *o, char *err, size_t n
 	b->clock_start_ns = host_ns();
 	b->clock = (struct vclock){ .now_ns = clock_read, .ctx = b };
 	install_signals(b);
-
-	bus__init(&b->bus);
-	b->pic_intr = (struct irq_line){ .set_level = pic_intr_changed, .ctx = b };
-	pic__init(&b->pic, &b->pic_intr);
-	for (unsigned i = 0; i < 16; i++)
-		b->isa_irq[i] = (struct irq_line){ .set_level = isa_irq_set, .ctx = b, .irq = i };
 	rc = console_open(b, o, err, n);
 	if (rc)
 		return rc;
-	serial__init(&b->com1, &b->isa_irq[4], chardev__tx, &b->con);
-	pit__init(&b->pit, &b->clock, &b->isa_irq[0]);
-	struct timespec rt;
-	clock_gettime(CLOCK_REALTIME, &rt);
-	rtc__init(&b->rtc, &b->clock, &b->isa_irq[8],
-		  (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec);
-	rtc__set_memory_size(&b->rtc, o->mem);
-	static const struct i8042_ops kbc_ops_tmpl = { .reset = on_kbc_reset, .set_a20 = on_kbc_a20 };
-	struct i8042_ops kbc_ops = kbc_ops_tmpl;
-	kbc_ops.ctx = b;
-	b->a20 = true;
-	i8042__init(&b->kbc, &b->isa_irq[1], &b->isa_irq[12], &kbc_ops);
-	debug_exit__init(&b->dbgexit, on_debug_exit, b);
+	return devices_init(b, err, n);
+}
 
-	for (size_t i = 0; i < sizeof(placements) / sizeof(placements[0]); i++) {
-		const struct placement *p = &placements[i];
-		rc = bus__register(&b->bus, p->space, p->base, p->len, p->fn,
-				   (char *)b + p->dev, p->name);
-		if (rc)
-			return errf(err, n, rc, "board: placing %s: %s", p->name, strerror(-rc));
-	}
-	return 0;
+int board__reset(struct board *b, char *err, size_t n)
+{
+	/* RAM reads as zeros again: drop its pages (the mapping stays). */
+	if (fallocate(b->ram_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+		      (off_t)b->ram.size) < 0)
+		memset(b->ram.host, 0, b->ram.size);
+	b->set_intr = NULL;
+	b->cpu = NULL;
+	b->resets++;
+	return devices_init(b, err, n);
 }
 
 void board__destroy(struct board *b)
@@ -439,6 +470,7 @@ void board__stats(struct board *b, void *file)
 	fprintf(f, "board.pio %llu\nboard.mmio %llu\nboard.halts %llu\nboard.polls %llu\n",
 		(unsigned long long)total, (unsigned long long)b->mmio_count,
 		(unsigned long long)b->halts, (unsigned long long)b->polls);
+	fprintf(f, "board.resets %llu\n", (unsigned long long)b->resets);
 	fprintf(f, "board.unclaimed_pio %llu\nboard.unclaimed_mmio %llu\n",
 		(unsigned long long)b->bus.unclaimed[BUS_PIO],
 		(unsigned long long)b->bus.unclaimed[BUS_MMIO]);

@@ -9,6 +9,7 @@
  *   0x000c0000-0x000fffff  BIOS area: RAM-backed, read-only to the guest,
  *                          ACPI tables + RSDP at 0xe0000
  *   0x00100000-mem         RAM
+ *   0xe0000000-0xfebfffff  PCI memory BARs (assigned by the board)
  *   0xfec00000             I/O APIC          0xfee00000  local APIC
  */
 #ifndef HVMM_BOARD_H
@@ -50,6 +51,7 @@ struct board {
 	struct rtc rtc;
 	struct i8042 kbc;
 	struct debug_exit dbgexit;
+	struct pci_host pci;
 	bool a20;			/* as the i8042/port 0x92 last set it */
 	struct serial com1;
 	struct chardev con;
@@ -65,17 +67,23 @@ struct board {
 	bool intr_level;
 
 	/* stop request from a device or the user */
-	enum vm_stop stop;
+	volatile enum vm_stop stop;
+	volatile int dump_req;		/* SIGUSR1: the engine prints its state */
 	uint32_t debug_exit_status;	/* (V << 1) | 1 */
 
 	/* counters */
 	uint64_t *pio_count;		/* [65536] accesses per port */
-	uint64_t mmio_count, ram_faults, halts, polls;
+	uint64_t mmio_count, ram_faults, halts, polls, resets;
 };
 
 /* Builds a board for opts: RAM (memfd of opts->mem bytes), e820, devices,
  * console. Returns 0 or -errno with a one-line reason in err. */
 int board__create(struct board *b, const struct run_opts *opts, char *err, size_t errlen);
+
+/* A guest reset: RAM zeroed, every device back to its power-on state; the
+ * console, clock and counters go on. The engine must be re-created (and
+ * re-connected) after it. Returns 0 or -errno with a reason in err. */
+int board__reset(struct board *b, char *err, size_t errlen);
 
 /* Frees everything board__create made and restores the terminal. */
 void board__destroy(struct board *b);

@@ -220,12 +220,13 @@ int cmd_run(int argc, char **argv)
 	const struct engine_ops *eng = find_engine(o.engine);
 
 	static struct board b;
-	int status = HVMM_EXIT_VM_ERROR;
+	if ((rc = board__create(&b, &o, err, sizeof(err)))) {
+		board__destroy(&b);
+		return usage_error("%s", err);
+	}
+	uint64_t t0 = board__now(&b);
+	int status;
 	for (;;) {
-		if ((rc = board__create(&b, &o, err, sizeof(err)))) {
-			board__destroy(&b);
-			return usage_error("%s", err);
-		}
 		struct boot_entry entry;
 		if ((rc = load_kernel(&b, &o, &f, &entry))) {
 			board__destroy(&b);
@@ -242,37 +243,47 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "hvmm run: engine %s: %s\n", eng->name, err);
 			return HVMM_EXIT_VM_ERROR;
 		}
-		uint64_t t0 = board__now(&b);
 		enum vm_stop why = eng->run(state);
-		double secs = (double)(board__now(&b) - t0) / 1e9;
-		/* restore the terminal before printing anything */
-		chardev__close(&b.con);
-		if (o.stats)
-			print_stats(&o, eng, state, &b, secs);
-		eng->destroy(state);
-		uint32_t dbg = b.debug_exit_status;
-		board__destroy(&b);
-
-		switch (why) {
-		case VM_POWEROFF:
-			return HVMM_EXIT_POWEROFF;
-		case VM_REBOOT:
-			if (o.no_reboot) {
-				fprintf(stderr, "hvmm: guest rebooted (--no-reboot)\n");
-				return HVMM_EXIT_REBOOT;
+		if (why == VM_REBOOT && !o.no_reboot) {
+			eng->destroy(state);
+			if ((rc = board__reset(&b, err, sizeof(err)))) {
+				board__destroy(&b);
+				fprintf(stderr, "hvmm: reset failed: %s\n", err);
+				return HVMM_EXIT_VM_ERROR;
 			}
 			continue;
+		}
+		/* restore the terminal before printing anything */
+		chardev__close(&b.con);
+		switch (why) {
+		case VM_POWEROFF:
+			status = HVMM_EXIT_POWEROFF;
+			break;
+		case VM_REBOOT:
+			fprintf(stderr, "hvmm: guest rebooted (--no-reboot)\n");
+			status = HVMM_EXIT_REBOOT;
+			break;
 		case VM_DEBUG_EXIT:
-			return (int)(dbg & 0xff);	/* (V << 1) | 1, as the OS truncates it */
+			/* (V << 1) | 1, truncated to 8 bits as the OS would */
+			status = (int)(b.debug_exit_status & 0xff);
+			break;
 		case VM_QUIT:
 			fprintf(stderr, "hvmm: stopped\n");
-			return 0;
+			status = 0;
+			break;
 		case VM_TRIPLE_FAULT:
 			fprintf(stderr, "hvmm: guest triple fault\n");
-			return HVMM_EXIT_VM_ERROR;
+			status = HVMM_EXIT_VM_ERROR;
+			break;
 		default:
 			fprintf(stderr, "hvmm: VM error\n");
-			return status;
+			status = HVMM_EXIT_VM_ERROR;
+			break;
 		}
+		if (o.stats)
+			print_stats(&o, eng, state, &b, (double)(board__now(&b) - t0) / 1e9);
+		eng->destroy(state);
+		board__destroy(&b);
+		return status;
 	}
 }

@@ -166,6 +166,16 @@ static void test_stops_and_timer(void)
 	CU_ASSERT_EQUAL(b.stop, VM_REBOOT);
 	board__destroy(&b);
 
+	CU_ASSERT_EQUAL_FATAL(board__create(&b, &o, err, sizeof(err)), 0);
+	pio_out(0xcf9, 0x06);			/* PCI reset control: hard reset */
+	CU_ASSERT_EQUAL(b.stop, VM_REBOOT);
+	/* the host bridge answers at 00:00.0 */
+	uint32_t a = 0x80000000u, id = 0;
+	board__pio(&b, 0xcf8, &a, 4, true);
+	board__pio(&b, 0xcfc, &id, 4, false);
+	CU_ASSERT_EQUAL(id, 0x12378086);
+	board__destroy(&b);
+
 	/* PIT channel 0, mode 2, 1 ms: IRQ 0 reaches INTR once time passes,
 	 * and board__poll reports the next deadline */
 	CU_ASSERT_EQUAL_FATAL(board__create(&b, &o, err, sizeof(err)), 0);
@@ -191,6 +201,31 @@ static void test_stops_and_timer(void)
 	board__destroy(&b);
 }
 
+static void test_reset(void)
+{
+	struct run_opts o = file_opts();
+	char err[256];
+	CU_ASSERT_EQUAL_FATAL(board__create(&b, &o, err, sizeof(err)), 0);
+	int out_fd = b.con.out_fd;
+	uint8_t *host = b.ram.host;
+	host[0x100000] = 0x5a;
+	pio_out(0x21, 0xaa);			/* PIC mask */
+	pio_out(0x64, 0xfe);
+	CU_ASSERT_EQUAL(b.stop, VM_REBOOT);
+	CU_ASSERT_EQUAL(board__reset(&b, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(b.stop, VM_RUNNING);
+	CU_ASSERT_PTR_EQUAL(b.ram.host, host);	/* same mapping, zeroed */
+	CU_ASSERT_EQUAL(host[0x100000], 0);
+	CU_ASSERT_EQUAL(pio_in(0x21), 0);	/* PIC at power-on */
+	CU_ASSERT_EQUAL(b.con.out_fd, out_fd);	/* console survives */
+	CU_ASSERT_EQUAL(b.resets, 1);
+	uint32_t a = 0x80000000u, id = 0;	/* the bus is whole again */
+	board__pio(&b, 0xcf8, &a, 4, true);
+	board__pio(&b, 0xcfc, &id, 4, false);
+	CU_ASSERT_EQUAL(id, 0x12378086);
+	board__destroy(&b);
+}
+
 static void test_bad_serial(void)
 {
 	struct run_opts o = file_opts();
@@ -206,6 +241,7 @@ static CU_TestInfo board_tests[] = {
 	{"irq_routing", test_irq_routing},
 	{"console_escape", test_console_escape},
 	{"stops_and_timer", test_stops_and_timer},
+	{"reset", test_reset},
 	{"bad_serial", test_bad_serial},
 	CU_TEST_INFO_NULL,
 };

@@ -4,6 +4,7 @@
  * bit for bit, flags included. */
 #include "tests/unit/unit.h"
 #include "tests/unit/fpu_oracle.h"
+#include "monitor/fpu_int.h"
 
 #include <string.h>
 
@@ -209,7 +210,85 @@ static void test_sse_double(void)
 		sse_op(op, 1, 60000);
 }
 
+/* Two NaN operands (quiet/signaling, equal or different significands,
+ * either sign) through x87 add: the propagation rule of SDM Table 4-7. */
+static void test_x87_nan_pairs(void)
+{
+	int bad = 0, shown = 0;
+	for (int i = 0; i < 20000; i++) {
+		struct fpu_reg80 a, b;
+		a.m = (1ull << 63) | (orc_rand() % 3 ? orc_rand() >> (orc_rand() % 63) : 0);
+		b.m = orc_rand() % 3 ? a.m : (1ull << 63) | orc_rand();
+		if (orc_rand() & 1)
+			a.m ^= 1ull << 62;
+		if (orc_rand() & 1)
+			b.m ^= 1ull << 62;
+		if ((a.m << 1) == 0)
+			a.m |= 1;
+		if ((b.m << 1) == 0)
+			b.m |= 1;
+		a.se = (uint16_t)(0x7fff | (orc_rand() & 1) << 15);
+		b.se = (uint16_t)(0x7fff | (orc_rand() & 1) << 15);
+		bad += x87_case(orc_rand() & 1 ? OP_ADD : OP_MUL, a, b, 0x37f,
+				&shown);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
+/* FPREM/FPREM1 (one step, any exponent difference) and FSCALE. */
+static void test_x87_prem_scale(void)
+{
+	int bad = 0;
+	for (int i = 0; i < 100000; i++) {
+		struct fpu_reg80 a = orc_f80(16383 + (int)(orc_rand() % 400));
+		struct fpu_reg80 b = orc_f80(16383 - (int)(orc_rand() % 40));
+		int op = (int)(orc_rand() % 3);
+		uint16_t cw = 0x37f | (uint16_t)((orc_rand() & 3) << 10), hs, ss;
+		long double x = 0, y = 0, r;
+		struct fpu_reg80 h, s;
+		memcpy(&x, &a, 10);
+		memcpy(&y, &b, 10);
+		if (op == 2) {		/* fscale by a small integer-ish b */
+			b = orc_f80(16383 + (int)(orc_rand() % 16));
+			memcpy(&y, &b, 10);
+		}
+#define X2(insn) __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[y]\n\t" \
+		"fldt %[x]\n\t" insn "\n\tfnstsw %[s]\n\tfstpt %[r]\n\t"   \
+		"fstp %%st(0)" : [r] "=m"(r), [s] "=m"(hs)                      \
+		: [x] "m"(x), [y] "m"(y), [cw] "m"(cw))
+		if (op == 0)
+			X2("fprem");
+		else if (op == 1)
+			X2("fprem1");
+		else
+			X2("fscale");
+#undef X2
+		memcpy(&h, &r, 10);
+		struct sf_ctx c = { .rc = (cw >> 10) & 3, .adj = true, .masks = 0x3f };
+		uint16_t cc = 0;
+		struct sf_val v = op == 2 ? sf_scale(&c, sf_from80(a), sf_from80(b)) :
+			sf_prem(&c, sf_from80(a), sf_from80(b), op == 1, &cc);
+		s = sf_to80(v);
+		ss = c.flags | cc;
+		if (op == 2)
+			ss |= (c.flags & FSW_PE) && c.up ? FSW_C1 : 0;
+		hs &= 0x3f | FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3;
+		if (h.m == s.m && h.se == s.se && hs == ss)
+			continue;
+		if (bad++ < 8)
+			printf("\n  %s a=%04x:%016llx b=%04x:%016llx host=%04x:%016llx/%04x "
+			       "soft=%04x:%016llx/%04x", op == 0 ? "fprem" : op == 1 ?
+			       "fprem1" : "fscale", a.se, (unsigned long long)a.m,
+			       b.se, (unsigned long long)b.m, h.se,
+			       (unsigned long long)h.m, hs, s.se,
+			       (unsigned long long)s.m, ss);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
 static CU_TestInfo fpu_sf_tests[] = {
+	{ "x87 NaN propagation vs host", test_x87_nan_pairs },
+	{ "x87 fprem/fprem1/fscale vs host", test_x87_prem_scale },
 	{ "x87 fadd vs host", test_x87_add },
 	{ "x87 fsub vs host", test_x87_sub },
 	{ "x87 fmul vs host", test_x87_mul },

@@ -192,6 +192,17 @@ static void check_pf_codes(void)
 	rt_expect_fault("pf-page-crossing-read", v, &f, 14, 0, (uint32_t)t_rd_i);
 	rt_expect_eq("pf-page-crossing-cr2", f.cr2, TVA(4));
 
+	/* an instruction that starts 2 bytes before a not-present page: the
+	 * fault is on its fetch, CR2 is the first byte of the missing page and
+	 * EIP the start of the instruction */
+	set_pte(TVA(4), 0);
+	set_pte(TVA(3), pa(3) | P | W | U);
+	static const uint8_t movhead[] = { 0xb8, 0x11 };	/* mov $imm32,%eax: 2 of 5 */
+	rt_memcpy((void *)(TVA(4) - 2), movhead, 2);
+	v = rt_try(0, t_call, TVA(4) - 2, &f);
+	rt_expect_fault("pf-fetch-crossing-page", v, &f, 14, 0, TVA(4) - 2);
+	rt_expect_eq("pf-fetch-crossing-cr2", f.cr2, TVA(4));
+
 	/* instruction fetch from a not-present page: no I/D bit without NX */
 	v = rt_try(0, t_call, TVA(4) + 0x10, &f);
 	rt_expect_fault("pf-fetch-not-present", v, &f, 14, 0, TVA(4) + 0x10);
@@ -268,6 +279,69 @@ static void check_rep_restart(void)
 	rt_expect_eq("rep-stos-pf-bytes-done", *(uint32_t *)(frames[3] + 4092), 0xabababab);
 }
 
+/* #PF while delivering a #PF from CPL 3 (TSS.ESP0 on a not-present page):
+ * two page faults make a double fault (SDM Vol. 3A table 6-5), handled by a
+ * task gate as Linux i386 does; the #DF task sends the main task to
+ * df_recover, which ends the rt_try with vector 8 */
+void df_task(void);
+uint32_t df_err, df_cr2, df_main_cs, df_main_eip;
+static uint8_t df_stack[4096] __attribute__((aligned(16)));
+static uint8_t df_recover_stack[4096] __attribute__((aligned(16)));
+void df_recover(void);
+void df_recover(void)
+{
+	rt_abort_try(8, df_err, df_main_eip);
+}
+ASM_FN(df_task, "pop %eax\n mov %eax,df_err\n mov %cr2,%eax\n mov %eax,df_cr2\n"
+		"movzwl rt_tss+76,%eax\n mov %eax,df_main_cs\n mov rt_tss+32,%eax\n mov %eax,df_main_eip\n"
+		"call df_redirect\n iret\n jmp df_task");
+void df_redirect(void);
+void df_redirect(void)
+{
+	rt_tss.eip = (uint32_t)df_recover;
+	rt_tss.esp = (uint32_t)(df_recover_stack + sizeof(df_recover_stack));
+	rt_tss.cs = SEL_KCODE;
+	rt_tss.ss = rt_tss.ds = rt_tss.es = rt_tss.fs = rt_tss.gs = SEL_KDATA;
+	rt_tss.eflags = 2;
+}
+
+static void check_double_fault(void)
+{
+	uint32_t esp0 = rt_tss.esp0;
+
+	rt_memset(&rt_tss2, 0, sizeof(rt_tss2));
+	rt_tss2.eip = (uint32_t)df_task;
+	rt_tss2.esp = (uint32_t)(df_stack + sizeof(df_stack));
+	rt_tss2.eflags = 2;
+	rt_tss2.cs = SEL_KCODE;
+	rt_tss2.ss = rt_tss2.ds = rt_tss2.es = rt_tss2.fs = rt_tss2.gs = SEL_KDATA;
+	rt_tss2.cr3 = read_cr3();
+	rt_tss2.iomap = sizeof(rt_tss2);
+	/* a task switch never stores CR3 into the outgoing TSS, and the IRET
+	 * back loads it from there: the main TSS must hold it already */
+	rt_tss.cr3 = read_cr3();
+	rt_gdt_tss(SEL_TSS2 >> 3, &rt_tss2, sizeof(rt_tss2) - 1, 0);
+	rt_idt_set(8, SEL_TSS2, 0, GATE_TASK, 0, 1);
+	set_pte(TVA(7), 0);
+	set_pte(TVA(6), 0);
+	rt_tss.esp0 = TVA(7) + 4096;
+	int v = rt_try(3, t_rd, TVA(6) + 0x40, &f);
+	rt_tss.esp0 = esp0;
+	rt_idt_default(8);
+	/* the interrupted CS:EIP saved for a #DF is undefined (SDM Vol. 3A 6.15,
+	 * interrupt 8): not checked */
+	rt_expect_fault("df-pf-during-pf-delivery", v, &f, 8, 0, 0);
+	rt_check(df_cr2 >= TVA(7) && df_cr2 < TVA(7) + 4096, "df-cr2-in-the-stack-page",
+		 "cr2 0x%x", df_cr2);
+	uint16_t tr;
+	asm volatile("str %0" : "=r"(tr));
+	rt_expect_eq("df-back-on-main-task", tr, SEL_TSS);
+	/* the runtime still works at CPL 3 afterwards */
+	set_pte(TVA(6), pa(6) | P | W | U);
+	v = rt_try(3, t_rd, TVA(6), &f);
+	rt_expect_fault("df-cpl3-works-after", v, &f, -1, 0, 0);
+}
+
 void test_main(void)
 {
 	paging_on();
@@ -278,4 +352,5 @@ void test_main(void)
 	check_wp();
 	check_flushes();
 	check_rep_restart();
+	check_double_fault();
 }

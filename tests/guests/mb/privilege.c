@@ -66,6 +66,24 @@ ASM_FN(t_callgate_up, "t_callgate_up_i: lcall $0x58,$0\n ret");
 ASM_FN(t_conforming, "lcall $0x60,$t_conf_target\n ret");
 ASM_FN(t_conf_target, "mov %cs,%eax\n mov %eax,conf_cs\n lret");
 
+/* IRET forms (SDM Vol. 2A IRET): same privilege, 16-bit, and the checks on
+ * the popped CS and SS */
+uint32_t t_iret_same(uint32_t), t_iretw(uint32_t), t_iret_bad_ss(uint32_t);
+uint32_t t_iret_bad_cs(uint32_t), t_iret_inner(uint32_t), t_iret_np(uint32_t);
+extern char t_iret_bad_ss_i[], t_iret_bad_cs_i[], t_iret_inner_i[], t_iret_np_i[];
+/* returns the ESP difference across the IRET (0 when the frame was popped) */
+ASM_FN(t_iret_same, "mov %esp,%edx\n pushf\n push %cs\n push $1f\n iret\n 1: mov %esp,%eax\n"
+		    "sub %edx,%eax\n ret");
+/* IRETW pops IP, CS, FLAGS as words; IP 0x7000 holds "jmp *%ecx" */
+ASM_FN(t_iretw, "mov %esp,%edx\n mov $1f,%ecx\n pushfw\n pushw $0x08\n pushw $0x7000\n iretw\n"
+		"1: mov %esp,%eax\n sub %edx,%eax\n ret");
+ASM_FN(t_iret_bad_ss, "push $0x20\n push %esp\n pushf\n push $0x1b\n push $0\n"
+		      "t_iret_bad_ss_i: iret");
+ASM_FN(t_iret_bad_cs, "push $0x23\n push %esp\n pushf\n push $0x0b\n push $0\n"
+		      "t_iret_bad_cs_i: iret");
+ASM_FN(t_iret_inner, "pushf\n push $0x08\n push $0\n t_iret_inner_i: iret");
+ASM_FN(t_iret_np, "pushf\n push $0x48\n push $0\n t_iret_np_i: iret");
+
 static struct rt_fault f;
 static struct rt_frame last;
 static uint32_t last_hflags, last_frame_addr;
@@ -187,6 +205,27 @@ static void check_conforming(void)
 	rt_gdt[CONF_IDX] = 0;
 }
 
+static void check_iret_forms(void)
+{
+	int v = rt_try(0, t_iret_same, 0, &f);
+	rt_expect_fault("iret-same-cpl-no-fault", v, &f, -1, 0, 0);
+	rt_expect_eq("iret-same-cpl-pops-3-dwords", f.ret, 0);
+	asm volatile("movw $0xe1ff,0x7000" ::: "memory");	/* jmp *%ecx */
+	v = rt_try(0, t_iretw, 0, &f);
+	rt_expect_fault("iretw-no-fault", v, &f, -1, 0, 0);
+	rt_expect_eq("iretw-pops-3-words", f.ret, 0);
+	v = rt_try(0, t_iret_bad_ss, 0, &f);
+	rt_expect_fault("iret-outer-ss-rpl-mismatch", v, &f, 13, 0x20, (uint32_t)t_iret_bad_ss_i);
+	v = rt_try(0, t_iret_bad_cs, 0, &f);
+	rt_expect_fault("iret-outer-cs-dpl-ne-rpl", v, &f, 13, SEL_KCODE, (uint32_t)t_iret_bad_cs_i);
+	v = rt_try(3, t_iret_inner, 0, &f);
+	rt_expect_fault("iret-to-inner-ring", v, &f, 13, SEL_KCODE, (uint32_t)t_iret_inner_i);
+	rt_gdt_set(GDT_FREE, 0, 0xfffff, ACC_S | ACC_CODE | ACC_CODE_R, FLG_G | FLG_DB);
+	v = rt_try(0, t_iret_np, 0, &f);
+	rt_expect_fault("iret-not-present-cs", v, &f, 11, SEL(GDT_FREE, 0), (uint32_t)t_iret_np_i);
+	rt_gdt[GDT_FREE] = 0;
+}
+
 void test_main(void)
 {
 	check_gates_if();
@@ -194,4 +233,5 @@ void test_main(void)
 	check_iret_nulling();
 	check_call_gates();
 	check_conforming();
+	check_iret_forms();
 }

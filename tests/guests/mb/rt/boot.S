@@ -139,6 +139,13 @@ user_tramp:
 	ud2
 
 	.bss
+	.p2align 7
+	.globl rt_tss, rt_iobitmap
+rt_tss:
+	.skip 104
+rt_iobitmap:
+	.skip 8193
+
 	.p2align 12
 boot_stack:
 	.skip 32768

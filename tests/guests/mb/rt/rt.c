@@ -4,7 +4,7 @@
 
 uint64_t rt_gdt[GDT_ENTRIES] __attribute__((aligned(8)));
 uint64_t rt_idt[256] __attribute__((aligned(8)));
-struct tss32 rt_tss __attribute__((aligned(128)));
+/* rt_tss and the 8193-byte rt_iobitmap after it are in boot.S */
 struct tss32 rt_tss2 __attribute__((aligned(128)));
 
 extern char rt_stubs[];
@@ -279,7 +279,8 @@ static void rt_load_tables(void)
 
 	rt_tss.ss0 = SEL_KDATA;
 	rt_tss.esp0 = (uint32_t)(rt_istack + sizeof(rt_istack));
-	rt_tss.iomap = sizeof(rt_tss);	/* no I/O bitmap: CPL > IOPL gets #GP */
+	rt_tss.iomap = sizeof(rt_tss);	/* past the limit: CPL > IOPL gets #GP */
+	rt_memset(rt_iobitmap, 0xff, sizeof(rt_iobitmap));
 	rt_tss2.iomap = sizeof(rt_tss2);
 
 	for (int v = 0; v < 256; v++)
@@ -335,6 +336,24 @@ void rt_isr(struct rt_frame *fr)
 		  "eflags 0x%x cr2 0x%x\n", v, fr->err, fr->eip, fr->cs & 0xffff,
 		  fr->eflags, read_cr2());
 	rt_finish();
+}
+
+void rt_abort_try(int vec, uint32_t err, uint32_t eip)
+{
+	struct rt_jmp *j = rt_cur_jmp;
+
+	if (!j) {
+		rt_nfail++;
+		rt_printf("FAIL unexpected-abort: vector %d err 0x%x eip 0x%x\n", vec, err, eip);
+		rt_finish();
+	}
+	j->f->vector = vec;
+	j->f->err = err;
+	j->f->cr2 = read_cr2();
+	j->f->eip = eip;
+	j->f->cs = read_cs();
+	j->f->eflags = read_eflags();
+	rt_longjmp(j, vec + 1);
 }
 
 int rt_try(int ring, uint32_t (*fn)(uint32_t), uint32_t arg, struct rt_fault *f)

@@ -110,6 +110,11 @@ void rt_finish(void) __attribute__((noreturn));
  * exception it raised (f filled) — control comes back here either way. */
 int rt_try(int ring, uint32_t (*fn)(uint32_t), uint32_t arg, struct rt_fault *f);
 
+/* Ends the innermost rt_try as if exception vec (error code err, at eip) had
+ * been captured there; for code that cannot simply return, such as a
+ * double-fault task. Runs at CPL 0. */
+void rt_abort_try(int vec, uint32_t err, uint32_t eip) __attribute__((noreturn));
+
 /* A per-vector hook run before rt_try's capture: return 1 when the frame was
  * handled (the stub irets with the possibly modified frame), 0 to go on. */
 typedef int (*rt_handler_fn)(struct rt_frame *fr);
@@ -119,6 +124,10 @@ void rt_set_handler(int vec, rt_handler_fn fn);
 extern uint64_t rt_gdt[GDT_ENTRIES];
 extern uint64_t rt_idt[256];
 extern struct tss32 rt_tss, rt_tss2;
+/* The I/O permission bitmap right after rt_tss (offset 104), all ones, plus
+ * the 0xff byte the CPU may read past it; the runtime's TSS limit (103)
+ * leaves it out (SDM Vol. 3A 19.5.2). */
+extern uint8_t rt_iobitmap[8192 + 1];
 void rt_gdt_set(int idx, uint32_t base, uint32_t limit, uint8_t access, uint8_t flags);
 void rt_gdt_gate(int idx, uint16_t sel, uint32_t off, int type, int dpl, int params);
 void rt_gdt_tss(int idx, struct tss32 *t, uint32_t limit, int busy);

@@ -1,0 +1,628 @@
+/* monitor/cpu-ctl.c — stack and control transfer: PUSH/POP and friends,
+ * near and far JMP/CALL/RET (code segments, call gates, task gates/TSS),
+ * Jcc/LOOP/JCXZ, ENTER/LEAVE, INT n/INT3/INTO/IRET, BOUND, far pointer
+ * loads (SDM Vol. 2; Vol. 3 §5.8 for call gates).
+ */
+#include "monitor/cpu-internal.h"
+
+
+int stack__push(struct cpu *cpu, uint32_t v, unsigned size)
+{
+	uint32_t m = stack_mask(cpu), esp = (cpu->r[R_ESP] - size) & m;
+	if (mem__write(cpu, SEG_SS, esp, v, size))
+		return CPU_ABORT;
+	cpu->r[R_ESP] = (cpu->r[R_ESP] & ~m) | esp;
+	return 0;
+}
+
+int stack__pop(struct cpu *cpu, uint32_t *v, unsigned size)
+{
+	uint32_t m = stack_mask(cpu), esp = cpu->r[R_ESP] & m;
+	if (mem__read(cpu, SEG_SS, esp, v, size))
+		return CPU_ABORT;
+	cpu->r[R_ESP] = (cpu->r[R_ESP] & ~m) | ((esp + size) & m);
+	return 0;
+}
+
+static int peek(struct cpu *cpu, unsigned off, uint32_t *v, unsigned size)
+{
+	return mem__read(cpu, SEG_SS, (cpu->r[R_ESP] + off) & stack_mask(cpu),
+			 v, size);
+}
+
+static void esp_add(struct cpu *cpu, uint32_t n)
+{
+	uint32_t m = stack_mask(cpu);
+	cpu->r[R_ESP] = (cpu->r[R_ESP] & ~m) | ((cpu->r[R_ESP] + n) & m);
+}
+
+static int h_push(struct cpu *cpu, const struct insn *i)
+{
+	uint32_t v;
+	unsigned sz = i->op[0].kind == OK_SREG || i->op[0].kind == OK_IMM
+			      ? i->osz : i->op[0].size;
+	if (op_read(cpu, i, 0, &v))
+		return CPU_ABORT;
+	if (i->op[0].kind == OK_SREG && sz == 4) {
+		/* P6+: a 32-bit push of a segment register writes 16 bits. */
+		uint32_t m = stack_mask(cpu), esp = (cpu->r[R_ESP] - 4) & m;
+		if (mem__write(cpu, SEG_SS, esp, v, 2))
+			return CPU_ABORT;
+		cpu->r[R_ESP] = (cpu->r[R_ESP] & ~m) | esp;
+		return 0;
+	}
+	return stack__push(cpu, v, sz);
+}
+
+static int h_push_r32(struct cpu *cpu, const struct insn *i)
+{
+	return stack__push(cpu, cpu->r[i->op[0].reg], 4);
+}
+
+static int h_pop_r32(struct cpu *cpu, const struct insn *i)
+{
+	uint32_t v;
+	if (stack__pop(cpu, &v, 4))
+		return CPU_ABORT;
+	cpu->r[i->op[0].reg] = v;
+	return 0;
+}
+
+static int h_pop(struct cpu *cpu, const struct insn *i)
+{
+	uint32_t v, old = cpu->r[R_ESP];
+	unsigned sz = i->op[0].kind == OK_SREG ? i->osz : i->op[0].size;
+
+	if (peek(cpu, 0, &v, sz == 4 && i->op[0].kind == OK_SREG ? 2 : sz))
+		return CPU_ABORT;
+	esp_add(cpu, sz);
+	if (i->op[0].kind == OK_SREG) {
+		if (seg__load(cpu, i->op[0].reg, (uint16_t)v)) {
+			cpu->r[R_ESP] = old;
+			return CPU_ABORT;
+		}
+		if (i->op[0].reg == SEG_SS)
+			cpu->shadow = 1;
+		return 0;
+	}
+	/* The ESP used in the destination's address is the incremented one. */
+	if (op_write(cpu, i, 0, v)) {
+		cpu->r[R_ESP] = old;
+		return CPU_ABORT;
+	}
+	return 0;
+}
+
+static int h_pusha(struct cpu *cpu, const struct insn *i)
+{
+	unsigned sz = i->osz;
+	uint32_t m = stack_mask(cpu), esp = cpu->r[R_ESP];
+	for (int r = 0; r < 8; r++) {
+		uint32_t v = r == R_ESP ? esp : cpu->r[r];
+		if (mem__write(cpu, SEG_SS, (esp - (r + 1) * sz) & m, v, sz)) {
+			cpu->r[R_ESP] = esp;
+			return CPU_ABORT;
+		}
+	}
+	cpu->r[R_ESP] = (esp & ~m) | ((esp - 8 * sz) & m);
+	return 0;
+}
+
+static int h_popa(struct cpu *cpu, const struct insn *i)
+{
+	unsigned sz = i->osz;
+	uint32_t v[8];
+	for (int r = 0; r < 8; r++)
+		if (peek(cpu, (7 - r) * sz, &v[r], sz))
+			return CPU_ABORT;
+	for (int r = 0; r < 8; r++)
+		if (r != R_ESP)
+			reg_set(cpu, r, sz, v[r]);
+	esp_add(cpu, 8 * sz);
+	return 0;
+}
+
+static int h_pushf(struct cpu *cpu, const struct insn *i)
+{
+	uint32_t f;
+	if (cpu_v86(cpu) && cpu_iopl(cpu) < 3)
+		return cpu__raise(cpu, EXC_GP, 0);
+	f = cpu__eflags(cpu) & ~(FL_VM | FL_RF);
+	return stack__push(cpu, f, i->osz);
+}
+
+static int h_popf(struct cpu *cpu, const struct insn *i)
+{
+	uint32_t f, mask;
+	if (cpu_v86(cpu) && cpu_iopl(cpu) < 3)
+		return cpu__raise(cpu, EXC_GP, 0);
+	if (peek(cpu, 0, &f, i->osz))
+		return CPU_ABORT;
+	esp_add(cpu, i->osz);
+	mask = FL_ARITH | FL_TF | FL_DF | FL_NT | FL_AC | FL_ID;
+	if (!cpu_pmode(cpu) || cpu->cpl == 0)
+		mask |= FL_IOPL | FL_IF;
+	else if (cpu->cpl <= cpu_iopl(cpu))
+		mask |= FL_IF;
+	if (cpu_v86(cpu))
+		mask &= ~FL_IOPL;
+	if (i->osz == 2)
+		mask &= 0xffff;
+	cpu->lf.op = LF_NONE;
+	cpu->eflags = (cpu->eflags & ~mask & ~FL_RF) | (f & mask) | FL_1;
+	return 0;
+}
+
+/* ---- Near transfers ------------------------------------------------------- */
+
+static inline int set_eip(struct cpu *cpu, uint32_t t, unsigned osz)
+{
+	if (osz == 2)
+		t &= 0xffff;
+	if (unlikely(t > cpu->seg[SEG_CS].limit))
+		return cpu__raise(cpu, EXC_GP, 0);
+	cpu->eip = t;
+	return 0;
+}
+
+static int h_jcc(struct cpu *cpu, const struct insn *i)
+{
+	if (flags__cond(cpu, i->imm2))
+		return set_eip(cpu, cpu->eip + i->imm, i->osz);
+	return 0;
+}
+
+static int h_jmp(struct cpu *cpu, const struct insn *i)
+{
+	uint32_t t;
+	if (i->op[0].kind == OK_REL)
+		return set_eip(cpu, cpu->eip + i->imm, i->osz);
+	if (op_read(cpu, i, 0, &t))
+		return CPU_ABORT;
+	return set_eip(cpu, t, i->osz);
+}
+
+static int h_call(struct cpu *cpu, const struct insn *i)
+{
+	uint32_t t, ret = cpu->eip;
+	if (i->op[0].kind == OK_REL)
+		t = cpu->eip + i->imm;
+	else if (op_read(cpu, i, 0, &t))
+		return CPU_ABORT;
+	if (i->osz == 2)
+		t &= 0xffff;
+	if (t > cpu->seg[SEG_CS].limit)
+		return cpu__raise(cpu, EXC_GP, 0);
+	if (stack__push(cpu, ret, i->osz))
+		return CPU_ABORT;
+	cpu->eip = t;
+	return 0;
+}
+
+static int h_ret(struct cpu *cpu, const struct insn *i)
+{
+	uint32_t t;
+	if (peek(cpu, 0, &t, i->osz))
+		return CPU_ABORT;
+	if (set_eip(cpu, t, i->osz))
+		return CPU_ABORT;
+	esp_add(cpu, i->osz + (i->nops ? (i->imm & 0xffff) : 0));
+	return 0;
+}
+
+static int h_loop(struct cpu *cpu, const struct insn *i)
+{
+	uint32_t m = i->asz == 2 ? 0xffff : 0xffffffffu, c;
+	bool take;
+
+	if (i->mnem == ZYDIS_MNEMONIC_JCXZ || i->mnem == ZYDIS_MNEMONIC_JECXZ) {
+		take = (cpu->r[R_ECX] & m) == 0;
+	} else {
+		c = (cpu->r[R_ECX] - 1) & m;
+		cpu->r[R_ECX] = (cpu->r[R_ECX] & ~m) | c;
+		take = c != 0;
+		if (i->mnem == ZYDIS_MNEMONIC_LOOPE)
+			take = take && flags__cond(cpu, 4);
+		else if (i->mnem == ZYDIS_MNEMONIC_LOOPNE)
+			take = take && !flags__cond(cpu, 4);
+	}
+	if (take)
+		return set_eip(cpu, cpu->eip + i->imm, i->osz);
+	return 0;
+}
+
+static int h_enter(struct cpu *cpu, const struct insn *i)
+{
+	unsigned sz = i->osz, level = i->imm2 & 31;
+	uint32_t m = stack_mask(cpu), esp = cpu->r[R_ESP], ebp = cpu->r[R_EBP];
+	uint32_t frame, v;
+
+	esp = (esp - sz) & m;
+	if (mem__write(cpu, SEG_SS, esp, ebp, sz))
+		return CPU_ABORT;
+	frame = esp;
+	for (unsigned k = 1; k < level; k++) {
+		uint32_t bp = (ebp - k * sz) & (sz == 4 && m == 0xffffffffu ? m : 0xffff);
+		if (mem__read(cpu, SEG_SS, bp & m, &v, sz))
+			return CPU_ABORT;
+		esp = (esp - sz) & m;
+		if (mem__write(cpu, SEG_SS, esp, v, sz))
+			return CPU_ABORT;
+	}
+	if (level) {
+		esp = (esp - sz) & m;
+		if (mem__write(cpu, SEG_SS, esp, frame, sz))
+			return CPU_ABORT;
+	}
+	esp = (esp - (i->imm & 0xffff)) & m;
+	/* The final stack pointer must be writable (SDM: #SS if not). */
+	if (mem__read(cpu, SEG_SS, esp, &v, 1))
+		return CPU_ABORT;
+	reg_set(cpu, R_EBP, sz, frame);
+	cpu->r[R_ESP] = (cpu->r[R_ESP] & ~m) | esp;
+	return 0;
+}
+
+static int h_leave(struct cpu *cpu, const struct insn *i)
+{
+	uint32_t m = stack_mask(cpu), v, old = cpu->r[R_ESP];
+	cpu->r[R_ESP] = (cpu->r[R_ESP] & ~m) | (cpu->r[R_EBP] & m);
+	if (stack__pop(cpu, &v, i->osz)) {
+		cpu->r[R_ESP] = old;
+		return CPU_ABORT;
+	}
+	reg_set(cpu, R_EBP, i->osz, v);
+	return 0;
+}
+
+static int h_int(struct cpu *cpu, const struct insn *i)
+{
+	int vec = i->mnem == ZYDIS_MNEMONIC_INT3 ? 3 : i->mnem == ZYDIS_MNEMONIC_INTO
+		  ? 4 : i->mnem == ZYDIS_MNEMONIC_INT1 ? 1 : (int)(i->imm & 0xff);
+	int src = i->mnem == ZYDIS_MNEMONIC_INT1 ? INT_ICEBP : INT_SOFT;
+
+	if (i->mnem == ZYDIS_MNEMONIC_INTO && !flags__cond(cpu, 0))
+		return 0;
+	/* V86 mode with IOPL < 3: INT n is #GP(0) (no VME). */
+	if (cpu_v86(cpu) && cpu_iopl(cpu) < 3 && i->mnem == ZYDIS_MNEMONIC_INT)
+		return cpu__raise(cpu, EXC_GP, 0);
+	if (vec < 32)
+		cpu->nexc[vec]++;
+	return exc__deliver(cpu, vec, src, false, 0);
+}
+
+static int h_iret(struct cpu *cpu, const struct insn *i)
+{
+	return exc__iret(cpu, i->osz);
+}
+
+static int h_bound(struct cpu *cpu, const struct insn *i)
+{
+	uint32_t lo, hi, v = reg_get(cpu, i->op[0].reg, i->osz);
+	uint32_t ea = insn_ea(cpu, i), sg = size_sign(i->osz);
+	if (mem__read(cpu, i->seg, ea, &lo, i->osz) ||
+	    mem__read(cpu, i->seg, (ea + i->osz) & (i->asz == 2 ? 0xffff : ~0u),
+		      &hi, i->osz))
+		return CPU_ABORT;
+	if ((int32_t)((v ^ sg) - sg) < (int32_t)((lo ^ sg) - sg) ||
+	    (int32_t)((v ^ sg) - sg) > (int32_t)((hi ^ sg) - sg))
+		return cpu__raise(cpu, EXC_BR, 0);
+	return 0;
+}
+
+/* ---- Far transfers -------------------------------------------------------- */
+
+/* Far JMP/CALL to sel:off (SDM Vol. 2 JMP, CALL). */
+static int far_transfer(struct cpu *cpu, uint16_t sel, uint32_t off,
+			unsigned osz, bool call)
+{
+	uint64_t d, cd;
+	uint16_t attr;
+	uint32_t ret_cs = cpu->seg[SEG_CS].sel, ret_eip = cpu->eip;
+
+	if (!cpu_pmode(cpu) || cpu_v86(cpu)) {
+		if (call) {
+			uint32_t m = stack_mask(cpu), esp = cpu->r[R_ESP];
+			if (mem__write(cpu, SEG_SS, (esp - osz) & m, ret_cs, osz) ||
+			    mem__write(cpu, SEG_SS, (esp - 2 * osz) & m, ret_eip, osz))
+				return CPU_ABORT;
+			cpu->r[R_ESP] = (esp & ~m) | ((esp - 2 * osz) & m);
+		}
+		seg__load(cpu, SEG_CS, sel);
+		cpu->eip = osz == 2 ? off & 0xffff : off;
+		return 0;
+	}
+	if ((sel & ~3) == 0)
+		return cpu__raise(cpu, EXC_GP, 0);
+	if (seg__read_desc(cpu, sel, &d, EXC_GP))
+		return CPU_ABORT;
+	attr = (uint16_t)(d >> 40);
+	if (attr & SEGA_S) {
+		uint32_t base, limit;
+		uint16_t a;
+		if (seg__check_code(cpu, sel, d, cpu->cpl, false))
+			return CPU_ABORT;
+		seg__desc_unpack(d, &base, &limit, &a);
+		if (osz == 2)
+			off &= 0xffff;
+		if (off > limit)
+			return cpu__raise(cpu, EXC_GP, 0);
+		if (call) {
+			uint32_t m = stack_mask(cpu), esp = cpu->r[R_ESP];
+			if (mem__write(cpu, SEG_SS, (esp - osz) & m, ret_cs, osz) ||
+			    mem__write(cpu, SEG_SS, (esp - 2 * osz) & m, ret_eip, osz))
+				return CPU_ABORT;
+			cpu->r[R_ESP] = (esp & ~m) | ((esp - 2 * osz) & m);
+		}
+		if (seg__commit_cs(cpu, sel, d, cpu->cpl))
+			return CPU_ABORT;
+		cpu->eip = off;
+		return 0;
+	}
+	{
+		unsigned t = SEGA_TYPE(attr), dpl = SEGA_DPL(attr);
+		if (t == 1 || t == 9 || t == 5) {	/* TSS or task gate */
+			if (dpl < cpu->cpl || dpl < (sel & 3))
+				return cpu__raise(cpu, EXC_GP, sel & 0xfffc);
+			if (!(attr & SEGA_P))
+				return cpu__raise(cpu, EXC_NP, sel & 0xfffc);
+			if (t == 5) {
+				uint16_t tsel = (uint16_t)(d >> 16);
+				if (seg__read_desc(cpu, tsel, &d, EXC_GP))
+					return CPU_ABORT;
+				sel = tsel;
+			}
+			return task__switch(cpu, sel, d, call ? TS_CALL : TS_JMP,
+					    false, 0);
+		}
+		if (t != 4 && t != 12)
+			return cpu__raise(cpu, EXC_GP, sel & 0xfffc);
+		/* Call gate (SDM Vol. 3 §5.8.4). */
+		if (dpl < cpu->cpl || dpl < (sel & 3))
+			return cpu__raise(cpu, EXC_GP, sel & 0xfffc);
+		if (!(attr & SEGA_P))
+			return cpu__raise(cpu, EXC_NP, sel & 0xfffc);
+		{
+			uint16_t csel = (uint16_t)(d >> 16), ca;
+			uint32_t target = (uint32_t)(d & 0xffff) |
+					  (uint32_t)((d >> 32) & 0xffff0000u);
+			unsigned gsz = t == 12 ? 4 : 2, cdpl, nparam = d >> 32 & 31;
+			if (gsz == 2)
+				target &= 0xffff;
+			if ((csel & ~3) == 0)
+				return cpu__raise(cpu, EXC_GP, 0);
+			if (seg__read_desc(cpu, csel, &cd, EXC_GP))
+				return CPU_ABORT;
+			ca = (uint16_t)(cd >> 40);
+			cdpl = SEGA_DPL(ca);
+			if (!(ca & SEGA_S) || !(SEGA_TYPE(ca) & 8) || cdpl > cpu->cpl ||
+			    (!call && !(SEGA_TYPE(ca) & 4) && cdpl != cpu->cpl))
+				return cpu__raise(cpu, EXC_GP, csel & 0xfffc);
+			if (!(ca & SEGA_P))
+				return cpu__raise(cpu, EXC_NP, csel & 0xfffc);
+			if (call && !(SEGA_TYPE(ca) & 4) && cdpl < cpu->cpl) {
+				/* More privileged: switch stacks, copy params. */
+				uint32_t nesp, params[32], oesp = cpu->r[R_ESP];
+				uint16_t nss;
+				uint64_t sd;
+				uint32_t sb, sl, m2;
+				uint16_t sa;
+				bool t32 = (SEGA_TYPE(cpu->tr.attr) & 8) != 0;
+				uint32_t toff = t32 ? 4 + cdpl * 8 : 2 + cdpl * 4;
+				uint16_t oss = cpu->seg[SEG_SS].sel;
+				nesp = 0;
+				if (mem__lin_read(cpu, cpu->tr.base + toff, &nesp, t32 ? 4 : 2, ACC_R | ACC_SUP) ||
+				    mem__lin_read(cpu, cpu->tr.base + toff + (t32 ? 4 : 2), &nss, 2, ACC_R | ACC_SUP))
+					return CPU_ABORT;
+				if ((nss & ~3) == 0)
+					return cpu__raise(cpu, EXC_TS, 0);
+				if (seg__read_desc(cpu, nss, &sd, EXC_TS))
+					return CPU_ABORT;
+				seg__desc_unpack(sd, &sb, &sl, &sa);
+				if ((nss & 3) != cdpl || SEGA_DPL(sa) != cdpl ||
+				    !(sa & SEGA_S) || (SEGA_TYPE(sa) & 0xa) != 2)
+					return cpu__raise(cpu, EXC_TS, nss & 0xfffc);
+				if (!(sa & SEGA_P))
+					return cpu__raise(cpu, EXC_SS, nss & 0xfffc);
+				for (unsigned k = 0; k < nparam; k++)
+					if (peek(cpu, k * gsz, &params[k], gsz))
+						return CPU_ABORT;
+				{
+					uint8_t buf[4 * 36];
+					unsigned n = 0, len;
+					uint32_t vals[36];
+					vals[n++] = ret_eip;
+					vals[n++] = ret_cs;
+					for (unsigned k = 0; k < nparam; k++)
+						vals[n++] = params[k];
+					vals[n++] = oesp;
+					vals[n++] = oss;
+					/* vals[] is in increasing address order. */
+					for (unsigned k = 0; k < n; k++) {
+						if (gsz == 4)
+							__builtin_memcpy(buf + 4 * k, &vals[k], 4);
+						else {
+							uint16_t h = (uint16_t)vals[k];
+							__builtin_memcpy(buf + 2 * k, &h, 2);
+						}
+					}
+					len = n * gsz;
+					m2 = (sa & SEGA_DB) ? 0xffffffffu : 0xffff;
+					if (((nesp - len) & m2) + len - 1 > sl)
+						return cpu__raise(cpu, EXC_SS, nss & 0xfffc);
+					if (mem__lin_write(cpu, sb + ((nesp - len) & m2), buf,
+							   len, ACC_W | ACC_SUP))
+						return CPU_ABORT;
+					if (seg__commit_cs(cpu, csel, cd, cdpl))
+						return CPU_ABORT;
+					seg__load_raw(cpu, SEG_SS, nss, sb, sl, (uint16_t)(sd >> 40));
+					cpu->r[R_ESP] = (nesp & ~m2) | ((nesp - len) & m2);
+					cpu->eip = target;
+				}
+				return 0;
+			}
+			if (call) {
+				uint32_t m = stack_mask(cpu), esp = cpu->r[R_ESP];
+				if (mem__write(cpu, SEG_SS, (esp - gsz) & m, ret_cs, gsz) ||
+				    mem__write(cpu, SEG_SS, (esp - 2 * gsz) & m, ret_eip, gsz))
+					return CPU_ABORT;
+				cpu->r[R_ESP] = (esp & ~m) | ((esp - 2 * gsz) & m);
+			}
+			if (seg__commit_cs(cpu, csel, cd, cpu->cpl))
+				return CPU_ABORT;
+			cpu->eip = target;
+			return 0;
+		}
+	}
+}
+
+static int far_operand(struct cpu *cpu, const struct insn *i, uint16_t *sel,
+		       uint32_t *off)
+{
+	uint32_t o, s, ea = insn_ea(cpu, i);
+	if (i->op[0].kind == OK_PTR) {
+		*sel = (uint16_t)i->imm2;
+		*off = i->imm;
+		return 0;
+	}
+	if (i->op[0].kind != OK_MEM)
+		return cpu__raise(cpu, EXC_UD, 0);
+	if (mem__read(cpu, i->seg, ea, &o, i->osz) ||
+	    mem__read(cpu, i->seg, ea + i->osz, &s, 2))
+		return CPU_ABORT;
+	*sel = (uint16_t)s;
+	*off = o;
+	return 0;
+}
+
+static int h_jmp_far(struct cpu *cpu, const struct insn *i)
+{
+	uint16_t sel = 0;
+	uint32_t off = 0;
+	if (far_operand(cpu, i, &sel, &off))
+		return CPU_ABORT;
+	return far_transfer(cpu, sel, off, i->osz, i->mnem == ZYDIS_MNEMONIC_CALL);
+}
+
+static int h_retf(struct cpu *cpu, const struct insn *i)
+{
+	unsigned sz = i->osz, imm = i->nops ? i->imm & 0xffff : 0;
+	uint32_t eip, cs;
+	uint64_t d;
+
+	if (peek(cpu, 0, &eip, sz) || peek(cpu, sz, &cs, sz))
+		return CPU_ABORT;
+	cs &= 0xffff;
+	if (!cpu_pmode(cpu) || cpu_v86(cpu)) {
+		esp_add(cpu, 2 * sz + imm);
+		seg__load(cpu, SEG_CS, (uint16_t)cs);
+		cpu->eip = sz == 2 ? eip & 0xffff : eip;
+		return 0;
+	}
+	if ((cs & ~3) == 0)
+		return cpu__raise(cpu, EXC_GP, 0);
+	if (seg__read_desc(cpu, (uint16_t)cs, &d, EXC_GP) ||
+	    seg__check_code(cpu, (uint16_t)cs, d, cs & 3, true))
+		return CPU_ABORT;
+	if ((cs & 3) > cpu->cpl) {
+		uint32_t nesp, nss, sb, sl;
+		uint64_t sd;
+		uint16_t sa;
+		unsigned rpl = cs & 3;
+		if (peek(cpu, 2 * sz + imm, &nesp, sz) ||
+		    peek(cpu, 3 * sz + imm, &nss, sz))
+			return CPU_ABORT;
+		nss &= 0xffff;
+		if ((nss & ~3) == 0)
+			return cpu__raise(cpu, EXC_GP, 0);
+		if (seg__read_desc(cpu, (uint16_t)nss, &sd, EXC_GP))
+			return CPU_ABORT;
+		seg__desc_unpack(sd, &sb, &sl, &sa);
+		if ((nss & 3) != rpl || SEGA_DPL(sa) != rpl || !(sa & SEGA_S) ||
+		    (SEGA_TYPE(sa) & 0xa) != 2)
+			return cpu__raise(cpu, EXC_GP, nss & 0xfffc);
+		if (!(sa & SEGA_P))
+			return cpu__raise(cpu, EXC_SS, nss & 0xfffc);
+		if (seg__commit_cs(cpu, (uint16_t)cs, d, rpl))
+			return CPU_ABORT;
+		seg__load_raw(cpu, SEG_SS, (uint16_t)nss, sb, sl, (uint16_t)(sd >> 40));
+		cpu->r[R_ESP] = (sa & SEGA_DB) ? nesp + imm
+			: (cpu->r[R_ESP] & 0xffff0000u) | ((nesp + imm) & 0xffff);
+		seg__invalidate_outer(cpu);
+	} else {
+		if (seg__commit_cs(cpu, (uint16_t)cs, d, cpu->cpl))
+			return CPU_ABORT;
+		esp_add(cpu, 2 * sz + imm);
+	}
+	cpu->eip = sz == 2 ? eip & 0xffff : eip;
+	return 0;
+}
+
+static int h_lxs(struct cpu *cpu, const struct insn *i)
+{
+	uint32_t o, s, ea = insn_ea(cpu, i);
+	int seg = i->mnem == ZYDIS_MNEMONIC_LDS ? SEG_DS : i->mnem == ZYDIS_MNEMONIC_LES
+		  ? SEG_ES : i->mnem == ZYDIS_MNEMONIC_LFS ? SEG_FS
+		  : i->mnem == ZYDIS_MNEMONIC_LGS ? SEG_GS : SEG_SS;
+	if (i->op[1].kind != OK_MEM)
+		return cpu__raise(cpu, EXC_UD, 0);
+	if (mem__read(cpu, i->seg, ea, &o, i->osz) ||
+	    mem__read(cpu, i->seg, ea + i->osz, &s, 2))
+		return CPU_ABORT;
+	if (seg__load(cpu, seg, (uint16_t)s))
+		return CPU_ABORT;
+	reg_set(cpu, i->op[0].reg, i->osz, o);
+	return 0;
+}
+
+insn_fn ctl__handler_fast(const struct insn *i);
+insn_fn ctl__handler_fast(const struct insn *i)
+{
+	if (i->mnem == ZYDIS_MNEMONIC_PUSH && i->op[0].kind == OK_REG &&
+	    i->op[0].size == 4)
+		return h_push_r32;
+	if (i->mnem == ZYDIS_MNEMONIC_POP && i->op[0].kind == OK_REG &&
+	    i->op[0].size == 4)
+		return h_pop_r32;
+	return NULL;
+}
+
+insn_fn ctl__far_handler(unsigned mnem);
+insn_fn ctl__far_handler(unsigned mnem)
+{
+	return mnem == ZYDIS_MNEMONIC_RET ? h_retf : h_jmp_far;
+}
+
+insn_fn ctl__handler(unsigned mnem)
+{
+	switch (mnem) {
+	case ZYDIS_MNEMONIC_PUSH: return h_push;
+	case ZYDIS_MNEMONIC_POP: return h_pop;
+	case ZYDIS_MNEMONIC_PUSHA: case ZYDIS_MNEMONIC_PUSHAD: return h_pusha;
+	case ZYDIS_MNEMONIC_POPA: case ZYDIS_MNEMONIC_POPAD: return h_popa;
+	case ZYDIS_MNEMONIC_PUSHF: case ZYDIS_MNEMONIC_PUSHFD: return h_pushf;
+	case ZYDIS_MNEMONIC_POPF: case ZYDIS_MNEMONIC_POPFD: return h_popf;
+	case ZYDIS_MNEMONIC_JMP: return h_jmp;
+	case ZYDIS_MNEMONIC_CALL: return h_call;
+	case ZYDIS_MNEMONIC_RET: return h_ret;
+	case ZYDIS_MNEMONIC_LOOP: case ZYDIS_MNEMONIC_LOOPE:
+	case ZYDIS_MNEMONIC_LOOPNE: case ZYDIS_MNEMONIC_JCXZ:
+	case ZYDIS_MNEMONIC_JECXZ:
+		return h_loop;
+	case ZYDIS_MNEMONIC_ENTER: return h_enter;
+	case ZYDIS_MNEMONIC_LEAVE: return h_leave;
+	case ZYDIS_MNEMONIC_INT: case ZYDIS_MNEMONIC_INT3:
+	case ZYDIS_MNEMONIC_INTO: case ZYDIS_MNEMONIC_INT1:
+		return h_int;
+	case ZYDIS_MNEMONIC_IRET: case ZYDIS_MNEMONIC_IRETD: return h_iret;
+	case ZYDIS_MNEMONIC_BOUND: return h_bound;
+	case ZYDIS_MNEMONIC_LDS: case ZYDIS_MNEMONIC_LES:
+	case ZYDIS_MNEMONIC_LFS: case ZYDIS_MNEMONIC_LGS:
+	case ZYDIS_MNEMONIC_LSS:
+		return h_lxs;
+	default:
+		if (mnem >= ZYDIS_MNEMONIC_JB && mnem <= ZYDIS_MNEMONIC_JZ)
+			return h_jcc;
+		return NULL;
+	}
+}

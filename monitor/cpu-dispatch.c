@@ -1,0 +1,142 @@
+/* monitor/cpu-dispatch.c — picks the handler of a decoded instruction:
+ * specialised fast forms first (32-bit register/immediate ALU, MOV, PUSH/POP),
+ * then the generic handler of the mnemonic, x87/MMX/SSE to the fpu part, and
+ * #UD (counted) for anything not implemented. Also decides which
+ * instructions end a decoded block.
+ */
+#include "monitor/cpu-internal.h"
+
+insn_fn alu__handler_fast(const struct insn *i);
+insn_fn alu2__handler(unsigned mnem);
+insn_fn ctl__handler_fast(const struct insn *i);
+insn_fn ctl__far_handler(unsigned mnem);
+insn_fn sys__mov_handler(const struct insn *i);
+
+/* Condition code (Jcc/SETcc/CMOVcc encoding, SDM Vol. 2 Table B-1) of a
+ * mnemonic, or -1. */
+static int cond_code(unsigned m)
+{
+#define CC(o, no, b, nb, z, nz, be, nbe, s, ns, p, np, l, nl, le, nle)         \
+	switch (m) {                                                           \
+	case o: return 0; case no: return 1; case b: return 2; case nb: return 3; \
+	case z: return 4; case nz: return 5; case be: return 6; case nbe: return 7; \
+	case s: return 8; case ns: return 9; case p: return 10; case np: return 11; \
+	case l: return 12; case nl: return 13; case le: return 14; case nle: return 15; \
+	default: break;                                                        \
+	}
+#define Z(x) ZYDIS_MNEMONIC_##x
+	CC(Z(JO), Z(JNO), Z(JB), Z(JNB), Z(JZ), Z(JNZ), Z(JBE), Z(JNBE), Z(JS),
+	   Z(JNS), Z(JP), Z(JNP), Z(JL), Z(JNL), Z(JLE), Z(JNLE))
+	CC(Z(SETO), Z(SETNO), Z(SETB), Z(SETNB), Z(SETZ), Z(SETNZ), Z(SETBE),
+	   Z(SETNBE), Z(SETS), Z(SETNS), Z(SETP), Z(SETNP), Z(SETL), Z(SETNL),
+	   Z(SETLE), Z(SETNLE))
+	CC(Z(CMOVO), Z(CMOVNO), Z(CMOVB), Z(CMOVNB), Z(CMOVZ), Z(CMOVNZ),
+	   Z(CMOVBE), Z(CMOVNBE), Z(CMOVS), Z(CMOVNS), Z(CMOVP), Z(CMOVNP),
+	   Z(CMOVL), Z(CMOVNL), Z(CMOVLE), Z(CMOVNLE))
+#undef Z
+#undef CC
+	return -1;
+}
+
+static int h_setcc(struct cpu *cpu, const struct insn *i)
+{
+	return op_write(cpu, i, 0, flags__cond(cpu, i->imm2));
+}
+
+static bool is_fpu(const ZydisDecodedInstruction *zi)
+{
+	switch (zi->mnemonic) {
+	case ZYDIS_MNEMONIC_LFENCE: case ZYDIS_MNEMONIC_MFENCE:
+	case ZYDIS_MNEMONIC_SFENCE: case ZYDIS_MNEMONIC_PREFETCHNTA:
+	case ZYDIS_MNEMONIC_PREFETCHT0: case ZYDIS_MNEMONIC_PREFETCHT1:
+	case ZYDIS_MNEMONIC_PREFETCHT2: case ZYDIS_MNEMONIC_MOVNTI:
+	case ZYDIS_MNEMONIC_CLFLUSH: case ZYDIS_MNEMONIC_PAUSE:
+		return false;
+	default:
+		break;
+	}
+	switch (zi->meta.isa_ext) {
+	case ZYDIS_ISA_EXT_X87: case ZYDIS_ISA_EXT_MMX:
+	case ZYDIS_ISA_EXT_SSE: case ZYDIS_ISA_EXT_SSE2:
+	case ZYDIS_ISA_EXT_SSE3: case ZYDIS_ISA_EXT_SSSE3:
+	case ZYDIS_ISA_EXT_SSE4: case ZYDIS_ISA_EXT_AMD3DNOW:
+		return true;
+	default:
+		return zi->mnemonic == ZYDIS_MNEMONIC_FXSAVE ||
+		       zi->mnemonic == ZYDIS_MNEMONIC_FXRSTOR;
+	}
+}
+
+static int h_nop2(struct cpu *cpu, const struct insn *i)
+{
+	return 0;
+}
+
+insn_fn exec__handler(const ZydisDecodedInstruction *zi,
+		      const ZydisDecodedOperand *zo, struct insn *i)
+{
+	unsigned m = zi->mnemonic;
+	int cc = cond_code(m);
+	insn_fn f;
+
+	if (cc >= 0)
+		i->imm2 = (uint32_t)cc;
+	/* Without BMI1/ABM in CPUID, F3 0F BC/BD are BSF/BSR with an ignored
+	 * REP prefix (Linux uses "rep bsf" on purpose). */
+	if (m == ZYDIS_MNEMONIC_TZCNT)
+		m = i->mnem = ZYDIS_MNEMONIC_BSF;
+	else if (m == ZYDIS_MNEMONIC_LZCNT)
+		m = i->mnem = ZYDIS_MNEMONIC_BSR;
+	if (zi->meta.category == ZYDIS_CATEGORY_STRINGOP ||
+	    zi->meta.category == ZYDIS_CATEGORY_IOSTRINGOP) {
+		if (i->rep || zi->meta.category == ZYDIS_CATEGORY_IOSTRINGOP)
+			i->flags |= IF_ENDBLK;
+		return str__handler(m);
+	}
+	if (is_fpu(zi)) {
+		i->flags |= IF_FPU;
+		return insn_fpu;
+	}
+	if (zi->meta.branch_type == ZYDIS_BRANCH_TYPE_FAR &&
+	    (m == ZYDIS_MNEMONIC_RET || m == ZYDIS_MNEMONIC_JMP ||
+	     m == ZYDIS_MNEMONIC_CALL)) {
+		i->flags |= IF_ENDBLK;
+		return ctl__far_handler(m);
+	}
+	if (m == ZYDIS_MNEMONIC_CLFLUSH)
+		return h_nop2;
+	if (m >= ZYDIS_MNEMONIC_SETB && m <= ZYDIS_MNEMONIC_SETZ && cc >= 0)
+		return h_setcc;
+	if (m == ZYDIS_MNEMONIC_MOV && (f = sys__mov_handler(i))) {
+		i->flags |= IF_ENDBLK;
+		return f;
+	}
+	if ((f = alu__handler_fast(i)) || (f = alu__handler(m)) ||
+	    (f = alu2__handler(m)))
+		return f;
+	if ((f = ctl__handler_fast(i)) || (f = ctl__handler(m))) {
+		switch (m) {
+		case ZYDIS_MNEMONIC_PUSH: case ZYDIS_MNEMONIC_PUSHA:
+		case ZYDIS_MNEMONIC_PUSHAD: case ZYDIS_MNEMONIC_POPA:
+		case ZYDIS_MNEMONIC_POPAD: case ZYDIS_MNEMONIC_ENTER:
+		case ZYDIS_MNEMONIC_LEAVE: case ZYDIS_MNEMONIC_BOUND:
+		case ZYDIS_MNEMONIC_LDS: case ZYDIS_MNEMONIC_LES:
+		case ZYDIS_MNEMONIC_LFS: case ZYDIS_MNEMONIC_LGS:
+		case ZYDIS_MNEMONIC_PUSHF: case ZYDIS_MNEMONIC_PUSHFD:
+			break;
+		case ZYDIS_MNEMONIC_POP:
+			if (i->op[0].kind == OK_SREG)
+				i->flags |= IF_ENDBLK;
+			break;
+		default:
+			i->flags |= IF_ENDBLK;
+		}
+		return f;
+	}
+	if ((f = sys__handler(m))) {
+		i->flags |= IF_ENDBLK;
+		return f;
+	}
+	i->flags |= IF_ENDBLK;
+	return insn_unimpl;
+}

@@ -1,0 +1,294 @@
+/* monitor/cpu-exec.c — CPU life cycle and the run loop.
+ *
+ * The loop works on decoded blocks (monitor/cpu-decode.c). Before each
+ * block it checks events (NMI, INTR with EFLAGS.IF, HLT, stop requests);
+ * inside a block it runs handlers back to back. EIP is advanced to the next
+ * instruction before the handler runs (relative branches add to it); a
+ * handler that faults returns CPU_ABORT with the exception queued by
+ * cpu__raise, and the loop rewinds EIP to the faulting instruction and
+ * delivers it (fault semantics, SDM Vol. 3 §6.5).
+ */
+#include "monitor/cpu-internal.h"
+
+int cpu__init(struct cpu *cpu, const struct cpu_bus_ops *ops, void *opaque)
+{
+	if (!cpu || !ops || !ops->ram_page)
+		return -22;
+	cpu->ops = ops;
+	cpu->opaque = opaque;
+	icache__init(cpu);
+	cpu__reset(cpu);
+	return 0;
+}
+
+static void reset_common(struct cpu *cpu)
+{
+	for (int k = 0; k < 8; k++)
+		cpu->r[k] = 0;
+	cpu->lf.op = LF_NONE;
+	cpu->eflags = FL_1;
+	cpu->cr0 = CR0_ET | CR0_CD | CR0_NW;
+	cpu->cr2 = cpu->cr3 = cpu->cr4 = 0;
+	for (int k = 0; k < 8; k++)
+		cpu->dr[k] = 0;
+	cpu->dr[6] = 0xffff0ff0u;
+	cpu->dr[7] = 0x400;
+	cpu->efer = 0;
+	cpu->sysenter_cs = cpu->sysenter_esp = cpu->sysenter_eip = 0;
+	cpu->apic_base = 0xfee00900ull;
+	cpu->pat = 0x0007040600070406ull;
+	cpu->misc_enable = 1;
+	cpu->gdtr.base = cpu->idtr.base = 0;
+	cpu->gdtr.limit = cpu->idtr.limit = 0xffff;
+	seg__load_raw(cpu, -1, 0, 0, 0xffff, 0x82);	/* LDTR */
+	seg__load_raw(cpu, -2, 0, 0, 0xffff, 0x8b);	/* TR */
+	cpu->a20 = true;
+	cpu->a20_mask = ~0u;
+	cpu->halted = false;
+	cpu->shadow = 0;
+	cpu->nmi_pending = 0;
+	cpu->nmi_blocked = false;
+	cpu->pending_exc = -1;
+	cpu->exc_nest = 0;
+	fpu__reset(&cpu->fpu);
+	mem__tlb_flush(cpu, true);
+	icache__flush(cpu);
+}
+
+void cpu__reset(struct cpu *cpu)
+{
+	reset_common(cpu);
+	cpu->r[R_EDX] = 0x00000633;	/* family 6, model 3, stepping 3 */
+	cpu->eip = 0xfff0;
+	for (int s = 0; s < SEG_NSEGS; s++)
+		seg__load_raw(cpu, s, 0, 0, 0xffff, 0x93);
+	seg__load_raw(cpu, SEG_CS, 0xf000, 0xffff0000u, 0xffff, 0x9b);
+	cpu__mode_changed(cpu);
+}
+
+void cpu__setup_flat32(struct cpu *cpu, uint16_t cs_sel, uint16_t ds_sel,
+		       uint32_t eip)
+{
+	cpu->cr0 |= CR0_PE;
+	cpu->cr0 &= ~(CR0_PG | CR0_CD | CR0_NW);
+	cpu->eflags = FL_1;
+	cpu->lf.op = LF_NONE;
+	cpu->eip = eip;
+	for (int s = 0; s < SEG_NSEGS; s++)
+		seg__load_raw(cpu, s, ds_sel, 0, 0xffffffffu, 0xc093);
+	seg__load_raw(cpu, SEG_CS, cs_sel, 0, 0xffffffffu, 0xc09b);
+	cpu__mode_changed(cpu);
+	mem__tlb_flush(cpu, true);
+}
+
+void cpu__flush_all(struct cpu *cpu)
+{
+	mem__tlb_flush(cpu, true);
+	icache__flush(cpu);
+}
+
+void cpu__set_irq_pending(struct cpu *cpu, bool level)
+{
+	cpu->irq_pending = level;
+	if (level)
+		cpu->smc = true;	/* leave the current block soon */
+}
+
+void cpu__raise_nmi(struct cpu *cpu)
+{
+	cpu->nmi_pending = 1;
+	cpu->smc = true;
+}
+
+/* Recomputes everything derived from CR0.PE, EFLAGS.VM and CS. */
+void cpu__mode_changed(struct cpu *cpu)
+{
+	cpu->mode = (cpu_pmode(cpu) && !cpu_v86(cpu) &&
+		     (cpu->seg[SEG_CS].attr & SEGA_DB)) ? 1 : 0;
+	if (!cpu_pmode(cpu))
+		cpu->cpl = 0;
+	else if (cpu_v86(cpu))
+		cpu->cpl = 3;
+	for (int s = 0; s < SEG_NSEGS; s++)
+		mem__seg_update(cpu, s);
+	cpu->gen++;
+}
+
+static bool exc_has_err(int vec)
+{
+	return vec == EXC_DF || (vec >= EXC_TS && vec <= EXC_PF) ||
+	       vec == EXC_AC;
+}
+
+int cpu__raise(struct cpu *cpu, int vector, uint32_t errcode)
+{
+	cpu->pending_exc = vector;
+	cpu->pending_err = errcode;
+	cpu->pending_has_err = exc_has_err(vector);
+	return CPU_ABORT;
+}
+
+int insn_unimpl(struct cpu *cpu, const struct insn *i)
+{
+	uint32_t lin = cpu->seg[SEG_CS].base + cpu->insn_eip;
+
+	cpu->nud_unimpl++;
+	cpu->last_unimpl_eip = cpu->insn_eip;
+	cpu_memset(cpu->last_unimpl_bytes, 0, 15);
+	if (mem__lin_read(cpu, lin, cpu->last_unimpl_bytes, 15, ACC_X))
+		cpu->pending_exc = -1;
+	return cpu__raise(cpu, EXC_UD, 0);
+}
+
+/* x87/MMX/SSE: the #NM/#UD checks of SDM Vol. 3 Table 2-1 (CR0.EM, TS, MP),
+ * then the fpu part executes it from a full Zydis re-decode. */
+int insn_fpu(struct cpu *cpu, const struct insn *i)
+{
+	ZydisDecodedInstruction zi;
+	ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
+	bool wait = i->mnem == ZYDIS_MNEMONIC_FWAIT;
+	int r;
+
+	if (wait) {
+		if ((cpu->cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
+			return cpu__raise(cpu, EXC_NM, 0);
+	} else {
+		if (cpu->cr0 & CR0_EM) {
+			if (i->mnem >= ZYDIS_MNEMONIC_F2XM1 &&
+			    i->mnem <= ZYDIS_MNEMONIC_FYL2XP1)
+				return cpu__raise(cpu, EXC_NM, 0);
+			return cpu__raise(cpu, EXC_UD, 0);
+		}
+		if (cpu->cr0 & CR0_TS)
+			return cpu__raise(cpu, EXC_NM, 0);
+	}
+	if (icache__redecode(cpu, &zi, zo))
+		return insn_unimpl(cpu, i);
+	cpu->eip = cpu->insn_eip;
+	r = fpu__exec(cpu, &zi, zo);
+	if (r == 0) {
+		cpu->eip = cpu->insn_eip + i->len;
+		if (cpu->mode == 0)
+			cpu->eip &= 0xffff;
+		return 0;
+	}
+	if (r == CPU_NOT_FPU)
+		return insn_unimpl(cpu, i);
+	return r;
+}
+
+/* Delivers NMI or INTR if one is pending and allowed. Returns 0, or
+ * CPU_EXIT_SHUTDOWN on triple fault. */
+static int deliver_events(struct cpu *cpu)
+{
+	if (cpu->nmi_pending && !cpu->nmi_blocked) {
+		cpu->nmi_pending = 0;
+		cpu->nmi_blocked = true;
+		cpu->halted = false;
+		if (exc__deliver(cpu, EXC_NMI, INT_NMI, false, 0))
+			return exc__deliver_pending(cpu);
+		return 0;
+	}
+	if (cpu->irq_pending && (cpu->eflags & FL_IF)) {
+		int vec = cpu->ops->intr_ack ? cpu->ops->intr_ack(cpu->opaque)
+					     : -1;
+		if (vec < 0)
+			return 0;
+		cpu->halted = false;
+		cpu->nirq++;
+		if (exc__deliver(cpu, vec & 0xff, INT_EXT, false, 0))
+			return exc__deliver_pending(cpu);
+	}
+	return 0;
+}
+
+enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
+{
+	struct block *b, *prev = NULL;
+	uint64_t end = cpu->icount + max_instructions;
+
+	cpu->exit_req = 0;
+	cpu->error = NULL;
+	for (;;) {
+		unsigned n, k;
+		bool inhibit;
+
+		if (unlikely(cpu->exit_req)) {
+			cpu->exit_req = 0;
+			return CPU_EXIT_STOP;
+		}
+		if (unlikely(cpu->icount >= end))
+			return CPU_EXIT_BUDGET;
+		inhibit = cpu->shadow;
+		cpu->shadow = 0;
+		if (unlikely(!inhibit && (cpu->nmi_pending || cpu->halted ||
+					  (cpu->irq_pending &&
+					   (cpu->eflags & FL_IF))))) {
+			if (deliver_events(cpu))
+				return CPU_EXIT_SHUTDOWN;
+			if (cpu->halted)
+				return (cpu->eflags & FL_IF) ? CPU_EXIT_HALT
+							     : CPU_EXIT_HALT_DEAD;
+			prev = NULL;
+		}
+		if (prev && prev->succ_eip == cpu->eip &&
+		    prev->succ_gen == cpu->gen) {
+			b = prev->succ;
+		} else {
+			b = icache__lookup(cpu);
+			if (unlikely(!b)) {
+				prev = NULL;
+				if (cpu->pending_exc < 0) {
+					if (!cpu->error)
+						cpu->error = "decode failed";
+					return CPU_EXIT_ERROR;
+				}
+				if (exc__deliver_pending(cpu))
+					return CPU_EXIT_SHUTDOWN;
+				continue;
+			}
+			/* Never chain to the scratch block of a straddling
+			 * instruction: it is reused for the next one. */
+			if (prev && b->gpa != ~0u) {
+				prev->succ = b;
+				prev->succ_eip = cpu->eip;
+				prev->succ_gen = cpu->gen;
+			}
+		}
+		cpu->trace[cpu->ntrace++ & 31] = cpu->eip;
+		cpu->smc = false;
+		n = b->ninsn;
+		if (inhibit || n > end - cpu->icount)
+			n = inhibit ? 1 : (unsigned)(end - cpu->icount);
+		for (k = 0; k < n; k++) {
+			const struct insn *i = &b->insns[k];
+			int r;
+
+			cpu->insn_eip = cpu->eip;
+			cpu->eip += i->len;
+			if (unlikely(cpu->mode == 0))
+				cpu->eip &= 0xffff;
+			r = i->fn(cpu, i);
+			if (unlikely(r)) {
+				if (r == CPU_ABORT) {
+					cpu->eip = cpu->insn_eip;
+					cpu->icount += k;
+					if (exc__deliver_pending(cpu))
+						return CPU_EXIT_SHUTDOWN;
+					k = 0;
+					b = NULL;
+				} else {	/* CPU_RET_EXIT */
+					k++;
+				}
+				break;
+			}
+			if (unlikely(cpu->smc)) {
+				k++;
+				b = NULL;
+				break;
+			}
+		}
+		cpu->icount += k;
+		prev = (b && b->gpa != ~0u) ? b : NULL;
+	}
+}

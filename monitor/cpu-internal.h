@@ -1,0 +1,340 @@
+/* monitor/cpu-internal.h — private declarations shared by the interpreter's
+ * files (monitor/cpu-*.c). Not for other components: they use monitor.h. */
+#ifndef HVMM_CPU_INTERNAL_H
+#define HVMM_CPU_INTERNAL_H
+
+#include "monitor/monitor.h"
+
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+
+/* ---- Compact decoded instruction ----------------------------------------
+ * Built once from Zydis' output (monitor/cpu-decode.c) and kept in blocks of
+ * straight-line code keyed by guest-physical address. */
+enum { OK_NONE, OK_REG, OK_SREG, OK_CR, OK_DR, OK_MEM, OK_IMM, OK_REL, OK_PTR };
+
+struct insn_op {
+	uint8_t kind;	/* OK_* */
+	uint8_t size;	/* bytes: 1, 2, 4 (6/8 for far pointers in memory) */
+	uint8_t reg;	/* register index (byte regs: 0-3 low, 4-7 AH..BH) */
+};
+
+struct insn;
+typedef int (*insn_fn)(struct cpu *cpu, const struct insn *i);
+
+struct insn {
+	insn_fn fn;
+	uint16_t mnem;		/* ZydisMnemonic */
+	uint8_t len;
+	uint8_t osz;		/* effective operand size: 2 or 4 */
+	uint8_t asz;		/* effective address size: 2 or 4 */
+	uint8_t nops;		/* visible operands */
+	uint8_t rep;		/* 0, 1 = REP/REPE, 2 = REPNE */
+	uint8_t seg;		/* segment of the memory operand / string source */
+	uint8_t base, index;	/* REG_NONE or 0-7 */
+	uint8_t scale;		/* 0, 1, 2, 4, 8 */
+	uint8_t flags;		/* IF_* */
+	struct insn_op op[3];
+	uint32_t disp;
+	uint32_t imm;		/* first immediate, relative offset, far offset */
+	uint32_t imm2;		/* second immediate (ENTER), far selector */
+};
+#define REG_NONE 0xff
+#define IF_LOCK		0x01
+#define IF_ENDBLK	0x02	/* ends a decoded block (branch, mode change) */
+#define IF_FPU		0x04	/* x87/MMX/SSE: re-decoded for fpu__exec */
+#define IF_SEGOVR	0x08	/* explicit segment override prefix */
+
+/* Internal return values of handlers (besides 0 and CPU_ABORT). */
+#define CPU_RET_EXIT	(-1001)	/* leave the run loop (HLT, stop request) */
+
+/* ---- Register access ----------------------------------------------------- */
+static inline uint32_t reg_get(const struct cpu *cpu, unsigned r, unsigned size)
+{
+	if (size == 4)
+		return cpu->r[r];
+	if (size == 2)
+		return cpu->r[r] & 0xffff;
+	return r < 4 ? cpu->r[r] & 0xff : (cpu->r[r - 4] >> 8) & 0xff;
+}
+
+static inline void reg_set(struct cpu *cpu, unsigned r, unsigned size,
+			   uint32_t v)
+{
+	if (size == 4)
+		cpu->r[r] = v;
+	else if (size == 2)
+		cpu->r[r] = (cpu->r[r] & 0xffff0000u) | (v & 0xffff);
+	else if (r < 4)
+		cpu->r[r] = (cpu->r[r] & 0xffffff00u) | (v & 0xff);
+	else
+		cpu->r[r - 4] = (cpu->r[r - 4] & 0xffff00ffu) | ((v & 0xff) << 8);
+}
+
+static inline uint32_t size_mask(unsigned size)
+{
+	return size == 4 ? 0xffffffffu : size == 2 ? 0xffffu : 0xffu;
+}
+
+static inline uint32_t size_sign(unsigned size)
+{
+	return 1u << (size * 8 - 1);
+}
+
+/* ---- Lazy flags (monitor/cpu-flags.c) ------------------------------------ */
+enum {
+	LF_NONE,	/* eflags holds the arithmetic flags */
+	LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_NEG,
+};
+
+static inline void lf_set(struct cpu *cpu, unsigned op, unsigned size,
+			  uint32_t res, uint32_t s1, uint32_t s2)
+{
+	cpu->lf.op = op;
+	cpu->lf.size = size;
+	cpu->lf.res = res;
+	cpu->lf.src1 = s1;
+	cpu->lf.src2 = s2;
+}
+
+/* Folds the lazy flags into cpu->eflags (lf.op becomes LF_NONE). */
+void flags__materialize(struct cpu *cpu);
+/* Evaluates condition code cc (0-15, the Jcc/SETcc/CMOVcc encoding). */
+bool flags__cond(struct cpu *cpu, unsigned cc);
+/* Sets the arithmetic flags explicitly (mask selects which). */
+void flags__set_arith(struct cpu *cpu, uint32_t mask, uint32_t values);
+/* PF of the low byte. */
+static inline uint32_t parity_flag(uint32_t v)
+{
+	return __builtin_parity(v & 0xff) ? 0 : FL_PF;
+}
+/* ZF|SF|PF for a result of the given size. */
+static inline uint32_t szp_flags(uint32_t res, unsigned size)
+{
+	res &= size_mask(size);
+	return (res == 0 ? FL_ZF : 0) | (res & size_sign(size) ? FL_SF : 0) |
+	       parity_flag(res);
+}
+
+/* ---- Memory (monitor/cpu-mem.c) -------------------------------------------
+ * Access kinds for the paging walker. */
+enum { ACC_R = 0, ACC_W = 1, ACC_X = 2 };
+#define ACC_SUP 0x10	/* implicit supervisor access (descriptor tables, TSS) */
+
+/* Linear access with paging checks at the current CPL (or supervisor with
+ * ACC_SUP). Returns 0 or CPU_ABORT (#PF raised). */
+int mem__lin_read(struct cpu *cpu, uint32_t lin, void *buf, unsigned len,
+		  unsigned acc);
+int mem__lin_write(struct cpu *cpu, uint32_t lin, const void *buf,
+		   unsigned len, unsigned acc);
+/* Checks that a write to [lin, lin+len) would succeed (RMW, multi-part
+ * writes), raising #PF if not. */
+int mem__lin_probe_write(struct cpu *cpu, uint32_t lin, unsigned len,
+			 unsigned acc);
+/* Segment check for an access: returns 0 and the linear address, or
+ * CPU_ABORT (#GP(0) or #SS(0)). write selects writable-segment checks. */
+int mem__seg_check(struct cpu *cpu, int seg, uint32_t off, unsigned len,
+		   bool write, uint32_t *lin);
+/* Translates a linear code address for instruction fetch: guest-physical
+ * address and host pointer to its page (NULL if not RAM). */
+int mem__fetch_xlate(struct cpu *cpu, uint32_t lin, uint32_t *gpa,
+		     uint8_t **host);
+/* Flushes the TLB (all entries, or non-global ones only). */
+void mem__tlb_flush(struct cpu *cpu, bool global_too);
+void mem__tlb_flush_page(struct cpu *cpu, uint32_t lin);
+/* Recomputes the per-segment fast-path validity after a segment load. */
+void mem__seg_update(struct cpu *cpu, int seg);
+/* Marks a guest-physical page as holding decoded code (write-protects it
+ * in the TLB), or clears the mark. */
+void mem__set_code_page(struct cpu *cpu, uint32_t gpa_page, bool code);
+bool mem__is_code_page(const struct cpu *cpu, uint32_t gpa_page);
+
+/* Slow paths of mem__read/mem__write: full segment and paging checks. */
+int mem__read_slow(struct cpu *cpu, int seg, uint32_t off, uint32_t *v,
+		   unsigned size);
+int mem__write_slow(struct cpu *cpu, int seg, uint32_t off, uint32_t v,
+		    unsigned size);
+
+#define TLB_INVALID 1u
+static inline struct cpu_tlb_entry *tlb_entry(struct cpu *cpu, uint32_t lin,
+					      bool user)
+{
+	return &cpu->tlb[user][(lin >> 12) & (CPU_TLB_SIZE - 1)];
+}
+
+static inline uint32_t load_le(const uint8_t *p, unsigned size)
+{
+	if (size == 4)
+		return *(const uint32_t *)(const void *)p;
+	if (size == 2)
+		return *(const uint16_t *)(const void *)p;
+	return *p;
+}
+
+static inline void store_le(uint8_t *p, uint32_t v, unsigned size)
+{
+	if (size == 4)
+		*(uint32_t *)(void *)p = v;
+	else if (size == 2)
+		*(uint16_t *)(void *)p = (uint16_t)v;
+	else
+		*p = (uint8_t)v;
+}
+
+/* Reads size (1, 2, 4) bytes at seg:off: segment cache + TLB fast path. */
+static inline int mem__read(struct cpu *cpu, int seg, uint32_t off,
+			    uint32_t *v, unsigned size)
+{
+	const struct seg *s = &cpu->seg[seg];
+	if (likely((cpu->seg_fast[seg] & 1) && s->limit >= size - 1 &&
+		   off <= s->limit - (size - 1))) {
+		uint32_t lin = s->base + off;
+		struct cpu_tlb_entry *e = tlb_entry(cpu, lin, cpu->cpl == 3);
+		if (likely(e->tag_r == (lin & ~0xfffu) &&
+			   (lin & 0xfff) <= 4096 - size)) {
+			*v = load_le((const uint8_t *)e->host + (lin & 0xfff),
+				     size);
+			return 0;
+		}
+	}
+	return mem__read_slow(cpu, seg, off, v, size);
+}
+
+/* Writes size bytes at seg:off (fast path as mem__read). */
+static inline int mem__write(struct cpu *cpu, int seg, uint32_t off,
+			     uint32_t v, unsigned size)
+{
+	const struct seg *s = &cpu->seg[seg];
+	if (likely((cpu->seg_fast[seg] & 2) && s->limit >= size - 1 &&
+		   off <= s->limit - (size - 1))) {
+		uint32_t lin = s->base + off;
+		struct cpu_tlb_entry *e = tlb_entry(cpu, lin, cpu->cpl == 3);
+		if (likely(e->tag_w == (lin & ~0xfffu) &&
+			   (lin & 0xfff) <= 4096 - size)) {
+			store_le((uint8_t *)e->host + (lin & 0xfff), v, size);
+			return 0;
+		}
+	}
+	return mem__write_slow(cpu, seg, off, v, size);
+}
+
+/* ---- Decode cache (monitor/cpu-decode.c) -------------------------------- */
+struct block {
+	struct block *hnext;
+	uint32_t gpa;		/* guest-physical address of the first byte */
+	uint8_t mode;
+	uint8_t ninsn;
+	uint16_t bytes;
+	/* Chaining: last successor seen, valid while gen matches. */
+	uint32_t succ_eip;
+	uint32_t succ_gen;
+	struct block *succ;
+	struct insn insns[];
+};
+
+/* The decoded block starting at cpu->eip, or NULL with an exception raised
+ * (#PF on fetch, #GP on limit) — the caller delivers it. */
+struct block *icache__lookup(struct cpu *cpu);
+void icache__init(struct cpu *cpu);
+void icache__flush(struct cpu *cpu);
+void icache__invalidate_page(struct cpu *cpu, uint32_t gpa_page);
+/* Decodes the instruction at cpu->insn_eip again, in full, for fpu__exec. */
+int icache__redecode(struct cpu *cpu, ZydisDecodedInstruction *zi,
+		     ZydisDecodedOperand *zo);
+
+/* Operand helpers used by handlers (monitor/cpu-decode.c). */
+static inline uint32_t insn_ea(const struct cpu *cpu, const struct insn *i)
+{
+	uint32_t ea = i->disp;
+	if (i->base != REG_NONE)
+		ea += cpu->r[i->base];
+	if (i->index != REG_NONE)
+		ea += cpu->r[i->index] * i->scale;
+	return i->asz == 2 ? ea & 0xffff : ea;
+}
+int op_read(struct cpu *cpu, const struct insn *i, unsigned n, uint32_t *v);
+int op_write(struct cpu *cpu, const struct insn *i, unsigned n, uint32_t v);
+
+/* ---- Segments and exceptions (cpu-seg.c, cpu-exc.c) ---------------------- */
+/* Loads a segment register by selector with the protected-mode checks of
+ * MOV/POP/LDS (SDM Vol. 3 §5.10, Vol. 2 MOV). Real/V86 mode: base=sel<<4. */
+int seg__load(struct cpu *cpu, int seg, uint16_t sel);
+/* Loads without checks from a descriptor (used by task switch, SYSENTER). */
+void seg__load_raw(struct cpu *cpu, int seg, uint16_t sel, uint32_t base,
+		   uint32_t limit, uint16_t attr);
+/* Reads the 8-byte descriptor for sel from the GDT/LDT; raises
+ * exc(sel & ~3) if outside the table. */
+int seg__read_desc(struct cpu *cpu, uint16_t sel, uint64_t *desc, int exc);
+int seg__write_desc(struct cpu *cpu, uint16_t sel, uint64_t desc);
+void seg__desc_unpack(uint64_t d, uint32_t *base, uint32_t *limit,
+		      uint16_t *attr);
+/* Far-transfer helpers: code-segment checks for JMP/CALL/RET/IRET, commit
+ * of a checked descriptor into CS, nulling of outer data segments. */
+int seg__check_code(struct cpu *cpu, uint16_t sel, uint64_t d, unsigned new_cpl,
+		    bool is_ret);
+int seg__commit_cs(struct cpu *cpu, uint16_t sel, uint64_t d, unsigned cpl);
+void seg__invalidate_outer(struct cpu *cpu);
+/* Sets CPL-dependent state after CS changes. */
+void seg__cpl_changed(struct cpu *cpu);
+void cpu__mode_changed(struct cpu *cpu);
+
+/* Delivers interrupt/exception vec (SDM Vol. 3 §6.12); src tells the kind. */
+enum { INT_EXC, INT_SOFT, INT_EXT, INT_NMI, INT_ICEBP };
+int exc__deliver(struct cpu *cpu, int vec, int src, bool has_err,
+		 uint32_t err);
+/* Delivers the exception queued by cpu__raise; returns CPU_EXIT_SHUTDOWN on
+ * triple fault, else 0. */
+int exc__deliver_pending(struct cpu *cpu);
+int exc__iret(struct cpu *cpu, unsigned osz);
+int task__switch(struct cpu *cpu, uint16_t sel, uint64_t desc, int why,
+		 bool has_err, uint32_t err);
+enum { TS_JMP, TS_CALL, TS_IRET, TS_INT };
+
+/* Stack helpers (cpu-ctl.c). */
+int stack__push(struct cpu *cpu, uint32_t v, unsigned size);
+int stack__pop(struct cpu *cpu, uint32_t *v, unsigned size);
+static inline uint32_t stack_mask(const struct cpu *cpu)
+{
+	return cpu->seg[SEG_SS].attr & SEGA_DB ? 0xffffffffu : 0xffffu;
+}
+
+/* Privilege helpers. */
+static inline bool cpu_pmode(const struct cpu *cpu)
+{
+	return cpu->cr0 & CR0_PE;
+}
+static inline bool cpu_v86(const struct cpu *cpu)
+{
+	return cpu->eflags & FL_VM;
+}
+static inline unsigned cpu_iopl(const struct cpu *cpu)
+{
+	return (cpu->eflags >> 12) & 3;
+}
+/* I/O permission check (IOPL then TSS bitmap, SDM Vol. 1 §18.5). */
+int io__check(struct cpu *cpu, uint16_t port, unsigned len);
+
+/* Handler lookup by mnemonic (cpu-exec.c collects the tables). */
+insn_fn exec__handler(const ZydisDecodedInstruction *zi,
+		      const ZydisDecodedOperand *zo, struct insn *i);
+insn_fn alu__handler(unsigned mnem);
+insn_fn ctl__handler(unsigned mnem);
+insn_fn str__handler(unsigned mnem);
+insn_fn sys__handler(unsigned mnem);
+int insn_unimpl(struct cpu *cpu, const struct insn *i);
+int insn_fpu(struct cpu *cpu, const struct insn *i);
+
+/* CPUID / MSR (cpu-cpuid.c). */
+void cpuid__query(struct cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t out[4]);
+int msr__read(struct cpu *cpu, uint32_t msr, uint64_t *v);
+int msr__write(struct cpu *cpu, uint32_t msr, uint64_t v);
+uint64_t cpu__tsc(struct cpu *cpu);
+
+/* Control registers (cpu-sys.c). */
+int cr__write(struct cpu *cpu, unsigned n, uint32_t v);
+
+/* Freestanding helpers (cpu-lib.c). */
+void *cpu_memcpy(void *d, const void *s, size_t n);
+void *cpu_memset(void *d, int c, size_t n);
+
+#endif

@@ -1,0 +1,142 @@
+/* monitor/cpu-str.c — string instructions with REP/REPE/REPNE
+ * (SDM Vol. 2 MOVS/CMPS/STOS/LODS/SCAS/INS/OUTS, §"REP prefix").
+ *
+ * A REP instruction runs at most STR_CHUNK iterations per execution and
+ * then re-executes itself (EIP left at the instruction), so interrupts are
+ * taken between chunks as hardware takes them between iterations. ECX,
+ * ESI and EDI are updated per iteration, so a fault mid-way restarts
+ * exactly where the hardware would.
+ */
+#include "monitor/cpu-internal.h"
+
+#define STR_CHUNK 4096
+
+enum { S_MOVS, S_CMPS, S_STOS, S_LODS, S_SCAS, S_INS, S_OUTS };
+
+int io__port(struct cpu *cpu, uint16_t port, uint32_t *v, unsigned len,
+	     bool write);
+
+static inline void adv(struct cpu *cpu, int r, uint32_t amask, int32_t d)
+{
+	cpu->r[r] = (cpu->r[r] & ~amask) | ((cpu->r[r] + (uint32_t)d) & amask);
+}
+
+/* One iteration. Returns 0, CPU_ABORT. */
+static inline int str_step(struct cpu *cpu, const struct insn *i, unsigned kind,
+			   unsigned sz, uint32_t amask, int32_t d)
+{
+	uint32_t a, b;
+
+	switch (kind) {
+	case S_MOVS:
+		if (mem__read(cpu, i->seg, cpu->r[R_ESI] & amask, &a, sz) ||
+		    mem__write(cpu, SEG_ES, cpu->r[R_EDI] & amask, a, sz))
+			return CPU_ABORT;
+		adv(cpu, R_ESI, amask, d);
+		adv(cpu, R_EDI, amask, d);
+		return 0;
+	case S_CMPS:
+		if (mem__read(cpu, i->seg, cpu->r[R_ESI] & amask, &a, sz) ||
+		    mem__read(cpu, SEG_ES, cpu->r[R_EDI] & amask, &b, sz))
+			return CPU_ABORT;
+		lf_set(cpu, LF_SUB, sz, (a - b) & size_mask(sz), a, b);
+		adv(cpu, R_ESI, amask, d);
+		adv(cpu, R_EDI, amask, d);
+		return 0;
+	case S_STOS:
+		if (mem__write(cpu, SEG_ES, cpu->r[R_EDI] & amask,
+			       cpu->r[R_EAX], sz))
+			return CPU_ABORT;
+		adv(cpu, R_EDI, amask, d);
+		return 0;
+	case S_LODS:
+		if (mem__read(cpu, i->seg, cpu->r[R_ESI] & amask, &a, sz))
+			return CPU_ABORT;
+		reg_set(cpu, R_EAX, sz, a);
+		adv(cpu, R_ESI, amask, d);
+		return 0;
+	case S_SCAS:
+		if (mem__read(cpu, SEG_ES, cpu->r[R_EDI] & amask, &b, sz))
+			return CPU_ABORT;
+		a = reg_get(cpu, R_EAX, sz);
+		lf_set(cpu, LF_SUB, sz, (a - b) & size_mask(sz), a, b);
+		adv(cpu, R_EDI, amask, d);
+		return 0;
+	case S_INS: {
+		uint32_t lin;
+		/* Check the destination before the port read (side effects). */
+		if (mem__seg_check(cpu, SEG_ES, cpu->r[R_EDI] & amask, sz, true,
+				   &lin) ||
+		    mem__lin_probe_write(cpu, lin, sz, ACC_W))
+			return CPU_ABORT;
+		if (io__port(cpu, (uint16_t)cpu->r[R_EDX], &a, sz, false))
+			return CPU_ABORT;
+		if (mem__write(cpu, SEG_ES, cpu->r[R_EDI] & amask, a, sz))
+			return CPU_ABORT;
+		adv(cpu, R_EDI, amask, d);
+		return 0;
+	}
+	default:	/* S_OUTS */
+		if (mem__read(cpu, i->seg, cpu->r[R_ESI] & amask, &a, sz) ||
+		    io__port(cpu, (uint16_t)cpu->r[R_EDX], &a, sz, true))
+			return CPU_ABORT;
+		adv(cpu, R_ESI, amask, d);
+		return 0;
+	}
+}
+
+static unsigned str_kind(unsigned mnem)
+{
+	switch (mnem) {
+	case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSW:
+	case ZYDIS_MNEMONIC_MOVSD: return S_MOVS;
+	case ZYDIS_MNEMONIC_CMPSB: case ZYDIS_MNEMONIC_CMPSW:
+	case ZYDIS_MNEMONIC_CMPSD: return S_CMPS;
+	case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_STOSW:
+	case ZYDIS_MNEMONIC_STOSD: return S_STOS;
+	case ZYDIS_MNEMONIC_LODSB: case ZYDIS_MNEMONIC_LODSW:
+	case ZYDIS_MNEMONIC_LODSD: return S_LODS;
+	case ZYDIS_MNEMONIC_SCASB: case ZYDIS_MNEMONIC_SCASW:
+	case ZYDIS_MNEMONIC_SCASD: return S_SCAS;
+	case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_INSW:
+	case ZYDIS_MNEMONIC_INSD: return S_INS;
+	default: return S_OUTS;
+	}
+}
+
+static int h_string(struct cpu *cpu, const struct insn *i)
+{
+	unsigned kind = str_kind(i->mnem), sz = i->osz;
+	uint32_t amask = i->asz == 2 ? 0xffff : 0xffffffffu;
+	int32_t d;
+
+	flags__materialize(cpu);
+	d = (cpu->eflags & FL_DF) ? -(int32_t)sz : (int32_t)sz;
+	if ((kind == S_INS || kind == S_OUTS) &&
+	    io__check(cpu, (uint16_t)cpu->r[R_EDX], sz))
+		return CPU_ABORT;
+	if (!i->rep)
+		return str_step(cpu, i, kind, sz, amask, d);
+	for (unsigned n = 0; n < STR_CHUNK; n++) {
+		if ((cpu->r[R_ECX] & amask) == 0)
+			return 0;
+		if (str_step(cpu, i, kind, sz, amask, d))
+			return CPU_ABORT;
+		adv(cpu, R_ECX, amask, -1);
+		if (kind == S_CMPS || kind == S_SCAS) {
+			bool zf = flags__cond(cpu, 4);
+			if ((i->rep == 1 && !zf) || (i->rep == 2 && zf))
+				return 0;
+		}
+		if (cpu->exit_req)
+			break;
+	}
+	if (cpu->r[R_ECX] & amask)
+		cpu->eip = cpu->insn_eip;	/* continue in the next chunk */
+	return 0;
+}
+
+insn_fn str__handler(unsigned mnem)
+{
+	return h_string;
+}

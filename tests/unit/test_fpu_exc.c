@@ -1,0 +1,189 @@
+/* tests/unit/test_fpu_exc.c — the behaviours the host oracle cannot show
+ * (they trap on the host): unmasked x87 exceptions reported as #MF at the
+ * next waiting instruction, bias-adjusted overflow results, unmasked SIMD
+ * exceptions (#XM, or #UD without CR4.OSXMMEXCPT), CR4.OSFXSR gating,
+ * alignment and reserved-bit faults; and FPU code run through the
+ * interpreter's own loop (cpu__run). */
+#include "tests/unit/unit.h"
+#include "tests/unit/fpu_run.h"
+#include "monitor/fpu_int.h"
+
+/* Executes assembled bytes; returns fpu__exec's result of the last one. */
+#define EXEC(cpu, ...) ({                                                    \
+	static const uint8_t code_[] = { __VA_ARGS__ };                     \
+	size_t at_;                                                         \
+	emu_exec(cpu, code_, sizeof(code_), &at_);                          \
+})
+
+static void set_cw(struct cpu *cpu, uint16_t cw)
+{
+	memcpy(emu_ram + GUEST_DATA, &cw, 2);
+	cpu->r[R_EDX] = GUEST_DATA;
+	CU_ASSERT_EQUAL(EXEC(cpu, 0xd9, 0x2a), 0);		/* fldcw [edx] */
+}
+
+static void test_x87_unmasked_zdiv(void)
+{
+	struct cpu *cpu = emu_cpu();
+	set_cw(cpu, 0x037f & ~FCW_ZM);
+	CU_ASSERT_EQUAL(EXEC(cpu, 0xd9, 0xe8, 0xd9, 0xee), 0);	/* fld1; fldz */
+	CU_ASSERT_EQUAL(EXEC(cpu, 0xde, 0xf9), 0);	/* fdivp: 1/0 */
+	struct fpu_state *f = &cpu->fpu;
+	CU_ASSERT(f->fsw & FSW_ZE);
+	CU_ASSERT(f->fsw & FSW_ES);
+	CU_ASSERT(f->fsw & FSW_B);
+	/* no result, no pop: ST0 is still 0, ST1 still 1 */
+	CU_ASSERT_EQUAL(x87_top(f), 6);
+	CU_ASSERT_EQUAL(x87_st(f, 0).se, 0);
+	CU_ASSERT_EQUAL(x87_st(f, 1).se, 0x3fff);
+	/* FNSTSW does not wait; FWAIT and FADD report #MF */
+	CU_ASSERT_EQUAL(EXEC(cpu, 0xdd, 0x3a), 0);	/* fnstsw [edx] */
+	cpu->pending_exc = -1;
+	CU_ASSERT_EQUAL(EXEC(cpu, 0x9b), CPU_ABORT);	/* fwait */
+	CU_ASSERT_EQUAL(cpu->pending_exc, EXC_MF);
+	cpu->pending_exc = -1;
+	CU_ASSERT_EQUAL(EXEC(cpu, 0xd8, 0xc1), CPU_ABORT);	/* fadd */
+	CU_ASSERT_EQUAL(cpu->pending_exc, EXC_MF);
+	/* MMX instructions also report it */
+	cpu->pending_exc = -1;
+	CU_ASSERT_EQUAL(EXEC(cpu, 0x0f, 0xfc, 0xc1), CPU_ABORT);  /* paddb */
+	CU_ASSERT_EQUAL(cpu->pending_exc, EXC_MF);
+	CU_ASSERT_EQUAL(EXEC(cpu, 0xdb, 0xe2), 0);	/* fnclex */
+	CU_ASSERT_EQUAL(f->fsw & (FSW_ES | FSW_B | FSW_ZE), 0);
+	CU_ASSERT_EQUAL(EXEC(cpu, 0x9b, 0xd8, 0xc1), 0);	/* fwait; fadd */
+}
+
+static void test_x87_unmasked_overflow(void)
+{
+	struct cpu *cpu = emu_cpu();
+	struct fpu_reg80 max = { ~0ull, 0x7ffe };
+	set_cw(cpu, 0x037f & ~FCW_OM);
+	memcpy(emu_ram + GUEST_DATA + 16, &max.m, 8);
+	memcpy(emu_ram + GUEST_DATA + 24, &max.se, 2);
+	/* fld tword [edx+16]; fmul st0, st0 */
+	CU_ASSERT_EQUAL(EXEC(cpu, 0xdb, 0x6a, 0x10, 0xd8, 0xc8), 0);
+	struct fpu_state *f = &cpu->fpu;
+	/* (2^16384 - eps)^2 ~ 2^32768: exponent 32767 - 24576 = 8191 */
+	CU_ASSERT_EQUAL(x87_st(f, 0).se, 8191 + 16383);
+	CU_ASSERT_EQUAL(x87_st(f, 0).m, ~0ull << 1);
+	CU_ASSERT(f->fsw & FSW_OE);
+	CU_ASSERT(f->fsw & FSW_ES);
+	/* to memory the store does not happen at all */
+	memset(emu_ram + GUEST_DATA + 32, 0xaa, 8);
+	CU_ASSERT_EQUAL(EXEC(cpu, 0xdb, 0xe2, 0xdd, 0x5a, 0x20), 0);
+	CU_ASSERT_EQUAL(emu_ram[GUEST_DATA + 32], 0xaa);
+	CU_ASSERT_EQUAL(x87_top(f), 7);		/* and no pop */
+}
+
+static void test_x87_unmasked_stack(void)
+{
+	struct cpu *cpu = emu_cpu();
+	set_cw(cpu, 0x037f & ~FCW_IM);
+	for (int i = 0; i < 8; i++)
+		CU_ASSERT_EQUAL(EXEC(cpu, 0xd9, 0xe8), 0);	/* fld1 */
+	CU_ASSERT_EQUAL(EXEC(cpu, 0xd9, 0xee), 0);	/* fldz: overflow */
+	struct fpu_state *f = &cpu->fpu;
+	CU_ASSERT_EQUAL(f->fsw & (FSW_IE | FSW_SF | FSW_C1 | FSW_ES),
+			FSW_IE | FSW_SF | FSW_C1 | FSW_ES);
+	CU_ASSERT_EQUAL(x87_top(f), 0);		/* nothing pushed */
+	CU_ASSERT_EQUAL(x87_st(f, 0).se, 0x3fff);
+}
+
+static void test_sse_unmasked(void)
+{
+	struct cpu *cpu = emu_cpu();
+	uint32_t mx = MXCSR_DEFAULT & ~(FSW_ZE << 7);
+	memcpy(emu_ram + GUEST_DATA, &mx, 4);
+	cpu->r[R_EDX] = GUEST_DATA;
+	CU_ASSERT_EQUAL(EXEC(cpu, 0x0f, 0xae, 0x12), 0);	/* ldmxcsr */
+	cpu->fpu.xmm[0].d[0] = 0x3f800000;			/* 1.0f */
+	cpu->fpu.xmm[1].d[0] = 0;
+	cpu->pending_exc = -1;
+	CU_ASSERT_EQUAL(EXEC(cpu, 0xf3, 0x0f, 0x5e, 0xc1), CPU_ABORT);
+	CU_ASSERT_EQUAL(cpu->pending_exc, EXC_XM);
+	CU_ASSERT_EQUAL(cpu->fpu.xmm[0].d[0], 0x3f800000);	/* unchanged */
+	CU_ASSERT(cpu->fpu.mxcsr & FSW_ZE);
+	cpu->cr4 &= ~CR4_OSXMMEXCPT;
+	cpu->pending_exc = -1;
+	CU_ASSERT_EQUAL(EXEC(cpu, 0xf3, 0x0f, 0x5e, 0xc1), CPU_ABORT);
+	CU_ASSERT_EQUAL(cpu->pending_exc, EXC_UD);
+	/* masked again: +inf */
+	mx = MXCSR_DEFAULT;
+	memcpy(emu_ram + GUEST_DATA, &mx, 4);
+	CU_ASSERT_EQUAL(EXEC(cpu, 0x0f, 0xae, 0x12, 0xf3, 0x0f, 0x5e, 0xc1), 0);
+	CU_ASSERT_EQUAL(cpu->fpu.xmm[0].d[0], 0x7f800000);
+}
+
+static void test_gating_and_faults(void)
+{
+	struct cpu *cpu = emu_cpu();
+	cpu->r[R_EDX] = GUEST_DATA + 8;		/* not 16-aligned */
+	cpu->pending_exc = -1;
+	CU_ASSERT_EQUAL(EXEC(cpu, 0x0f, 0xae, 0x02), CPU_ABORT);	/* fxsave */
+	CU_ASSERT_EQUAL(cpu->pending_exc, EXC_GP);
+	cpu->pending_exc = -1;
+	CU_ASSERT_EQUAL(EXEC(cpu, 0x0f, 0x28, 0x02), CPU_ABORT);	/* movaps */
+	CU_ASSERT_EQUAL(cpu->pending_exc, EXC_GP);
+	CU_ASSERT_EQUAL(EXEC(cpu, 0x0f, 0x10, 0x02), 0);		/* movups */
+	uint32_t bad = 0x10000;
+	memcpy(emu_ram + GUEST_DATA + 8, &bad, 4);
+	cpu->pending_exc = -1;
+	CU_ASSERT_EQUAL(EXEC(cpu, 0x0f, 0xae, 0x12), CPU_ABORT);	/* ldmxcsr */
+	CU_ASSERT_EQUAL(cpu->pending_exc, EXC_GP);
+	/* CR4.OSFXSR clear: SSE is #UD, MMX and FXSAVE still work */
+	cpu->cr4 &= ~CR4_OSFXSR;
+	cpu->pending_exc = -1;
+	CU_ASSERT_EQUAL(EXEC(cpu, 0x0f, 0x58, 0xc1), CPU_ABORT);	/* addps */
+	CU_ASSERT_EQUAL(cpu->pending_exc, EXC_UD);
+	CU_ASSERT_EQUAL(EXEC(cpu, 0x0f, 0xfc, 0xc1), 0);		/* paddb */
+	cpu->r[R_EDX] = GUEST_DATA;
+	CU_ASSERT_EQUAL(EXEC(cpu, 0x0f, 0xae, 0x02), 0);		/* fxsave */
+	/* not FPU at all */
+	CU_ASSERT_EQUAL(EXEC(cpu, 0x90), FPU_NOT_MINE);
+	CU_ASSERT_EQUAL(EXEC(cpu, 0xf2, 0x0f, 0x7c, 0xc1), FPU_NOT_MINE); /* haddps */
+}
+
+/* A small flat protected-mode program run by cpu__run. */
+static void test_through_interpreter(void)
+{
+	static const uint8_t prog[] = {
+		0xdb, 0xe3,			/* fninit */
+		0xd9, 0xe8,			/* fld1 */
+		0xd9, 0xeb,			/* fldpi */
+		0xde, 0xc1,			/* faddp */
+		0xd9, 0x1d, 0x00, 0x00, 0x01, 0x00,	/* fstp dword [0x10000] */
+		0xdf, 0xe0,			/* fnstsw ax */
+		0x0f, 0x28, 0x05, 0x10, 0x00, 0x01, 0x00, /* movaps xmm0, [0x10010] */
+		0x0f, 0x59, 0xc0,		/* mulps xmm0, xmm0 */
+		0x0f, 0x29, 0x05, 0x20, 0x00, 0x01, 0x00, /* movaps [0x10020], xmm0 */
+		0xf4,				/* hlt */
+	};
+	static const float in[4] = { 1.5f, -2.0f, 3.0f, 0.25f };
+	struct cpu *cpu = emu_cpu();
+	memset(emu_ram + GUEST_DATA, 0, 64);
+	memcpy(emu_ram + GUEST_DATA + 16, in, 16);
+	memcpy(emu_ram + GUEST_CODE, prog, sizeof(prog));
+	cpu__invalidate_phys(cpu, 0, sizeof(emu_ram));
+	cpu->r[R_EAX] = 0xffffffff;
+	enum cpu_exit e = cpu__run(cpu, 100);
+	CU_ASSERT(e == CPU_EXIT_HALT || e == CPU_EXIT_HALT_DEAD);
+	uint32_t v;
+	memcpy(&v, emu_ram + GUEST_DATA, 4);
+	CU_ASSERT_EQUAL(v, 0x408487ed);			/* (float)(1 + pi) */
+	CU_ASSERT_EQUAL(cpu->r[R_EAX], 0xffff0020);	/* FSW: TOP 0, PE */
+	float out[4];
+	memcpy(out, emu_ram + GUEST_DATA + 32, 16);
+	CU_ASSERT(out[0] == 2.25f && out[1] == 4.0f && out[2] == 9.0f &&
+		  out[3] == 0.0625f);
+}
+
+static CU_TestInfo fpu_exc_tests[] = {
+	{ "x87 unmasked ZE: no result, #MF at next wait", test_x87_unmasked_zdiv },
+	{ "x87 unmasked OE: bias-adjusted, no store", test_x87_unmasked_overflow },
+	{ "x87 unmasked stack overflow", test_x87_unmasked_stack },
+	{ "sse unmasked: #XM, #UD without OSXMMEXCPT", test_sse_unmasked },
+	{ "OSFXSR gating, alignment, MXCSR reserved", test_gating_and_faults },
+	{ "x87+SSE program through cpu__run", test_through_interpreter },
+	CU_TEST_INFO_NULL,
+};
+UNIT_SUITE(fpu_exc, .tests = fpu_exc_tests);
