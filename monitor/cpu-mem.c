@@ -444,11 +444,14 @@ int mem__seg_check(struct cpu *cpu, int seg, uint32_t off, unsigned len,
 int mem__read_slow(struct cpu *cpu, int seg, uint32_t off, uint32_t *v,
 		   unsigned size)
 {
-	uint32_t lin;
-	*v = 0;
-	if (mem__seg_check(cpu, seg, off, size, false, &lin))
+	uint32_t lin, t = 0;
+	/* *v may be the destination register itself: it must keep its value
+	 * when the access faults (the instruction is restarted). */
+	if (mem__seg_check(cpu, seg, off, size, false, &lin) ||
+	    mem__lin_read(cpu, lin, &t, size, ACC_R))
 		return CPU_ABORT;
-	return mem__lin_read(cpu, lin, v, size, ACC_R);
+	*v = t;
+	return 0;
 }
 
 int mem__write_slow(struct cpu *cpu, int seg, uint32_t off, uint32_t v,
