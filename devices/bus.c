@@ -75,3 +75,11 @@ int bus__access(struct bus *bus, enum bus_space space, uint64_t addr,
 		bus->unclaimed[space]++;
 	return -ENOENT;
 }
+
+void *guest_ram__translate(void *ram, uint64_t gpa, uint64_t len)
+{
+	struct guest_ram *r = ram;
+	if (gpa > r->size || len > r->size - gpa)
+		return NULL;
+	return r->host + gpa;
+}

@@ -73,4 +73,66 @@ static inline void irq_line__set(const struct irq_line *l, int level)
 		l->set_level(l->ctx, l->irq, level);
 }
 
+/* ---- Virtual time -------------------------------------------------------
+ * Devices never run threads or host timers. The board owns one clock and
+ * hands devices a struct vclock; a device reads "now" from it when the guest
+ * touches it, and a timer device exposes
+ *	uint64_t x__next_deadline_ns(x)	  earliest time it needs attention,
+ *					  VCLOCK_NEVER if none;
+ *	void x__poll(x, now_ns)		  fire everything due at or before now.
+ * The run loop (interp engine between instruction batches, or the monitor's
+ * exit path) calls x__poll() once now >= min(deadlines), then sleeps or runs
+ * until the next minimum. Time is monotonic nanoseconds from VM start; a
+ * test drives it by hand (see fake_clock in tests/unit/dev_test.h). */
+#define VCLOCK_NEVER UINT64_MAX
+
+struct vclock {
+	uint64_t (*now_ns)(void *ctx);
+	void *ctx;
+};
+
+/* Current virtual time in ns; a clock with no now_ns reads 0. */
+static inline uint64_t vclock__now(const struct vclock *c)
+{
+	return (c && c->now_ns) ? c->now_ns(c->ctx) : 0;
+}
+
+/* ---- Guest memory for DMA and table builders ---------------------------
+ * translate() returns the host address of guest-physical [gpa, gpa+len) if
+ * the whole range is guest RAM, else NULL. Devices check every guest-given
+ * address through it and never keep the pointer across exits. */
+struct guest_mem {
+	void *(*translate)(void *ctx, uint64_t gpa, uint64_t len);
+	void *ctx;
+};
+
+/* Flat RAM at guest-physical 0 (the common board layout); ctx is the
+ * struct guest_ram itself. */
+struct guest_ram {
+	uint8_t *host;
+	uint64_t size;
+};
+void *guest_ram__translate(void *ram, uint64_t gpa, uint64_t len);
+
+/* Host address of [gpa, gpa+len) or NULL (also for len 0 overflow cases). */
+static inline void *guest_mem__ptr(const struct guest_mem *m, uint64_t gpa,
+				   uint64_t len)
+{
+	if (!m || !m->translate || gpa + len < gpa)
+		return NULL;
+	return m->translate(m->ctx, gpa, len);
+}
+
+/* ---- Device models (one header each, all reached through this one) ---- */
+#include "devices/serial.h"
+#include "devices/pic.h"
+#include "devices/pit.h"
+#include "devices/rtc.h"
+#include "devices/debug_exit.h"
+#include "devices/i8042.h"
+#include "devices/pci.h"
+#include "devices/apic.h"
+#include "devices/acpi.h"
+#include "devices/virtio.h"
+
 #endif

@@ -1,0 +1,484 @@
+/* userland/board.c — the PC board: guest RAM as a memfd, the device
+ * placement table, interrupt routing, console and virtual clock. */
+#include "userland/board.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VGA_START	0xa0000u
+#define BIOS_START	0xc0000u
+#define BIOS_END	0x100000u
+
+static int errf(char *err, size_t n, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int errf(char *err, size_t n, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* ---- Placement table ---------------------------------------------------
+ * Every device the board has, where it sits. dev is an offset into struct
+ * board so the table stays constant. */
+struct placement {
+	enum bus_space space;
+	uint64_t base, len;
+	io_handler_fn fn;
+	size_t dev;
+	const char *name;
+};
+
+static const struct placement placements[] = {
+	{ BUS_PIO, 0x20, 2, pic__io_master, offsetof(struct board, pic), "pic-master" },
+	{ BUS_PIO, 0xa0, 2, pic__io_slave, offsetof(struct board, pic), "pic-slave" },
+	{ BUS_PIO, 0x4d0, 2, pic__io_elcr, offsetof(struct board, pic), "pic-elcr" },
+	{ BUS_PIO, 0x40, 4, pit__io, offsetof(struct board, pit), "pit" },
+	{ BUS_PIO, 0x61, 1, pit__io_port61, offsetof(struct board, pit), "port61" },
+	{ BUS_PIO, 0x60, 1, i8042__io_data, offsetof(struct board, kbc), "kbd-data" },
+	{ BUS_PIO, 0x64, 1, i8042__io_cmd, offsetof(struct board, kbc), "kbd-cmd" },
+	{ BUS_PIO, 0x92, 1, i8042__io_port92, offsetof(struct board, kbc), "port92" },
+	{ BUS_PIO, 0x70, 2, rtc__io, offsetof(struct board, rtc), "rtc" },
+	{ BUS_PIO, 0xf4, 4, debug_exit__io, offsetof(struct board, dbgexit), "debug-exit" },
+	{ BUS_PIO, 0x3f8, 8, serial__io, offsetof(struct board, com1), "com1" },
+	{ BUS_PIO, 0xcf8, 8, pci_host__io, offsetof(struct board, pci), "pci-conf" },
+};
+
+/* ---- Interrupt routing ------------------------------------------------- */
+
+static void update_intr(struct board *b)
+{
+	bool level = pic__has_intr(&b->pic);
+	if (level != b->intr_level) {
+		b->intr_level = level;
+		if (b->set_intr)
+			b->set_intr(b->cpu, level);
+	}
+}
+
+static void pic_intr_changed(void *ctx, unsigned irq, int level)
+{
+	(void)irq, (void)level;
+	update_intr(ctx);
+}
+
+/* An ISA device's IRQ line: to the PIC pair (and, later, the I/O APIC). */
+static void isa_irq_set(void *ctx, unsigned irq, int level)
+{
+	struct board *b = ctx;
+	pic__set_irq(&b->pic, irq, level);
+	update_intr(b);
+}
+
+int board__intr_ack(struct board *b)
+{
+	if (!pic__has_intr(&b->pic))
+		return -1;
+	int vec = pic__ack(&b->pic);
+	update_intr(b);
+	return vec;
+}
+
+void board__connect_cpu(struct board *b, void (*set_intr)(void *cpu, bool level), void *cpu)
+{
+	b->set_intr = set_intr;
+	b->cpu = cpu;
+	b->intr_level = false;
+	update_intr(b);
+	if (b->intr_level && set_intr)
+		set_intr(cpu, true);
+}
+
+/* ---- Clock --------------------------------------------------------------- */
+
+static uint64_t host_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t board__now(struct board *b)
+{
+	return host_ns() - b->clock_start_ns;
+}
+
+static uint64_t clock_read(void *ctx)
+{
+	return board__now(ctx);
+}
+
+/* ---- Signals: stop cleanly, restore the terminal ------------------------ */
+
+static struct board *volatile signal_board;
+static struct termios saved_tty;
+static volatile sig_atomic_t tty_saved;
+
+static void on_stop_signal(int sig)
+{
+	if (!signal_board)
+		return;
+	if (sig == SIGUSR1)
+		signal_board->dump_req = 1;
+	else
+		signal_board->stop = VM_QUIT;
+}
+
+static void on_fatal_signal(int sig)
+{
+	if (tty_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void install_signals(struct board *b)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	sigemptyset(&sa.sa_mask);
+	signal_board = b;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = on_fatal_signal;
+	sa.sa_flags = SA_RESETHAND;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGABRT, &sa, NULL);
+	sigaction(SIGFPE, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void board__request_stop(struct board *b, enum vm_stop why)
+{
+	if (b->stop == VM_RUNNING)
+		b->stop = why;
+}
+
+/* ---- Console --------------------------------------------------------------- */
+
+static int console_open(struct board *b, const struct run_opts *o, char *err, size_t n)
+{
+	char spec[4200];
+	switch (o->serial) {
+	case SERIAL_FILE: snprintf(spec, sizeof(spec), "file:%s", o->serial_path); break;
+	case SERIAL_UNIX: snprintf(spec, sizeof(spec), "unix:%s", o->serial_path); break;
+	default: snprintf(spec, sizeof(spec), "stdio"); break;
+	}
+	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tty) == 0)
+		tty_saved = 1;
+	int rc = chardev__open(&b->con, spec);
+	if (rc)
+		return errf(err, n, rc, "--serial %s: %s", spec, strerror(-rc));
+	b->con_stdio = o->serial == SERIAL_STDIO;
+	if (b->con.tty_raw) {
+		/* QEMU-like: ^C goes to the guest; Ctrl-A x quits. */
+		struct termios t;
+		if (tcgetattr(STDIN_FILENO, &t) == 0) {
+			t.c_lflag &= ~(tcflag_t)ISIG;
+			t.c_oflag &= ~(tcflag_t)OPOST;	/* the guest sends CR LF itself */
+			tcsetattr(STDIN_FILENO, TCSANOW, &t);
+		}
+	}
+	if (o->serial == SERIAL_UNIX) {
+		/* Wait for the one client, so the boot log is not lost. */
+		fprintf(stderr, "hvmm: waiting for a client on %s\n", o->serial_path);
+		struct pollfd p = { .fd = b->con.listen_fd, .events = POLLIN };
+		while (b->stop == VM_RUNNING && poll(&p, 1, 200) >= 0) {
+			if (!(p.revents & POLLIN))
+				continue;
+			int fd = accept4(b->con.listen_fd, NULL, NULL,
+					 SOCK_NONBLOCK | SOCK_CLOEXEC);
+			if (fd >= 0) {
+				b->con.in_fd = b->con.out_fd = fd;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+/* stdio input, with QEMU's escape: Ctrl-A x quits, Ctrl-A Ctrl-A sends one
+ * Ctrl-A. Bytes the UART cannot take yet stay in in_buf. */
+static void console_pump_stdio(struct board *b)
+{
+	if (b->in_len == 0 && !b->con_in_eof) {
+		ssize_t n = read(b->con.in_fd, b->in_buf, sizeof(b->in_buf));
+		if (n == 0) {
+			b->con_in_eof = true;	/* a pipe that ended: keep running */
+			return;
+		}
+		if (n < 0)
+			return;
+		/* filter escapes in place */
+		unsigned w = 0;
+		for (ssize_t i = 0; i < n; i++) {
+			uint8_t c = b->in_buf[i];
+			if (b->escape_seen) {
+				b->escape_seen = false;
+				if (c == 'x' || c == 'X') {
+					board__request_stop(b, VM_QUIT);
+					break;
+				}
+				if (c == BOARD_ESCAPE)
+					b->in_buf[w++] = c;
+				continue;
+			}
+			if (c == BOARD_ESCAPE) {
+				b->escape_seen = true;
+				continue;
+			}
+			b->in_buf[w++] = c;
+		}
+		b->in_len = w;
+		b->in_off = 0;
+	}
+	if (b->in_len) {
+		size_t took = serial__receive(&b->com1, b->in_buf + b->in_off, b->in_len);
+		b->in_off += (unsigned)took;
+		b->in_len -= (unsigned)took;
+	}
+}
+
+static void console_pump(struct board *b)
+{
+	if (b->con_stdio) {
+		if (b->con.in_fd >= 0)
+			console_pump_stdio(b);
+	} else {
+		chardev__pump(&b->con, &b->com1);
+	}
+}
+
+/* ---- RAM ----------------------------------------------------------------- */
+
+static int ram_create(struct board *b, uint64_t size, char *err, size_t n)
+{
+	b->ram_fd = memfd_create("hvmm-guest-ram", MFD_CLOEXEC);
+	if (b->ram_fd < 0)
+		return errf(err, n, -errno, "guest RAM: memfd_create: %s", strerror(errno));
+	if (ftruncate(b->ram_fd, (off_t)size) < 0)
+		return errf(err, n, -errno, "guest RAM: %llu MiB: %s",
+			    (unsigned long long)(size >> 20), strerror(errno));
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+		       b->ram_fd, 0);
+	if (p == MAP_FAILED)
+		return errf(err, n, -errno, "guest RAM: mmap %llu MiB: %s",
+			    (unsigned long long)(size >> 20), strerror(errno));
+	b->ram.host = p;
+	b->ram.size = size;
+	return 0;
+}
+
+uint8_t *board__ram_page(struct board *b, uint64_t gpa, bool *writable)
+{
+	if (gpa >= b->ram.size || (gpa >= VGA_START && gpa < BIOS_START)) {
+		b->ram_faults++;
+		return NULL;
+	}
+	if (writable)
+		*writable = !(gpa >= BIOS_START && gpa < BIOS_END);
+	return b->ram.host + (gpa & ~0xfffull);
+}
+
+/* ---- Bus ------------------------------------------------------------------- */
+
+int board__pio(struct board *b, uint16_t port, void *data, unsigned len, bool is_write)
+{
+	b->pio_count[port]++;
+	bus__access(&b->bus, BUS_PIO, port, data, len, is_write);
+	return b->stop != VM_RUNNING;
+}
+
+int board__mmio(struct board *b, uint64_t gpa, void *data, unsigned len, bool is_write)
+{
+	b->mmio_count++;
+	bus__access(&b->bus, BUS_MMIO, gpa, data, len, is_write);
+	return b->stop != VM_RUNNING;
+}
+
+/* ---- Time-driven work -------------------------------------------------------- */
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+uint64_t board__poll(struct board *b)
+{
+	b->polls++;
+	uint64_t now = board__now(b);
+	if (now >= pit__next_deadline_ns(&b->pit))
+		pit__poll(&b->pit, now);
+	if (now >= rtc__next_deadline_ns(&b->rtc))
+		rtc__poll(&b->rtc, now);
+	console_pump(b);
+	update_intr(b);
+	return min64(pit__next_deadline_ns(&b->pit), rtc__next_deadline_ns(&b->rtc));
+}
+
+void board__wait(struct board *b, uint64_t deadline_ns)
+{
+	b->halts++;
+	uint64_t now = board__now(b);
+	if (deadline_ns <= now)
+		return;
+	uint64_t wait_ns = deadline_ns - now;
+	int ms = wait_ns > 100000000ull ? 100 : (int)((wait_ns + 999999) / 1000000);
+	struct pollfd p[1];
+	int np = 0;
+	if (b->in_len == 0 && b->con.in_fd >= 0 && !b->con_in_eof)
+		p[np++] = (struct pollfd){ .fd = b->con.in_fd, .events = POLLIN };
+	else if (b->con.listen_fd >= 0 && b->con.in_fd < 0)
+		p[np++] = (struct pollfd){ .fd = b->con.listen_fd, .events = POLLIN };
+	if (b->in_len)
+		ms = ms < 1 ? ms : 1;	/* the UART is full: retry soon */
+	poll(p, (nfds_t)np, ms);
+}
+
+/* ---- Device callbacks ------------------------------------------------------- */
+
+static void on_debug_exit(void *ctx, uint32_t status)
+{
+	struct board *b = ctx;
+	b->debug_exit_status = status;
+	board__request_stop(b, VM_DEBUG_EXIT);
+}
+
+/* i8042 pulse reset, port 0x92 bit 0, port 0xcf9 bit 2: a PC reset. */
+static void on_reset(void *ctx)
+{
+	board__request_stop(ctx, VM_REBOOT);
+}
+
+/* A20 is only recorded: the loaders start the CPU in protected mode with
+ * A20 on, and the interpreter keeps it on (no real-mode firmware here). */
+static void on_kbc_a20(void *ctx, bool on)
+{
+	((struct board *)ctx)->a20 = on;
+}
+
+/* ---- Life cycle ----------------------------------------------------------------- */
+
+/* Power-on state of every device, and the bus they sit on. Run at creation
+ * and at each guest reset (PCI BARs move, so the bus is rebuilt). */
+static int devices_init(struct board *b, char *err, size_t n)
+{
+	bus__init(&b->bus);
+	b->stop = VM_RUNNING;
+	b->intr_level = false;
+	b->pic_intr = (struct irq_line){ .set_level = pic_intr_changed, .ctx = b };
+	pic__init(&b->pic, &b->pic_intr);
+	for (unsigned i = 0; i < 16; i++)
+		b->isa_irq[i] = (struct irq_line){ .set_level = isa_irq_set, .ctx = b, .irq = i };
+	serial__init(&b->com1, &b->isa_irq[4], chardev__tx, &b->con);
+	pit__init(&b->pit, &b->clock, &b->isa_irq[0]);
+	struct timespec rt;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	rtc__init(&b->rtc, &b->clock, &b->isa_irq[8],
+		  (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec);
+	rtc__set_memory_size(&b->rtc, b->ram.size);
+	const struct i8042_ops kbc_ops = { .reset = on_reset, .set_a20 = on_kbc_a20, .ctx = b };
+	b->a20 = true;
+	i8042__init(&b->kbc, &b->isa_irq[1], &b->isa_irq[12], &kbc_ops);
+	debug_exit__init(&b->dbgexit, on_debug_exit, b);
+	pci_host__init(&b->pci, &b->bus, on_reset, b);
+
+	for (size_t i = 0; i < sizeof(placements) / sizeof(placements[0]); i++) {
+		const struct placement *p = &placements[i];
+		int rc = bus__register(&b->bus, p->space, p->base, p->len, p->fn,
+				       (char *)b + p->dev, p->name);
+		if (rc)
+			return errf(err, n, rc, "board: placing %s: %s", p->name, strerror(-rc));
+	}
+	/* Firmware role (there is no BIOS): place every BAR. I/O from 0xc000,
+	 * memory in 0xe0000000-0xfebfffff, below the I/O APIC. */
+	int rc = pci_host__assign_resources(&b->pci, 0xc000, 0x10000, 0xe0000000, 0xfec00000);
+	if (rc)
+		return errf(err, n, rc, "board: PCI resources: %s", strerror(-rc));
+	return 0;
+}
+
+int board__create(struct board *b, const struct run_opts *o, char *err, size_t n)
+{
+	memset(b, 0, sizeof(*b));
+	b->ram_fd = -1;
+	b->con.in_fd = b->con.out_fd = b->con.listen_fd = -1;
+	b->pio_count = calloc(65536, sizeof(*b->pio_count));
+	if (!b->pio_count)
+		return errf(err, n, -ENOMEM, "out of memory");
+	int rc = ram_create(b, o->mem, err, n);
+	if (rc)
+		return rc;
+	e820__build(&b->e820, o->mem);
+	b->clock_start_ns = host_ns();
+	b->clock = (struct vclock){ .now_ns = clock_read, .ctx = b };
+	install_signals(b);
+	rc = console_open(b, o, err, n);
+	if (rc)
+		return rc;
+	return devices_init(b, err, n);
+}
+
+int board__reset(struct board *b, char *err, size_t n)
+{
+	/* RAM reads as zeros again: drop its pages (the mapping stays). */
+	if (fallocate(b->ram_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+		      (off_t)b->ram.size) < 0)
+		memset(b->ram.host, 0, b->ram.size);
+	b->set_intr = NULL;
+	b->cpu = NULL;
+	b->resets++;
+	return devices_init(b, err, n);
+}
+
+void board__destroy(struct board *b)
+{
+	chardev__close(&b->con);
+	if (b->ram.host)
+		munmap(b->ram.host, b->ram.size);
+	if (b->ram_fd >= 0)
+		close(b->ram_fd);
+	free(b->pio_count);
+	signal_board = NULL;
+	memset(b, 0, sizeof(*b));
+	b->ram_fd = -1;
+}
+
+void board__stats(struct board *b, void *file)
+{
+	FILE *f = file;
+	uint64_t total = 0;
+	for (unsigned p = 0; p < 65536; p++)
+		total += b->pio_count[p];
+	fprintf(f, "board.pio %llu\nboard.mmio %llu\nboard.halts %llu\nboard.polls %llu\n",
+		(unsigned long long)total, (unsigned long long)b->mmio_count,
+		(unsigned long long)b->halts, (unsigned long long)b->polls);
+	fprintf(f, "board.resets %llu\n", (unsigned long long)b->resets);
+	fprintf(f, "board.unclaimed_pio %llu\nboard.unclaimed_mmio %llu\n",
+		(unsigned long long)b->bus.unclaimed[BUS_PIO],
+		(unsigned long long)b->bus.unclaimed[BUS_MMIO]);
+	for (unsigned p = 0; p < 65536; p++) {
+		if (!b->pio_count[p])
+			continue;
+		const struct bus_region *r = bus__find(&b->bus, BUS_PIO, p);
+		fprintf(f, "pio.0x%04x %llu %s\n", p, (unsigned long long)b->pio_count[p],
+			r ? r->name : "-");
+	}
+}
