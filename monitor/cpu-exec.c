@@ -211,7 +211,7 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 	cpu->error = NULL;
 	for (;;) {
 		unsigned n, k;
-		bool inhibit;
+		bool inhibit, dbgmode, tf = false, rf = false;
 
 		if (unlikely(cpu->exit_req)) {
 			cpu->exit_req = 0;
@@ -260,6 +260,19 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 		n = b->ninsn;
 		if (inhibit || n > end - cpu->icount)
 			n = inhibit ? 1 : (unsigned)(end - cpu->icount);
+		dbgmode = unlikely(cpu->dbg || (cpu->eflags & (FL_TF | FL_RF)));
+		if (dbgmode) {
+			tf = cpu->eflags & FL_TF;
+			rf = cpu->eflags & FL_RF;
+			cpu->step_one = tf;
+			n = 1;
+			if (cpu->dbg && dbg__before(cpu)) {
+				if (exc__deliver_pending(cpu))
+					return CPU_EXIT_SHUTDOWN;
+				prev = NULL;
+				continue;
+			}
+		}
 		for (k = 0; k < n; k++) {
 			const struct insn *i = &b->insns[k];
 			int r;
@@ -290,5 +303,13 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 		}
 		cpu->icount += k;
 		prev = (b && b->gpa != ~0u) ? b : NULL;
+		if (unlikely(dbgmode)) {
+			cpu->step_one = false;
+			prev = NULL;
+			if (k == 1 && b &&
+			    dbg__after(cpu, tf, rf, &b->insns[0]) &&
+			    exc__deliver_pending(cpu))
+				return CPU_EXIT_SHUTDOWN;
+		}
 	}
 }

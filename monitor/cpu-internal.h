@@ -333,6 +333,14 @@ uint64_t cpu__tsc(struct cpu *cpu);
 /* Control registers (cpu-sys.c). */
 int cr__write(struct cpu *cpu, unsigned n, uint32_t v);
 
+/* Debug exceptions (cpu-debug.c). */
+void dbg__update(struct cpu *cpu);
+bool dbg__page_watched(const struct cpu *cpu, uint32_t page);
+void dbg__access(struct cpu *cpu, uint32_t lin, unsigned len, bool write);
+int dbg__before(struct cpu *cpu);
+int dbg__after(struct cpu *cpu, bool tf_before, bool rf_before,
+	       const struct insn *i);
+
 /* Freestanding helpers (cpu-lib.c). */
 void *cpu_memcpy(void *d, const void *s, size_t n);
 void *cpu_memset(void *d, int c, size_t n);

@@ -117,7 +117,8 @@ static int h_string(struct cpu *cpu, const struct insn *i)
 		return CPU_ABORT;
 	if (!i->rep)
 		return str_step(cpu, i, kind, sz, amask, d);
-	for (unsigned n = 0; n < STR_CHUNK; n++) {
+	for (unsigned n = 0, chunk = cpu->step_one ? 1 : STR_CHUNK; n < chunk;
+	     n++) {
 		if ((cpu->r[R_ECX] & amask) == 0)
 			return 0;
 		if (str_step(cpu, i, kind, sz, amask, d))
