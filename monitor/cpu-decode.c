@@ -38,7 +38,7 @@ void icache__init(struct cpu *cpu)
 			 ZYDIS_STACK_WIDTH_16);
 	ZydisDecoderInit(&ic->dec[1], ZYDIS_MACHINE_MODE_LEGACY_32,
 			 ZYDIS_STACK_WIDTH_32);
-	ic->size = CPU_ICACHE_BYTES - sizeof(*ic);
+	ic->size = cpu->icache_bytes - sizeof(*ic);
 	icache__flush(cpu);
 }
 

@@ -10,15 +10,37 @@
  */
 #include "monitor/cpu-internal.h"
 
-int cpu__init(struct cpu *cpu, const struct cpu_bus_ops *ops, void *opaque)
+int cpu__init_sized(struct cpu *cpu, const struct cpu_bus_ops *ops,
+		    void *opaque, size_t icache_bytes)
 {
-	if (!cpu || !ops || !ops->ram_page)
+	if (!cpu || !ops || !ops->ram_page || icache_bytes < CPU_ICACHE_MIN)
 		return -22;
 	cpu->ops = ops;
 	cpu->opaque = opaque;
+	cpu->icache_bytes = icache_bytes;
 	icache__init(cpu);
 	cpu__reset(cpu);
 	return 0;
+}
+
+int cpu__init(struct cpu *cpu, const struct cpu_bus_ops *ops, void *opaque)
+{
+	return cpu__init_sized(cpu, ops, opaque, CPU_ICACHE_BYTES);
+}
+
+void cpu__set_seg(struct cpu *cpu, int seg, uint16_t sel, uint32_t base,
+		  uint32_t limit, uint16_t attr)
+{
+	seg__load_raw(cpu, seg, sel, base, limit, attr);
+}
+
+void cpu__state_changed(struct cpu *cpu)
+{
+	cpu->eflags |= FL_1;
+	if (cpu_pmode(cpu) && !cpu_v86(cpu))
+		cpu->cpl = cpu->seg[SEG_CS].sel & 3;
+	cpu__mode_changed(cpu);
+	dbg__update(cpu);	/* also flushes the TLB */
 }
 
 static void reset_common(struct cpu *cpu)

@@ -6,6 +6,7 @@
 #include "tests/unit/cpu-bed.h"
 #include "monitor/cpu-internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static struct block *decode_at(struct bed *b, uint32_t eip)
@@ -164,7 +165,40 @@ static void test_conditions(void)
 	}
 }
 
+/* A small cache (monitor slow path) and state imported field by field. */
+static uint8_t small_ram[1 << 16];
+static uint8_t *small_page(void *o, uint64_t gpa, bool *w)
+{
+	*w = true;
+	return gpa < sizeof(small_ram) ? small_ram + gpa : NULL;
+}
+
+static void test_import(void)
+{
+	static const struct cpu_bus_ops ops = { .ram_page = small_page };
+	struct cpu *c = calloc(1, sizeof(struct cpu) + CPU_ICACHE_MIN);
+
+	CU_ASSERT_EQUAL(cpu__init_sized(c, &ops, NULL, CPU_ICACHE_MIN - 1), -22);
+	CU_ASSERT_EQUAL_FATAL(cpu__init_sized(c, &ops, NULL, CPU_ICACHE_MIN), 0);
+	memcpy(small_ram + 0x3000, "\x8c\xc8\x40\xf4", 4);	/* mov %cs,%eax; inc; hlt */
+	c->cr0 |= CR0_PE;
+	cpu__set_seg(c, SEG_CS, 0x1b, 0, 0xffffffffu, 0xcffb);
+	for (int s = 0; s < SEG_NSEGS; s++)
+		if (s != SEG_CS)
+			cpu__set_seg(c, s, 0x23, 0, 0xffffffffu, 0xcff3);
+	cpu__set_eflags(c, 0);
+	c->eip = 0x3000;
+	cpu__state_changed(c);
+	CU_ASSERT_EQUAL(c->cpl, 3);
+	/* HLT at CPL 3 is #GP; with no IDT that ends in a triple fault
+	 * after the first two instructions ran. */
+	CU_ASSERT_EQUAL(cpu__run(c, 10), CPU_EXIT_SHUTDOWN);
+	CU_ASSERT_EQUAL(c->r[R_EAX], 0x1c);
+	free(c);
+}
+
 static CU_TestInfo cpu_decode_tests[] = {
+	{ "small cache, imported state", test_import },
 	{ "compact operands", test_operands },
 	{ "block bounds, straddling instruction", test_block_bounds },
 	{ "invalidation on a write behind the CPU", test_invalidate },
