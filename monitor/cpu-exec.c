@@ -199,17 +199,18 @@ int insn_fpu(struct cpu *cpu, const struct insn *i)
 	return r;
 }
 
-/* Delivers NMI or INTR if one is pending and allowed. Returns 0, or
- * CPU_EXIT_SHUTDOWN on triple fault. */
+/* Delivers NMI or INTR if one is pending and allowed. Returns 1 if one was
+ * delivered, 0 if none, -1 on triple fault. */
 static int deliver_events(struct cpu *cpu)
 {
 	if (cpu->nmi_pending && !cpu->nmi_blocked) {
 		cpu->nmi_pending = 0;
 		cpu->nmi_blocked = true;
 		cpu->halted = false;
-		if (exc__deliver(cpu, EXC_NMI, INT_NMI, false, 0))
-			return exc__deliver_pending(cpu);
-		return 0;
+		if (exc__deliver(cpu, EXC_NMI, INT_NMI, false, 0) &&
+		    exc__deliver_pending(cpu))
+			return -1;
+		return 1;
 	}
 	if (cpu->irq_pending && (cpu->eflags & FL_IF)) {
 		int vec = cpu->ops->intr_ack ? cpu->ops->intr_ack(cpu->opaque)
@@ -218,8 +219,10 @@ static int deliver_events(struct cpu *cpu)
 			return 0;
 		cpu->halted = false;
 		cpu->nirq++;
-		if (exc__deliver(cpu, vec & 0xff, INT_EXT, false, 0))
-			return exc__deliver_pending(cpu);
+		if (exc__deliver(cpu, vec & 0xff, INT_EXT, false, 0) &&
+		    exc__deliver_pending(cpu))
+			return -1;
+		return 1;
 	}
 	return 0;
 }
@@ -246,12 +249,17 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 		if (unlikely(!inhibit && (cpu->nmi_pending || cpu->halted ||
 					  (cpu->irq_pending &&
 					   (cpu->eflags & FL_IF))))) {
-			if (deliver_events(cpu))
+			int d = deliver_events(cpu);
+			if (d < 0)
 				return CPU_EXIT_SHUTDOWN;
 			if (cpu->halted)
 				return (cpu->eflags & FL_IF) ? CPU_EXIT_HALT
 							     : CPU_EXIT_HALT_DEAD;
 			prev = NULL;
+			if (d) {
+				end--;	/* deliveries count against the budget */
+				continue;
+			}
 		}
 		if (prev && prev->succ_eip == cpu->eip &&
 		    prev->succ_gen == cpu->gen) {
@@ -267,6 +275,7 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 				}
 				if (exc__deliver_pending(cpu))
 					return CPU_EXIT_SHUTDOWN;
+				end--;
 				continue;
 			}
 			/* Never chain to the scratch block of a straddling
@@ -292,6 +301,7 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 				if (exc__deliver_pending(cpu))
 					return CPU_EXIT_SHUTDOWN;
 				prev = NULL;
+				end--;
 				continue;
 			}
 		}
@@ -308,6 +318,7 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 				if (r == CPU_ABORT) {
 					cpu->eip = cpu->insn_eip;
 					cpu->icount += k;
+					end--;	/* a fault loop must end */
 					if (exc__deliver_pending(cpu))
 						return CPU_EXIT_SHUTDOWN;
 					k = 0;
