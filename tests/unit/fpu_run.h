@@ -258,6 +258,8 @@ static bool data_byte_compared(int i)
 		return false;		/* fnstenv at 0x200 */
 	if (i >= 0x24c && i < 0x25c)
 		return false;		/* fnsave at 0x240 */
+	if ((i >= 0x286 && i < 0x28e) || (i >= 0x2a6 && i < 0x2ae))
+		return false;		/* 16-bit fnstenv/fnsave */
 	if (i >= 0x306 && i < 0x318)
 		return false;		/* fxsave at 0x300 */
 	return true;

@@ -87,10 +87,18 @@ SNIPPET(x87_env,
 	"fxsave 0x300(%rdx)\n\tfninit\n\tfxrstor 0x300(%rdx)\n\t"
 	"fwait");
 
+/* The 16-bit (operand-size prefix) protected-mode environment formats. */
+SNIPPET(x87_env16,
+	"fldcw 0x40(%rdx)\n\tfldt (%rdx)\n\tfadds 0x30(%rdx)\n\t"
+	".byte 0x66\n\tfnstenv 0x280(%rdx)\n\t.byte 0x66\n\t"
+	"fldenv 0x280(%rdx)\n\tfnstcw 0x60(%rdx)\n\t.byte 0x66\n\t"
+	"fnsave 0x2a0(%rdx)\n\tfnstsw 0x62(%rdx)\n\tfldz\n\t"
+	".byte 0x66\n\tfrstor 0x2a0(%rdx)\n\tfwait");
+
 static const struct snip x87_snips[] = {
 	SNIP(x87_ldst), SNIP(x87_arith_mem), SNIP(x87_arith_reg),
 	SNIP(x87_cmp), SNIP(x87_cmp2), SNIP(x87_fcmov), SNIP(x87_misc),
-	SNIP(x87_env),
+	SNIP(x87_env), SNIP(x87_env16),
 };
 
 static void run_set(const struct snip *set, int n, int iters)
@@ -107,7 +115,7 @@ static void test_x87_ldst(void) { run_set(&x87_snips[0], 1, 3000); }
 static void test_x87_arith(void) { run_set(&x87_snips[1], 2, 3000); }
 static void test_x87_cmp(void) { run_set(&x87_snips[3], 3, 3000); }
 static void test_x87_misc(void) { run_set(&x87_snips[6], 1, 3000); }
-static void test_x87_env(void) { run_set(&x87_snips[7], 1, 2000); }
+static void test_x87_env(void) { run_set(&x87_snips[7], 2, 2000); }
 
 static CU_TestInfo fpu_x87_tests[] = {
 	{ "loads/stores all formats vs host", test_x87_ldst },
