@@ -75,6 +75,26 @@ static void test_x87_unmasked_overflow(void)
 	CU_ASSERT_EQUAL(x87_top(f), 7);		/* and no pop */
 }
 
+/* Unmasked underflow to a register: the result is scaled by 2^24576
+ * (SDM Vol. 1 §8.5.5), UE set even though the result is exact. */
+static void test_x87_unmasked_underflow(void)
+{
+	struct cpu *cpu = emu_cpu();
+	struct fpu_reg80 tiny = { 1ull << 63, 0x0001 };		/* 2^-16382 */
+	set_cw(cpu, 0x037f & ~FCW_UM);
+	memcpy(emu_ram + GUEST_DATA + 16, &tiny.m, 8);
+	memcpy(emu_ram + GUEST_DATA + 24, &tiny.se, 2);
+	/* fld tword [edx+16]; fmul dword [edx+32] (0.5f) */
+	uint32_t half = 0x3f000000;
+	memcpy(emu_ram + GUEST_DATA + 32, &half, 4);
+	CU_ASSERT_EQUAL(EXEC(cpu, 0xdb, 0x6a, 0x10, 0xd8, 0x4a, 0x20), 0);
+	struct fpu_state *f = &cpu->fpu;
+	/* 2^-16383 * 2^24576 = 2^8193: biased exponent 8193 + 16383 */
+	CU_ASSERT_EQUAL(x87_st(f, 0).se, 8193 + 16383);
+	CU_ASSERT_EQUAL(x87_st(f, 0).m, 1ull << 63);
+	CU_ASSERT_EQUAL(f->fsw & (FSW_UE | FSW_PE | FSW_ES), FSW_UE | FSW_ES);
+}
+
 static void test_x87_unmasked_stack(void)
 {
 	struct cpu *cpu = emu_cpu();
@@ -284,6 +304,7 @@ static CU_TestInfo fpu_exc_tests[] = {
 	{ "#NM with CR0.TS, CLTS, FPU instruction restarted", test_nm_lazy },
 	{ "x87 unmasked ZE: no result, #MF at next wait", test_x87_unmasked_zdiv },
 	{ "x87 unmasked OE: bias-adjusted, no store", test_x87_unmasked_overflow },
+	{ "x87 unmasked UE: bias-adjusted result", test_x87_unmasked_underflow },
 	{ "x87 unmasked stack overflow", test_x87_unmasked_stack },
 	{ "sse unmasked: #XM, #UD without OSXMMEXCPT", test_sse_unmasked },
 	{ "OSFXSR gating, alignment, MXCSR reserved", test_gating_and_faults },

@@ -95,10 +95,18 @@ SNIPPET(x87_env16,
 	"fnsave 0x2a0(%rdx)\n\tfnstsw 0x62(%rdx)\n\tfldz\n\t"
 	".byte 0x66\n\tfrstor 0x2a0(%rdx)\n\tfwait");
 
+/* Undocumented aliases (FXCH4/7, FCOMP3/5, FCOM2, FSTP1/8/9, FFREEP). */
+SNIPPET(x87_alias,
+	"fldcw 0x40(%rdx)\n\tfldt (%rdx)\n\tfldt 0x10(%rdx)\n\t"
+	".byte 0xdd, 0xc9, 0xdf, 0xca, 0xdc, 0xd1\n\tfnstsw 0x60(%rdx)\n\t"
+	".byte 0xdc, 0xda\n\tfnstsw 0x62(%rdx)\n\t.byte 0xde, 0xd3\n\t"
+	"fnstsw 0x64(%rdx)\n\tfldpi\n\t.byte 0xd9, 0xda, 0xdf, 0xd1, 0xdf, 0xd9\n\t"
+	"fld1\n\t.byte 0xdf, 0xc1");
+
 static const struct snip x87_snips[] = {
 	SNIP(x87_ldst), SNIP(x87_arith_mem), SNIP(x87_arith_reg),
 	SNIP(x87_cmp), SNIP(x87_cmp2), SNIP(x87_fcmov), SNIP(x87_misc),
-	SNIP(x87_env), SNIP(x87_env16),
+	SNIP(x87_env), SNIP(x87_env16), SNIP(x87_alias),
 };
 
 static void run_set(const struct snip *set, int n, int iters)
@@ -114,7 +122,11 @@ static void run_set(const struct snip *set, int n, int iters)
 static void test_x87_ldst(void) { run_set(&x87_snips[0], 1, 3000); }
 static void test_x87_arith(void) { run_set(&x87_snips[1], 2, 3000); }
 static void test_x87_cmp(void) { run_set(&x87_snips[3], 3, 3000); }
-static void test_x87_misc(void) { run_set(&x87_snips[6], 1, 3000); }
+static void test_x87_misc(void)
+{
+	run_set(&x87_snips[6], 1, 3000);
+	run_set(&x87_snips[9], 1, 2000);
+}
 static void test_x87_env(void) { run_set(&x87_snips[7], 2, 2000); }
 
 static CU_TestInfo fpu_x87_tests[] = {
