@@ -151,10 +151,7 @@ static void build_crs(struct aml *dev, const struct acpi_config *c)
 
 static void build_dsdt_body(struct aml *out, const struct acpi_config *c)
 {
-	static struct aml dev, entries, scope, ent;
-	memset(&dev, 0, sizeof(dev));
-	memset(&entries, 0, sizeof(entries));
-	memset(&scope, 0, sizeof(scope));
+	struct aml dev = {.n = 0}, entries = {.n = 0}, scope = {.n = 0}, ent;
 	/* Name (_HID, EisaId ("PNP0A03")) */
 	aml_byte(&dev, 0x08);
 	aml_nameseg(&dev, "_HID");
@@ -257,7 +254,7 @@ static unsigned align(unsigned v, unsigned a)
 int acpi__build_tables(const struct guest_mem *m, const struct acpi_config *c,
 		       uint64_t *rsdp)
 {
-	static struct aml body;
+	struct aml body = {.n = 0};
 	if (!c || (c->base & 15) || c->base + c->size > 0x100000000ull ||
 	    c->nprt > ACPI_MAX_PRT || c->sci_irq >= 16 ||
 	    ((c->pci_mem_lo || c->pci_mem_hi) && c->pci_mem_hi <= c->pci_mem_lo))
@@ -265,7 +262,6 @@ int acpi__build_tables(const struct guest_mem *m, const struct acpi_config *c,
 	for (unsigned i = 0; i < c->nprt; i++)
 		if (c->prt[i].slot >= 32 || c->prt[i].pin > 3 || c->prt[i].gsi >= IOAPIC_PINS)
 			return -EINVAL;
-	memset(&body, 0, sizeof(body));
 	build_dsdt_body(&body, c);
 	if (body.overflow)
 		return -ENOSPC;

@@ -11,11 +11,15 @@
 #include <termios.h>
 #include <unistd.h>
 
-static void set_nonblock(int fd)
+/* Makes fd non-blocking; returns the previous flags (or -1). The file
+ * description is shared with the parent shell for stdin: the flags must be
+ * put back at close or the shell would see EAGAIN afterwards. */
+static int set_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
 	if (fl >= 0)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	return fl;
 }
 
 static int open_stdio(struct chardev *cd)
@@ -41,7 +45,7 @@ static int open_stdio(struct chardev *cd)
 			free(saved);
 		}
 	}
-	set_nonblock(STDIN_FILENO);
+	cd->stdin_flags = set_nonblock(STDIN_FILENO);
 	return 0;
 }
 
@@ -68,6 +72,7 @@ int chardev__open(struct chardev *cd, const char *spec)
 {
 	memset(cd, 0, sizeof(*cd));
 	cd->in_fd = cd->out_fd = cd->listen_fd = -1;
+	cd->stdin_flags = -1;
 	if (strcmp(spec, "stdio") == 0)
 		return open_stdio(cd);
 	if (strncmp(spec, "file:", 5) == 0 && spec[5]) {
@@ -122,6 +127,8 @@ int chardev__pump(struct chardev *cd, struct serial *s)
 			if (cd->listen_fd >= 0) {
 				close(cd->in_fd);
 				cd->in_fd = cd->out_fd = -1;
+			} else {
+				cd->eof = true;
 			}
 			return 0;
 		}
@@ -140,6 +147,9 @@ void chardev__close(struct chardev *cd)
 		tcsetattr(STDIN_FILENO, TCSANOW, cd->termios_saved);
 	free(cd->termios_saved);
 	cd->termios_saved = NULL;
+	if (cd->stdin_flags >= 0)
+		fcntl(STDIN_FILENO, F_SETFL, cd->stdin_flags);
+	cd->stdin_flags = -1;
 	cd->tty_raw = false;
 	if (cd->in_fd > STDERR_FILENO)
 		close(cd->in_fd);

@@ -83,7 +83,7 @@ static inline void irq_line__set(const struct irq_line *l, int level)
  * The run loop (interp engine between instruction batches, or the monitor's
  * exit path) calls x__poll() once now >= min(deadlines), then sleeps or runs
  * until the next minimum. Time is monotonic nanoseconds from VM start; a
- * test drives it by hand (see tests/unit/dev_clock.h). */
+ * test drives it by hand (see fake_clock in tests/unit/dev_test.h). */
 #define VCLOCK_NEVER UINT64_MAX
 
 struct vclock {

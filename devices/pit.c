@@ -54,8 +54,11 @@ static uint16_t counter_value(const struct pit_channel *c, uint64_t now)
 		if (!v)
 			v = n & ~1u;
 		break;
-	default:		/* 0, 1, 4, 5: wrap through 0xffff after 0 */
-		v = (uint32_t)((n - d) & 0xffff);
+	default:		/* 0, 1, 4, 5: wrap through 0xffff (9999 in BCD) after 0 */
+		if (c->bcd)
+			v = (uint32_t)((n + 10000 - d % 10000) % 10000);
+		else
+			v = (uint32_t)((n - d) & 0xffff);
 		break;
 	}
 	return v & 0xffff;

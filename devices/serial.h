@@ -60,6 +60,8 @@ struct chardev {
 	uint8_t pending[256];	/* read from in_fd, not yet taken by the UART */
 	unsigned npending, pending_off;
 	void *termios_saved;	/* struct termios * when tty_raw */
+	bool eof;		/* stdin/pipe input ended (a socket waits for a new peer) */
+	int stdin_flags;	/* F_GETFL of stdin before we made it non-blocking, or -1 */
 };
 
 /* Backends: "stdio" (raw mode if stdin is a tty, restored by chardev__close),

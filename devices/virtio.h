@@ -3,11 +3,13 @@
  *
  * Board wiring for virtio-blk:
  *	struct virtio_blk blk;
- *	virtio_blk__init(&blk, &guest_mem, "disk.img", read_only)  -> 0 / -errno
- *	pci_dev__wire_intx(&blk.pci, irq_line, isa_irq);    (level, e.g. GSI 11)
- *	pci_host__add(&host, &blk.pci, slot);
+ *	virtio_blk__init(&blk, &guest_mem, "disk.img", read_only, modern) -> 0 / -errno
+ *	pci_dev__wire_intx(&blk.vp.pci, irq_line, isa_irq);    (level, e.g. GSI 11)
+ *	pci_host__add(&host, &blk.vp.pci, slot);
  *	... pci_host__assign_resources(...) (or the guest assigns BAR 0)
  *	virtio_blk__close(&blk) at exit.
+ * modern = false gives the legacy-only device Linux binds through its
+ * legacy virtio-pci path; modern = true adds the virtio 1.0 interface.
  * Requests are executed synchronously inside the QUEUE_NOTIFY write (pread/
  * pwrite straight into guest RAM, fsync for FLUSH). Every ring and buffer
  * address is checked through guest_mem; a malformed ring (index out of
@@ -66,40 +68,105 @@ int virtq__push(struct virtq *q, const struct guest_mem *m, uint16_t head, uint3
 /* Whether the driver asked not to be interrupted (avail flags). */
 bool virtq__no_interrupt(const struct virtq *q, const struct guest_mem *m);
 
+/* ---- virtio-pci transport ---------------------------------------------------
+ * One PCI function carrying a virtio device: the legacy (0.9.5) I/O BAR 0
+ * always, and with modern = true also the virtio 1.0 capabilities (common,
+ * notify, ISR, device config) in memory BAR 4 — a transitional device, which
+ * Linux then drives through the modern interface. Interrupts: INTx only.
+ */
+#define VIRTIO_PCI_MAX_QUEUES	4
+#define VIRTIO_LEGACY_BAR_SIZE	64
+#define VIRTIO_MODERN_BAR_SIZE	0x4000
+#define VIRTIO_STATUS_ACK	0x01
+#define VIRTIO_STATUS_DRIVER	0x02
+#define VIRTIO_STATUS_DRIVER_OK	0x04
+#define VIRTIO_STATUS_FEATURES_OK 0x08
+#define VIRTIO_STATUS_NEEDS_RESET 0x40
+#define VIRTIO_F_VERSION_1	(1ull << 32)
+
+struct virtio_pci_ops {
+	void (*notify)(void *dev, unsigned queue);	/* the driver kicked queue */
+	void (*read_config)(void *dev, unsigned off, void *data, unsigned len);
+	void (*reset)(void *dev);			/* status 0 was written */
+};
+
+struct virtio_pci_queue {
+	struct virtq vq;	/* vq.desc != 0 once enabled */
+	uint16_t max_size, size;
+	uint32_t legacy_pfn;
+	uint64_t desc, driver, device;	/* modern addresses before enable */
+	bool enabled;
+};
+
+struct virtio_pci {
+	struct pci_dev pci;
+	const struct guest_mem *mem;
+	uint64_t host_features, guest_features;
+	uint32_t dfselect, gfselect;
+	uint8_t status, isr, config_gen;
+	uint16_t queue_sel;
+	unsigned nqueues, config_len;
+	bool modern;
+	struct virtio_pci_queue q[VIRTIO_PCI_MAX_QUEUES];
+	const struct virtio_pci_ops *ops;
+	void *dev;
+	uint64_t broken_events;
+};
+
+/* Builds PCI function 1af4:(0x1000 + legacy_id), subsystem 1af4:type,
+ * with nqueues queues of up to qsize entries (a power of two). VERSION_1 is
+ * added to features when modern. Returns 0 or -EINVAL. */
+int virtio_pci__init(struct virtio_pci *vp, const struct guest_mem *mem,
+		     uint16_t legacy_id, uint16_t type, uint32_t class_code,
+		     uint64_t features, unsigned nqueues, uint16_t qsize,
+		     unsigned config_len, bool modern,
+		     const struct virtio_pci_ops *ops, void *dev);
+
+/* BAR handlers (registered by virtio_pci__init through pci_dev__set_bar). */
+int virtio_pci__legacy_io(void *vp, uint64_t offset, void *data, unsigned len, bool is_write);
+int virtio_pci__modern_mmio(void *vp, uint64_t offset, void *data, unsigned len, bool is_write);
+
+/* The enabled queue n, or NULL (not set up, or the device needs a reset). */
+struct virtq *virtio_pci__queue(struct virtio_pci *vp, unsigned n);
+
+/* Whether the function may touch guest memory (Bus Master enabled). */
+bool virtio_pci__can_dma(const struct virtio_pci *vp);
+
+/* Raises ISR bits (1 = used buffers, 2 = configuration change) and INTx. */
+void virtio_pci__interrupt(struct virtio_pci *vp, uint8_t isr_bits);
+
+/* Used buffers were returned on queue n: interrupt unless suppressed. */
+void virtio_pci__used(struct virtio_pci *vp, unsigned n);
+
+/* The driver broke the protocol: NEEDS_RESET + config interrupt; queues
+ * stop until the driver resets the device. */
+void virtio_pci__needs_reset(struct virtio_pci *vp);
+
 /* ---- virtio-blk ------------------------------------------------------------ */
 
 #define VIRTIO_BLK_QUEUE_SIZE	128
-#define VIRTIO_BLK_BAR_SIZE	64
-#define VIRTIO_STATUS_NEEDS_RESET 0x40
 
 struct virtio_blk {
-	struct pci_dev pci;
-	const struct guest_mem *mem;
+	struct virtio_pci vp;
 	int fd;
 	bool read_only;
 	uint64_t capacity;	/* in 512-byte sectors */
-	uint32_t host_features, guest_features;
-	uint32_t queue_pfn;
-	uint16_t queue_sel;
-	uint8_t status, isr;
-	struct virtq vq;
 	char serial[20];
 	/* counters for tests and diagnostics */
-	uint64_t reqs, ioerrs, unsupp, flushes, broken_events;
+	uint64_t reqs, ioerrs, unsupp, flushes;
 	struct virtq_chain chain;	/* scratch for the request being served */
+	struct virtq_seg ext[VIRTQ_MAX_SIZE];	/* its data extents */
 };
 
 /* Opens the raw image (O_RDWR, or O_RDONLY when read_only) and builds the
- * PCI function 1af4:1001 (subsystem 1af4:0002) with I/O BAR 0. */
+ * PCI function 1af4:1001 (subsystem 1af4:0002) with legacy I/O BAR 0, and
+ * with modern also the virtio 1.0 interface in memory BAR 4. */
 int virtio_blk__init(struct virtio_blk *b, const struct guest_mem *mem,
-		     const char *path, bool read_only);
+		     const char *path, bool read_only, bool modern);
 
 /* Same with an already open fd (owned by the device afterwards). */
 int virtio_blk__init_fd(struct virtio_blk *b, const struct guest_mem *mem, int fd,
-			bool read_only);
-
-/* BAR 0 handler (legacy virtio header + virtio-blk config). */
-int virtio_blk__io(void *dev, uint64_t offset, void *data, unsigned len, bool is_write);
+			bool read_only, bool modern);
 
 void virtio_blk__close(struct virtio_blk *b);
 

@@ -1,16 +1,13 @@
-/* devices/virtio_blk.c — virtio-blk, legacy virtio-pci (virtio 0.9.5) I/O BAR:
- *   0x00 host features (RO)   0x04 guest features   0x08 queue PFN
- *   0x0c queue size (RO, u16) 0x0e queue select     0x10 queue notify (u16)
- *   0x12 device status (u8)   0x13 ISR (u8, read clears; bit 0 used ring,
- *   bit 1 configuration change)   0x14.. virtio-blk configuration:
- *   capacity u64 (512-byte sectors), size_max u32, seg_max u32,
- *   geometry u32, blk_size u32.
+/* devices/virtio_blk.c — virtio-blk on the virtio-pci transport.
+ * Configuration (virtio 1.x 5.2.4): capacity u64 (512-byte sectors),
+ * size_max u32, seg_max u32, geometry u32, blk_size u32.
  * Request (virtio 1.x 5.2.6): header { u32 type; u32 reserved; u64 sector }
  * in readable buffers, data, then one writable status byte (0 OK, 1 IOERR,
  * 2 UNSUPP) as the last byte of the chain. Types: 0 IN, 1 OUT, 4 FLUSH,
  * 8 GET_ID (20-byte serial).
  * No DMA happens while the function's Bus Master bit is clear.
  */
+#define CONFIG_LEN 24
 #include "devices/devices.h"
 
 #include <errno.h>
@@ -24,44 +21,9 @@ enum {
 	F_SEG_MAX = 1u << 2, F_RO = 1u << 5, F_BLK_SIZE = 1u << 6, F_FLUSH = 1u << 9,
 	T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_GET_ID = 8,
 	S_OK = 0, S_IOERR = 1, S_UNSUPP = 2,
-	ISR_USED = 1, ISR_CONFIG = 2,
 };
 
 #define SECTOR 512u
-
-/* A run of guest memory the request reads or fills. */
-struct extent {
-	uint64_t addr;
-	uint32_t len;
-};
-
-static void set_isr(struct virtio_blk *b, uint8_t bits)
-{
-	b->isr |= bits;
-	pci_dev__set_intx(&b->pci, b->isr != 0);
-}
-
-/* The guest broke the ring protocol: stop until the driver resets us. */
-static void mark_broken(struct virtio_blk *b)
-{
-	if (b->status & VIRTIO_STATUS_NEEDS_RESET)
-		return;
-	b->status |= VIRTIO_STATUS_NEEDS_RESET;
-	b->broken_events++;
-	set_isr(b, ISR_CONFIG);
-}
-
-static void reset(struct virtio_blk *b)
-{
-	b->guest_features = 0;
-	b->queue_pfn = 0;
-	b->queue_sel = 0;
-	b->status = 0;
-	b->isr = 0;
-	b->vq.size = VIRTIO_BLK_QUEUE_SIZE;
-	virtq__set_legacy_pfn(&b->vq, 0);
-	pci_dev__set_intx(&b->pci, 0);
-}
 
 /* Copies up to len bytes of the readable stream into buf. Returns bytes
  * copied or -EFAULT if a buffer is not guest RAM. */
@@ -71,7 +33,7 @@ static int read_header(struct virtio_blk *b, const struct virtq_chain *c, void *
 	unsigned got = 0;
 	for (unsigned i = 0; i < c->nseg && !c->seg[i].write && got < len; i++) {
 		unsigned n = c->seg[i].len < len - got ? c->seg[i].len : len - got;
-		const void *p = guest_mem__ptr(b->mem, c->seg[i].addr, n);
+		const void *p = guest_mem__ptr(b->vp.mem, c->seg[i].addr, n);
 		if (n && !p)
 			return -EFAULT;
 		memcpy((uint8_t *)buf + got, p, n);
@@ -82,7 +44,7 @@ static int read_header(struct virtio_blk *b, const struct virtq_chain *c, void *
 
 /* Builds the data extents: readable bytes after the header (out = true) or
  * writable bytes before the status byte. Returns their total length. */
-static uint64_t data_extents(const struct virtq_chain *c, bool out, struct extent *ex,
+static uint64_t data_extents(const struct virtq_chain *c, bool out, struct virtq_seg *ex,
 			     unsigned *nex)
 {
 	uint64_t total = 0, skip = out ? 16 : 0;
@@ -99,7 +61,7 @@ static uint64_t data_extents(const struct virtq_chain *c, bool out, struct exten
 			a += k, l -= k, skip -= k;
 		}
 		if (l) {
-			ex[n++] = (struct extent){a, (uint32_t)l};
+			ex[n++] = (struct virtq_seg){.addr = a, .len = (uint32_t)l, .write = !out};
 			total += l;
 		}
 	}
@@ -109,12 +71,12 @@ static uint64_t data_extents(const struct virtq_chain *c, bool out, struct exten
 
 /* Transfers extents to/from the image at byte offset off. Returns bytes
  * moved, or -1 after a failure (a bad guest address or a host I/O error). */
-static int64_t transfer(struct virtio_blk *b, const struct extent *ex, unsigned nex,
+static int64_t transfer(struct virtio_blk *b, const struct virtq_seg *ex, unsigned nex,
 			uint64_t off, bool to_disk)
 {
 	int64_t done = 0;
 	for (unsigned i = 0; i < nex; i++) {
-		uint8_t *p = guest_mem__ptr(b->mem, ex[i].addr, ex[i].len);
+		uint8_t *p = guest_mem__ptr(b->vp.mem, ex[i].addr, ex[i].len);
 		if (!p)
 			return -1;
 		uint32_t left = ex[i].len;
@@ -134,11 +96,11 @@ static int64_t transfer(struct virtio_blk *b, const struct extent *ex, unsigned 
  * usable status byte (then the device is broken). */
 static int64_t serve(struct virtio_blk *b, const struct virtq_chain *c)
 {
-	static struct extent ex[VIRTQ_MAX_SIZE];
+	struct virtq_seg *ex = b->ext;
 	const struct virtq_seg *last = &c->seg[c->nseg - 1];
 	if (!last->write || last->len == 0)
 		return -1;
-	uint8_t *status = guest_mem__ptr(b->mem, last->addr + last->len - 1, 1);
+	uint8_t *status = guest_mem__ptr(b->vp.mem, last->addr + last->len - 1, 1);
 	if (!status)
 		return -1;
 	b->reqs++;
@@ -183,7 +145,7 @@ static int64_t serve(struct virtio_blk *b, const struct virtq_chain *c)
 		for (unsigned i = 0; i < nex && done < sizeof(b->serial); i++) {
 			unsigned n = ex[i].len < sizeof(b->serial) - done ? ex[i].len
 									  : sizeof(b->serial) - done;
-			uint8_t *p = guest_mem__ptr(b->mem, ex[i].addr, n);
+			uint8_t *p = guest_mem__ptr(b->vp.mem, ex[i].addr, n);
 			if (!p) {
 				st = S_IOERR;
 				break;
@@ -205,99 +167,47 @@ static int64_t serve(struct virtio_blk *b, const struct virtq_chain *c)
 	return written + 1;
 }
 
-static void notify(struct virtio_blk *b, uint16_t queue)
+static void blk_notify(void *dev, unsigned n)
 {
-	if (queue != 0 || (b->status & VIRTIO_STATUS_NEEDS_RESET))
-		return;
-	if (!(pci_cfg__get16(&b->pci, 0x04) & PCI_CMD_MASTER))
-		return;		/* no bus mastering, no DMA */
+	struct virtio_blk *b = dev;
+	struct virtq *q = virtio_pci__queue(&b->vp, n);
+	if (!q || !virtio_pci__can_dma(&b->vp))
+		return;		/* not set up, broken, or no bus mastering */
 	bool pushed = false;
 	for (;;) {
-		int r = virtq__pop(&b->vq, b->mem, &b->chain);
+		int r = virtq__pop(q, b->vp.mem, &b->chain);
 		if (r == 0)
 			break;
 		int64_t used = r < 0 ? -1 : serve(b, &b->chain);
-		if (used < 0 || virtq__push(&b->vq, b->mem, b->chain.head, (uint32_t)used) < 0) {
-			mark_broken(b);
+		if (used < 0 || virtq__push(q, b->vp.mem, b->chain.head, (uint32_t)used) < 0) {
+			virtio_pci__needs_reset(&b->vp);
 			break;
 		}
 		pushed = true;
 	}
-	if (pushed && !virtq__no_interrupt(&b->vq, b->mem))
-		set_isr(b, ISR_USED);
+	if (pushed)
+		virtio_pci__used(&b->vp, n);
 }
 
-static void config_image(const struct virtio_blk *b, uint8_t img[VIRTIO_BLK_BAR_SIZE])
+static void blk_config(void *dev, unsigned off, void *data, unsigned len)
 {
-	memset(img, 0, VIRTIO_BLK_BAR_SIZE);
-	uint16_t qnum = b->queue_sel == 0 ? VIRTIO_BLK_QUEUE_SIZE : 0;
-	uint32_t pfn = b->queue_sel == 0 ? b->queue_pfn : 0;
+	const struct virtio_blk *b = dev;
+	uint8_t img[CONFIG_LEN] = {0};
 	uint32_t seg_max = VIRTIO_BLK_QUEUE_SIZE - 2, blk = SECTOR;
-	memcpy(img + 0x00, &b->host_features, 4);
-	memcpy(img + 0x04, &b->guest_features, 4);
-	memcpy(img + 0x08, &pfn, 4);
-	memcpy(img + 0x0c, &qnum, 2);
-	memcpy(img + 0x0e, &b->queue_sel, 2);
-	img[0x12] = b->status;
-	img[0x13] = b->isr;
-	memcpy(img + 0x14, &b->capacity, 8);
-	memcpy(img + 0x20, &seg_max, 4);
-	memcpy(img + 0x28, &blk, 4);
+	memcpy(img + 0x00, &b->capacity, 8);
+	memcpy(img + 0x0c, &seg_max, 4);
+	memcpy(img + 0x14, &blk, 4);
+	if (off < CONFIG_LEN)
+		memcpy(data, img + off, len < CONFIG_LEN - off ? len : CONFIG_LEN - off);
 }
 
-int virtio_blk__io(void *dev, uint64_t off, void *data, unsigned len, bool is_write)
-{
-	struct virtio_blk *b = dev;
-	if (off >= VIRTIO_BLK_BAR_SIZE || len > VIRTIO_BLK_BAR_SIZE - off)
-		return -EINVAL;
-	if (!is_write) {
-		uint8_t img[VIRTIO_BLK_BAR_SIZE];
-		config_image(b, img);
-		memcpy(data, img + off, len);
-		if (off <= 0x13 && off + len > 0x13) {	/* reading ISR clears it */
-			b->isr = 0;
-			pci_dev__set_intx(&b->pci, 0);
-		}
-		return 0;
-	}
-	uint32_t v = 0;
-	memcpy(&v, data, len > 4 ? 4 : len);
-	switch (off) {
-	case 0x04:
-		if (len == 4)
-			b->guest_features = v & b->host_features;
-		break;
-	case 0x08:
-		if (len == 4 && b->queue_sel == 0) {
-			b->queue_pfn = v;
-			b->vq.size = VIRTIO_BLK_QUEUE_SIZE;
-			virtq__set_legacy_pfn(&b->vq, v);
-		}
-		break;
-	case 0x0e:
-		if (len == 2)
-			b->queue_sel = v;
-		break;
-	case 0x10:
-		if (len == 2)
-			notify(b, v);
-		break;
-	case 0x12:
-		if (len != 1)
-			break;
-		if (v == 0)
-			reset(b);
-		else
-			b->status = v | (b->status & VIRTIO_STATUS_NEEDS_RESET);
-		break;
-	default:
-		break;	/* read-only fields and configuration: ignored */
-	}
-	return 0;
-}
+static const struct virtio_pci_ops blk_ops = {
+	.notify = blk_notify,
+	.read_config = blk_config,
+};
 
 int virtio_blk__init_fd(struct virtio_blk *b, const struct guest_mem *mem, int fd,
-			bool read_only)
+			bool read_only, bool modern)
 {
 	struct stat st;
 	memset(b, 0, sizeof(*b));
@@ -313,27 +223,25 @@ int virtio_blk__init_fd(struct virtio_blk *b, const struct guest_mem *mem, int f
 			return -errno;
 		size = end;
 	}
-	b->fd = fd;
-	b->mem = mem;
 	b->read_only = read_only;
 	b->capacity = size / SECTOR;
-	b->host_features = F_SEG_MAX | F_BLK_SIZE | F_FLUSH | (read_only ? F_RO : 0);
 	snprintf(b->serial, sizeof(b->serial), "hvmm-%llx", (unsigned long long)st.st_ino);
-	pci_dev__init(&b->pci, 0x1af4, 0x1001, 0x010000, 0, 0x1af4, 2, 1);
-	b->pci.owner = b;
-	pci_dev__set_bar(&b->pci, 0, VIRTIO_BLK_BAR_SIZE, BUS_PIO, virtio_blk__io, b,
-			 "virtio-blk");
-	reset(b);
+	uint64_t f = F_SEG_MAX | F_BLK_SIZE | F_FLUSH | (read_only ? F_RO : 0);
+	int r = virtio_pci__init(&b->vp, mem, 1, 2, 0x010000, f, 1, VIRTIO_BLK_QUEUE_SIZE,
+				 CONFIG_LEN, modern, &blk_ops, b);
+	if (r < 0)
+		return r;
+	b->fd = fd;
 	return 0;
 }
 
 int virtio_blk__init(struct virtio_blk *b, const struct guest_mem *mem,
-		     const char *path, bool read_only)
+		     const char *path, bool read_only, bool modern)
 {
 	int fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	int r = virtio_blk__init_fd(b, mem, fd, read_only);
+	int r = virtio_blk__init_fd(b, mem, fd, read_only, modern);
 	if (r < 0)
 		close(fd);
 	return r;

@@ -1,9 +1,8 @@
-/* shadowmm/sm.h — the guest page-table walker (2-level, 32-bit, CR4.PSE).
- * Emulates the hardware walk of Intel SDM Vol. 3A §4.3 over guest RAM and
- * reports a fault as the (vector 14) error code the CPU would push. Used by
- * the monitor's shadow page fault path (inside the world), by the userland
- * hybrid engine (guest buffers of system calls) and by unit tests.
- * Compiles in userland, freestanding and in the kernel module. */
+/* shadowmm/sm.h — guest RAM (struct sm_gmem) and the first, 2-level-only
+ * walker interface sm__walk32 (kept for its callers; it is now a wrapper of
+ * the general walker sm__walk in shadowmm/shadowmm.h, the component's
+ * interface header). Compiles in userland, freestanding and in the kernel
+ * module. */
 #ifndef HVMM_SM_H
 #define HVMM_SM_H
 
@@ -18,7 +17,8 @@
 /* Guest RAM: guest frame i (guest-physical i*4096) is at host address
  * dmap_base + frames[i]. In the module frames[] holds host-physical
  * addresses and dmap_base is the kernel's direct map; in userland
- * dmap_base is the mapping of guest RAM and frames[i] = i*4096. */
+ * dmap_base is the mapping of guest RAM and frames[i] = i*4096.
+ * frames[i] == SM_NO_FRAME marks a hole (MMIO, no RAM) below nframes. */
 struct sm_gmem {
 	uint64_t dmap_base;
 	const uint64_t *frames;
@@ -54,20 +54,31 @@ enum {
 	SM_WALK_BAD_GPA = -1,	/* a paging structure lies outside guest RAM */
 };
 
+#define SM_NO_FRAME	(~0ull)
+
+/* Host pointer to guest-physical @gpa (any width), or NULL when it is
+ * outside RAM or in a hole. */
+static inline void *sm__gpa_host(const struct sm_gmem *m, uint64_t gpa)
+{
+	uint64_t fn = gpa >> 12;
+
+	if (fn >= m->nframes || m->frames[fn] == SM_NO_FRAME)
+		return NULL;
+	return (void *)(uintptr_t)(m->dmap_base + m->frames[fn] + (gpa & 0xfff));
+}
+
 /* Host pointer to guest-physical @gpa, or NULL when it is outside RAM. */
 static inline void *sm__gpa_ptr(const struct sm_gmem *m, uint32_t gpa)
 {
-	uint32_t fn = gpa >> 12;
-
-	if (fn >= m->nframes)
-		return NULL;
-	return (void *)(uintptr_t)(m->dmap_base + m->frames[fn] + (gpa & 0xfff));
+	return sm__gpa_host(m, gpa);
 }
 
 /* Walk the 2-level guest tables at @cr3 for linear @va with access @acc
  * (SM_PF_W|SM_PF_U|SM_PF_I). @pse: CR4.PSE; @wp: CR0.WP. With @set_ad the
  * accessed (and on a write, dirty) bits are set as the CPU would.
- * Returns SM_WALK_OK, SM_WALK_FAULT or SM_WALK_BAD_GPA. */
+ * Returns SM_WALK_OK, SM_WALK_FAULT or SM_WALK_BAD_GPA (also for a 4 MiB
+ * page above 4 GiB). Unlike sm__walk, a fault's error code keeps SM_PF_I
+ * of @acc (what a 64-bit Linux host reports for the same user program). */
 int sm__walk32(const struct sm_gmem *m, uint32_t cr3, bool pse, bool wp, uint32_t va,
 	       uint32_t acc, bool set_ad, struct sm_walk *w);
 

@@ -43,7 +43,7 @@ static struct pci_host host;
 static struct lapic lapic;
 static struct ioapic ioapic;
 static struct acpi_pm pm;
-static struct virtio_blk blk;
+static struct virtio_blk blk, blk2;
 static struct debug_exit dx;
 static char img[64];
 static unsigned stops;
@@ -71,11 +71,16 @@ static void build_machine(void)
 	int fd = mkstemp(img);
 	CU_ASSERT_FATAL(fd >= 0);
 	CU_ASSERT_EQUAL(ftruncate(fd, 32 * 1024), 0);
-	CU_ASSERT_EQUAL_FATAL(virtio_blk__init_fd(&blk, &gm, fd, false), 0);
-	pci_dev__wire_intx(&blk.pci, &rec.line[11], 11);
-	pci_host__add(&host, &blk.pci, 3);
+	CU_ASSERT_EQUAL_FATAL(virtio_blk__init_fd(&blk, &gm, fd, false, false), 0);
+	pci_dev__wire_intx(&blk.vp.pci, &rec.line[11], 11);
+	pci_host__add(&host, &blk.vp.pci, 3);
+	int fd2 = dup(fd);
+	CU_ASSERT_EQUAL_FATAL(virtio_blk__init_fd(&blk2, &gm, fd2, true, true), 0);
+	pci_dev__wire_intx(&blk2.vp.pci, &rec.line[10], 10);
+	pci_host__add(&host, &blk2.vp.pci, 4);
 	pci_host__assign_resources(&host, 0xc000, 0x10000, 0xe0000000, 0xfec00000);
-	pci_cfg__set16(&blk.pci, 0x04, 7);
+	pci_cfg__set16(&blk.vp.pci, 0x04, 7);
+	pci_host__cfg_write(&host, 4, 0, 0x04, 2, 7);
 	bus__register(&bus, BUS_PIO, 0x3f8, 8, serial__io, &uart, "com1");
 	bus__register(&bus, BUS_PIO, 0x20, 2, pic__io_master, &pic, "pic1");
 	bus__register(&bus, BUS_PIO, 0xa0, 2, pic__io_slave, &pic, "pic2");
@@ -96,6 +101,7 @@ static void build_machine(void)
 static void destroy_machine(void)
 {
 	virtio_blk__close(&blk);
+	virtio_blk__close(&blk2);
 	unlink(img);
 }
 
@@ -103,7 +109,8 @@ static const struct { enum bus_space sp; uint64_t base, len; } targets[] = {
 	{BUS_PIO, 0x3f8, 8}, {BUS_PIO, 0x20, 2}, {BUS_PIO, 0xa0, 2}, {BUS_PIO, 0x4d0, 2},
 	{BUS_PIO, 0x40, 4}, {BUS_PIO, 0x61, 1}, {BUS_PIO, 0x70, 2}, {BUS_PIO, 0x60, 1},
 	{BUS_PIO, 0x64, 1}, {BUS_PIO, 0x92, 1}, {BUS_PIO, 0xcf8, 8}, {BUS_PIO, 0x600, 12},
-	{BUS_PIO, 0xc000, 64}, {BUS_PIO, 0xf4, 4}, {BUS_MMIO, 0xfee00000, 0x1000}, {BUS_MMIO, 0xfec00000, 0x100},
+	{BUS_PIO, 0xc000, 64}, {BUS_PIO, 0xc040, 64}, {BUS_MMIO, 0xe0000000, 0x4000},
+	{BUS_PIO, 0xf4, 4}, {BUS_MMIO, 0xfee00000, 0x1000}, {BUS_MMIO, 0xfec00000, 0x100},
 };
 
 static void test_random_register_access(void)
@@ -146,6 +153,7 @@ static void test_random_register_access(void)
 	CU_ASSERT_TRUE(stops > 0);	/* debug-exit was hit */
 	fprintf(stderr, "fuzz: %u stops, %lu unclaimed\n", stops, (unsigned long)bus.unclaimed[BUS_PIO]);
 	CU_ASSERT_EQUAL(pci_host__cfg_read(&host, 0, 0, 0, 4), 0x12378086u);
+	CU_ASSERT_EQUAL(pci_dev__bar_addr(&blk2.vp.pci, 4), 0xe0000000u);
 	destroy_machine();
 }
 
@@ -156,15 +164,15 @@ static void test_random_virtqueues(void)
 	const uint32_t ring = 0x8000;
 	unsigned broken = 0, reqs_before = 0;
 	for (unsigned round = 0; round < 3000; round++) {
-		if (blk.status == 0 || (blk.status & VIRTIO_STATUS_NEEDS_RESET)) {
-			broken += !!(blk.status & VIRTIO_STATUS_NEEDS_RESET);
-			virtio_blk__io(&blk, 0x12, &(uint8_t){0}, 1, true);
+		if (blk.vp.status == 0 || (blk.vp.status & VIRTIO_STATUS_NEEDS_RESET)) {
+			broken += !!(blk.vp.status & VIRTIO_STATUS_NEEDS_RESET);
+			virtio_pci__legacy_io(&blk.vp, 0x12, &(uint8_t){0}, 1, true);
 			if (rnd() & 7)	/* a driver re-initialises its rings */
 				memset(ram + ring, 0, 3 * 4096);
-			virtio_blk__io(&blk, 0x12, &(uint8_t){3}, 1, true);
+			virtio_pci__legacy_io(&blk.vp, 0x12, &(uint8_t){3}, 1, true);
 			uint32_t pfn = (rnd() % 16 == 0) ? rnd() : ring >> 12;
-			virtio_blk__io(&blk, 0x08, &pfn, 4, true);
-			virtio_blk__io(&blk, 0x12, &(uint8_t){7}, 1, true);
+			virtio_pci__legacy_io(&blk.vp, 0x08, &pfn, 4, true);
+			virtio_pci__legacy_io(&blk.vp, 0x12, &(uint8_t){7}, 1, true);
 		}
 		/* scribble descriptors: mostly plausible, sometimes wild */
 		for (unsigned n = rnd() % 8; n--;) {
@@ -218,9 +226,9 @@ static void test_random_virtqueues(void)
 		}
 		memcpy(ram + avail + 2, &idx, 2);
 		uint16_t q = (rnd() & 15) ? 0 : rnd();
-		virtio_blk__io(&blk, 0x10, &q, 2, true);
+		virtio_pci__legacy_io(&blk.vp, 0x10, &q, 2, true);
 		uint8_t isr;
-		virtio_blk__io(&blk, 0x13, &isr, 1, false);
+		virtio_pci__legacy_io(&blk.vp, 0x13, &isr, 1, false);
 		CU_ASSERT_EQUAL(rec.level[11], 0);
 	}
 	reqs_before = blk.reqs;

@@ -103,6 +103,9 @@ static void test_readback_status_and_bcd(void)
 	outb(&bus, 0x43, 0xc2);			/* read-back: count and status */
 	CU_ASSERT_EQUAL(inb(&bus, 0x40), 0x31);	/* status first, count loaded */
 	CU_ASSERT_EQUAL(read16(0x40), 0x0999);
+	/* BCD wraps 0000 -> 9999 after terminal count */
+	clk.now = tick_ns(5000, 1001);
+	CU_ASSERT_EQUAL(read16(0x40), 0x9999);
 	/* count 0 in BCD is 10000 */
 	outb(&bus, 0x40, 0);
 	outb(&bus, 0x40, 0);

@@ -4,6 +4,7 @@
 #include "tests/unit/unit.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +237,36 @@ static void test_chardev_file_and_unix(void)
 	unlink(spec + 5);
 }
 
+static void test_chardev_stdio_pipe(void)
+{
+	int p[2];
+	CU_ASSERT_EQUAL_FATAL(pipe(p), 0);
+	int saved = dup(STDIN_FILENO);
+	CU_ASSERT_FATAL(saved >= 0);
+	dup2(p[0], STDIN_FILENO);
+	close(p[0]);
+	struct chardev cd;
+	CU_ASSERT_EQUAL(chardev__open(&cd, "stdio"), 0);
+	CU_ASSERT_FALSE(cd.tty_raw);		/* a pipe is not a terminal */
+	setup();
+	outb(&bus, COM1 + 2, 0x01);		/* FIFO on: 16 bytes of room */
+	CU_ASSERT_EQUAL(chardev__pump(&cd, &uart), 0);	/* nothing yet, no block */
+	CU_ASSERT_EQUAL(write(p[1], "ls\n", 3), 3);
+	close(p[1]);
+	CU_ASSERT_EQUAL(chardev__pump(&cd, &uart), 3);
+	CU_ASSERT_FALSE(cd.eof);
+	CU_ASSERT_EQUAL(chardev__pump(&cd, &uart), 0);
+	CU_ASSERT_TRUE(cd.eof);
+	CU_ASSERT_EQUAL(inb(&bus, COM1), 'l');
+	CU_ASSERT_EQUAL(inb(&bus, COM1), 's');
+	CU_ASSERT_EQUAL(inb(&bus, COM1), '\n');
+	CU_ASSERT_TRUE(fcntl(STDIN_FILENO, F_GETFL) & O_NONBLOCK);
+	chardev__close(&cd);
+	CU_ASSERT_FALSE(fcntl(STDIN_FILENO, F_GETFL) & O_NONBLOCK);	/* put back */
+	dup2(saved, STDIN_FILENO);
+	close(saved);
+}
+
 static CU_TestInfo serial_tests[] = {
 	{"linux_probe", test_linux_probe},
 	{"divisor_latch", test_divisor_latch},
@@ -244,6 +275,7 @@ static CU_TestInfo serial_tests[] = {
 	{"loopback_and_overrun", test_loopback_and_overrun},
 	{"bad_accesses", test_bad_accesses},
 	{"chardev_file_and_unix", test_chardev_file_and_unix},
+	{"chardev_stdio_pipe", test_chardev_stdio_pipe},
 	CU_TEST_INFO_NULL,
 };
 UNIT_SUITE(dev_serial, .tests = serial_tests);

@@ -90,9 +90,9 @@ static void setup_ro(bool ro)
 	pci_host__init(&host, &bus, NULL, NULL);
 	bus__register(&bus, BUS_PIO, 0xcf8, 8, pci_host__io, &host, "pci");
 	make_image(64 * 1024);
-	CU_ASSERT_EQUAL_FATAL(virtio_blk__init(&blk, &gm, img_path, ro), 0);
-	pci_dev__wire_intx(&blk.pci, &rec.line[11], 11);
-	CU_ASSERT_EQUAL(pci_host__add(&host, &blk.pci, 3), 0);
+	CU_ASSERT_EQUAL_FATAL(virtio_blk__init(&blk, &gm, img_path, ro, false), 0);
+	pci_dev__wire_intx(&blk.vp.pci, &rec.line[11], 11);
+	CU_ASSERT_EQUAL(pci_host__add(&host, &blk.vp.pci, 3), 0);
 	CU_ASSERT_EQUAL(pci_host__assign_resources(&host, IOB, 0x10000, 0xe0000000, 0xfec00000), 0);
 	cfg_wr16(0x04, PCI_CMD_IO | PCI_CMD_MASTER);
 	outb(&bus, IOB + 0x12, 0);
@@ -255,7 +255,7 @@ static void expect_broken(const char *what)
 	CU_ASSERT_EQUAL(inb(&bus, IOB + 0x12) & 0x40, 0x40);
 	CU_ASSERT_EQUAL(rec.level[11], 1);
 	CU_ASSERT_EQUAL(inb(&bus, IOB + 0x13) & 2, 2);
-	if (!(blk.status & 0x40))
+	if (!(blk.vp.status & 0x40))
 		fprintf(stderr, "not broken: %s\n", what);
 }
 
@@ -353,7 +353,7 @@ static void test_hostile_rings(void)
 	io_out(&bus, IOB + 0x12, 0, 2);
 	CU_ASSERT_EQUAL(inb(&bus, IOB + 0x12), 7);
 	uint32_t v;
-	CU_ASSERT_NOT_EQUAL(virtio_blk__io(&blk, 62, &v, 4, false), 0);
+	CU_ASSERT_NOT_EQUAL(virtio_pci__legacy_io(&blk.vp, 62, &v, 4, false), 0);
 	teardown();
 }
 
@@ -382,8 +382,8 @@ static void test_no_interrupt_and_bus_master(void)
 	teardown();
 	/* bad backends */
 	struct virtio_blk b2;
-	CU_ASSERT_EQUAL(virtio_blk__init(&b2, &gm, "/nonexistent/disk.img", false), -ENOENT);
-	CU_ASSERT_EQUAL(virtio_blk__init(&b2, &gm, "/tmp", true), -EINVAL);
+	CU_ASSERT_EQUAL(virtio_blk__init(&b2, &gm, "/nonexistent/disk.img", false, false), -ENOENT);
+	CU_ASSERT_EQUAL(virtio_blk__init(&b2, &gm, "/tmp", true, false), -EINVAL);
 }
 
 static CU_TestInfo vblk_tests[] = {
