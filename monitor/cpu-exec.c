@@ -10,15 +10,37 @@
  */
 #include "monitor/cpu-internal.h"
 
-int cpu__init(struct cpu *cpu, const struct cpu_bus_ops *ops, void *opaque)
+int cpu__init_sized(struct cpu *cpu, const struct cpu_bus_ops *ops,
+		    void *opaque, size_t icache_bytes)
 {
-	if (!cpu || !ops || !ops->ram_page)
+	if (!cpu || !ops || !ops->ram_page || icache_bytes < CPU_ICACHE_MIN)
 		return -22;
 	cpu->ops = ops;
 	cpu->opaque = opaque;
+	cpu->icache_bytes = icache_bytes;
 	icache__init(cpu);
 	cpu__reset(cpu);
 	return 0;
+}
+
+int cpu__init(struct cpu *cpu, const struct cpu_bus_ops *ops, void *opaque)
+{
+	return cpu__init_sized(cpu, ops, opaque, CPU_ICACHE_BYTES);
+}
+
+void cpu__set_seg(struct cpu *cpu, int seg, uint16_t sel, uint32_t base,
+		  uint32_t limit, uint16_t attr)
+{
+	seg__load_raw(cpu, seg, sel, base, limit, attr);
+}
+
+void cpu__state_changed(struct cpu *cpu)
+{
+	cpu->eflags |= FL_1;
+	if (cpu_pmode(cpu) && !cpu_v86(cpu))
+		cpu->cpl = cpu->seg[SEG_CS].sel & 3;
+	cpu__mode_changed(cpu);
+	dbg__update(cpu);	/* also flushes the TLB */
 }
 
 static void reset_common(struct cpu *cpu)
@@ -211,7 +233,7 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 	cpu->error = NULL;
 	for (;;) {
 		unsigned n, k;
-		bool inhibit;
+		bool inhibit, dbgmode, tf = false, rf = false;
 
 		if (unlikely(cpu->exit_req)) {
 			cpu->exit_req = 0;
@@ -260,6 +282,19 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 		n = b->ninsn;
 		if (inhibit || n > end - cpu->icount)
 			n = inhibit ? 1 : (unsigned)(end - cpu->icount);
+		dbgmode = unlikely(cpu->dbg || (cpu->eflags & (FL_TF | FL_RF)));
+		if (dbgmode) {
+			tf = cpu->eflags & FL_TF;
+			rf = cpu->eflags & FL_RF;
+			cpu->step_one = tf;
+			n = 1;
+			if (cpu->dbg && dbg__before(cpu)) {
+				if (exc__deliver_pending(cpu))
+					return CPU_EXIT_SHUTDOWN;
+				prev = NULL;
+				continue;
+			}
+		}
 		for (k = 0; k < n; k++) {
 			const struct insn *i = &b->insns[k];
 			int r;
@@ -290,5 +325,13 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 		}
 		cpu->icount += k;
 		prev = (b && b->gpa != ~0u) ? b : NULL;
+		if (unlikely(dbgmode)) {
+			cpu->step_one = false;
+			prev = NULL;
+			if (k == 1 && b &&
+			    dbg__after(cpu, tf, rf, &b->insns[0]) &&
+			    exc__deliver_pending(cpu))
+				return CPU_EXIT_SHUTDOWN;
+		}
 	}
 }
