@@ -576,6 +576,14 @@ void board__stats(struct board *b, void *file)
 		(unsigned long long)total, (unsigned long long)b->mmio_count,
 		(unsigned long long)b->halts, (unsigned long long)b->polls);
 	fprintf(f, "board.resets %llu\n", (unsigned long long)b->resets);
+	fprintf(f, "pit.irq_pulses %llu\nlapic.timer_fires %llu\npic.spurious %llu\n",
+		(unsigned long long)b->pit.irq_pulses, (unsigned long long)b->lapic.timer_fires,
+		(unsigned long long)b->pic.spurious);
+	for (unsigned i = 0; i < b->ndisks && b->disks_open; i++)
+		fprintf(f, "disk%u.requests %llu\ndisk%u.flushes %llu\ndisk%u.ioerrs %llu\n",
+			i, (unsigned long long)b->disks[i].reqs, i,
+			(unsigned long long)b->disks[i].flushes, i,
+			(unsigned long long)b->disks[i].ioerrs);
 	fprintf(f, "board.unclaimed_pio %llu\nboard.unclaimed_mmio %llu\n",
 		(unsigned long long)b->bus.unclaimed[BUS_PIO],
 		(unsigned long long)b->bus.unclaimed[BUS_MMIO]);
