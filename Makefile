@@ -74,9 +74,12 @@ $(BUILD)/obj/%.o: %.c
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CPPFLAGS) $(NL_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/fs-include/.stamp:
+# Zydis headers of Debian's source package, the one build/zydis-fs.a is built
+# from (scripts/zydis-fs.mk); Zycore is headers only, from libzycore-dev.
+ZYDIS_SRC := $(BUILD)/cache/src/zydis
+$(BUILD)/fs-include/.stamp: $(ZYDIS_SRC)/.done
 	@mkdir -p $(dir $@)
-	$(Q)ln -sfn /usr/include/Zydis $(BUILD)/fs-include/Zydis
+	$(Q)ln -sfn $(abspath $(ZYDIS_SRC))/include/Zydis $(BUILD)/fs-include/Zydis
 	$(Q)ln -sfn /usr/include/Zycore $(BUILD)/fs-include/Zycore
 	@touch $@
 

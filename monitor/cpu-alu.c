@@ -166,7 +166,11 @@ static int h_mov_ri(struct cpu *cpu, const struct insn *i)
 
 static int h_mov_rm(struct cpu *cpu, const struct insn *i)
 {
-	return mem__read(cpu, i->seg, insn_ea(cpu, i), &cpu->r[i->op[0].reg], 4);
+	uint32_t v;
+	if (mem__read(cpu, i->seg, insn_ea(cpu, i), &v, 4))
+		return CPU_ABORT;
+	cpu->r[i->op[0].reg] = v;
+	return 0;
 }
 
 static int h_mov_mr(struct cpu *cpu, const struct insn *i)

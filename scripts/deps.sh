@@ -72,4 +72,40 @@ fetch_extract "linux-image-$GVER:i386" "$CACHE/guest-kernel-$GVER"
 ln -sfn "guest-kernel-$GVER" "$CACHE/guest-kernel"
 echo "$GVER" >"$CACHE/guest-kernel.version"
 fetch_extract "busybox-static:i386" "$CACHE/busybox-i386"
+
+# Zydis for the freestanding monitor build (scripts/zydis-fs.mk): Debian's
+# source package, the version userland links (libzydis-dev), extracted once
+# into $CACHE/src/zydis. Zydis needs only Zycore's headers (no Zycore code):
+# those come from libzycore-dev, built from the same zycore-c 1.4.1 source
+# (whose tarballs the mirror does not serve; docs/monitor-build.md).
+DEBSRC=/etc/apt/sources.list.d/hvmm-deb-src.sources
+if ! cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+	/etc/apt/sources.list.d/*.sources 2>/dev/null | grep -qE '^(Types:.*deb-src|deb-src )'; then
+	# Same archive, suite and key as the binary entry in debian.sources.
+	src=/etc/apt/sources.list.d/debian.sources
+	uri=$(sed -n 's/^URIs: *//p' "$src" 2>/dev/null | head -1)
+	key=$(sed -n 's/^Signed-By: *//p' "$src" 2>/dev/null | head -1)
+	printf 'Types: deb-src\nURIs: %s\nSuites: bookworm\nComponents: main\nSigned-By: %s\n' \
+		"${uri:-http://deb.debian.org/debian}" \
+		"${key:-/usr/share/keyrings/debian-archive-keyring.gpg}" |
+		$SUDO tee "$DEBSRC" >/dev/null
+	update
+fi
+# $1 = source package, $2 = version wanted (that of the installed -dev package)
+fetch_source() {
+	dest=$CACHE/src/$1
+	[ -f "$dest/.done" ] && return 0
+	mkdir -p "$CACHE/src/dl"
+	( cd "$CACHE/src/dl" && apt-get source -qq --download-only "$1${2:+=$2}" >/dev/null 2>&1 ) || {
+		update
+		( cd "$CACHE/src/dl" && apt-get source -qq --download-only "$1${2:+=$2}" ) ||
+			{ say "FAILED to download source $1"; exit 1; }
+	}
+	dsc=$(ls -t "$CACHE/src/dl/$1"_"${2:-}"*.dsc | head -1)
+	rm -rf "$dest"
+	dpkg-source -x "$dsc" "$dest" >/dev/null 2>&1 || { say "FAILED to extract $dsc"; exit 1; }
+	rm -f "$CACHE/src/$1"_*.orig.tar.*	# dpkg-source's copy next to $dest
+	touch "$dest/.done"
+}
+fetch_source zydis "$(dpkg-query -W -f='${source:Version}' libzydis-dev)"
 exit 0

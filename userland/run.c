@@ -6,6 +6,7 @@
 #include "userland/board.h"
 #include "userland/cli.h"
 #include "userland/engine.h"
+#include "userland/hybrid-dev.h"
 #include "userland/loader.h"
 
 #include <errno.h>
@@ -168,6 +169,18 @@ int cmd_run(int argc, char **argv)
 	if (!strcmp(o.engine, "hybrid") && access("/dev/hvmm", F_OK))
 		return usage_error("--engine hybrid: /dev/hvmm is missing: the hvmm kernel module is not loaded (insmod hvmm.ko)");
 
+	/* Hybrid engine, user-program mode (issue 5): a static 32-bit Linux ELF
+	 * runs natively at CPL 3 in the monitor world (userland/hybrid-run.c). */
+	if (o.user_program) {
+		if (access(o.user_program, R_OK))
+			return usage_error("--user-program %s: %s", o.user_program, strerror(errno));
+		struct hybrid_opts ho = {
+			.mem_mib = (unsigned)(o.mem >> 20),
+			.stats = o.stats,
+		};
+		return hybrid__run_user_program(o.user_program, &ho);
+	}
+
 	/* The default guest: build/guest/{vmlinuz,initrd.gz}, serial console. */
 	static char def_kernel[PATH_MAX + 16], def_initrd[PATH_MAX + 16];
 	if (!o.kernel) {
@@ -190,8 +203,6 @@ int cmd_run(int argc, char **argv)
 		return usage_error("--kernel %s: %s", o.kernel, strerror(-rc));
 	if (o.initrd && (rc = read_file(o.initrd, &f.initrd)))
 		return usage_error("--initrd %s: %s", o.initrd, strerror(-rc));
-	if (o.user_program && access(o.user_program, R_OK))
-		return usage_error("--user-program %s: %s", o.user_program, strerror(errno));
 	for (unsigned i = 0; i < o.ndisks; i++) {
 		int fd = open(o.disks[i].path, (o.disks[i].readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 		if (fd < 0)

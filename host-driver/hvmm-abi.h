@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* host-driver/hvmm-abi.h — the ioctl ABI of /dev/hvmm, shared by hvmm.ko and
+ * the userland process. Every change to a structure or ioctl here bumps
+ * HVMM_ABI_VERSION; HVMM_IOC_ABI_VERSION itself never changes, so any
+ * userland can ask any module which ABI it speaks (docs/world-switch.md). */
+#ifndef HVMM_ABI_H
+#define HVMM_ABI_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define HVMM_ABI_VERSION	3
+#define HVMM_DEVICE		"/dev/hvmm"
+#define HVMM_IOC_MAGIC		0xE7
+
+/* ioctl(fd, HVMM_IOC_ABI_VERSION) returns the module's HVMM_ABI_VERSION. */
+#define HVMM_IOC_ABI_VERSION	_IO(HVMM_IOC_MAGIC, 0x00)
+
+/* Host facts the monitor depends on (HVMM_IOC_INFO). */
+#define HVMM_HF_VMX		(1ull << 0)	/* CPUID says VT-x is present */
+#define HVMM_HF_SVM		(1ull << 1)	/* CPUID says AMD-V is present */
+#define HVMM_HF_SMEP		(1ull << 2)	/* CR4.SMEP set by the host */
+#define HVMM_HF_SMAP		(1ull << 3)	/* CR4.SMAP set by the host */
+#define HVMM_HF_PCID		(1ull << 4)	/* CR4.PCIDE set by the host */
+#define HVMM_HF_NX		(1ull << 5)	/* EFER.NXE set by the host */
+#define HVMM_HF_PTI		(1ull << 6)	/* Linux page-table isolation on */
+#define HVMM_HF_UMIP		(1ull << 7)	/* CR4.UMIP set */
+#define HVMM_HF_PKU		(1ull << 8)	/* CR4.PKE set */
+#define HVMM_HF_FSGSBASE	(1ull << 9)	/* CR4.FSGSBASE set */
+#define HVMM_HF_LA57		(1ull << 10)	/* 5-level paging (CR4.LA57) */
+#define HVMM_HF_FRED		(1ull << 11)	/* FRED (no world switch path yet) */
+#define HVMM_HF_XSAVE		(1ull << 12)	/* CR4.OSXSAVE set */
+
+struct hvmm_info {
+	__u32 abi_version;	/* HVMM_ABI_VERSION of the module */
+	__u32 ncpus;		/* online CPUs */
+	__u32 paging_levels;	/* 4 or 5 */
+	__u32 cpu_family;
+	__u64 features;		/* HVMM_HF_* */
+	__u64 cr0, cr4, efer;	/* host values on the CPU that answered */
+	__u64 tsc_khz;
+	char cpu_model[64];	/* NUL-terminated CPUID brand string */
+	__u64 pinned_pages;	/* guest RAM pages pinned by all VMs now */
+	__u32 vms, vcpus;	/* live VM and vCPU objects */
+	__u64 reserved[6];
+};
+
+/* ioctl(fd, HVMM_IOC_INFO, &info): fills struct hvmm_info; 0 or -errno. */
+#define HVMM_IOC_INFO		_IOR(HVMM_IOC_MAGIC, 0x01, struct hvmm_info)
+
+/* ioctl(fd, HVMM_IOC_CREATE_VM): returns a new VM fd (one guest). */
+#define HVMM_IOC_CREATE_VM	_IO(HVMM_IOC_MAGIC, 0x02)
+
+/* --- VM fd ----------------------------------------------------------------- */
+/* Guest RAM: [uaddr, uaddr+size) of the caller's memory becomes guest-physical
+ * [0, size). Page-aligned, at most HVMM_MAX_RAM; set once, before the vCPU.
+ * The pages stay pinned until the VM fd and its vCPU fd are closed. */
+#define HVMM_MAX_RAM		(2ull << 30)
+struct hvmm_ram {
+	__u64 uaddr;
+	__u64 size;
+};
+#define HVMM_VM_SET_RAM		_IOW(HVMM_IOC_MAGIC, 0x10, struct hvmm_ram)
+/* Returns a new vCPU fd (one per VM for now). */
+#define HVMM_VM_CREATE_VCPU	_IO(HVMM_IOC_MAGIC, 0x11)
+
+/* --- vCPU fd --------------------------------------------------------------- */
+/* Guest state. The guest runs at CPL 3 with paging on (2-level, CR4.PSE
+ * honoured); CS must be HVMM_SEL_CODE, SS HVMM_SEL_DATA, DS/ES/FS/GS one of
+ * 0, HVMM_SEL_CODE, HVMM_SEL_DATA; EFLAGS keeps only the arithmetic flags,
+ * TF, DF, AC and ID (IF is forced on, IOPL to 0). Setting cr3/cr4/cr0
+ * drops every shadow page table. */
+#define HVMM_SEL_CODE		0x23	/* flat 32-bit code, DPL 3 */
+#define HVMM_SEL_DATA		0x2b	/* flat 32-bit data, DPL 3 */
+struct hvmm_regs {
+	__u32 eax, ebx, ecx, edx, esi, edi, ebp, esp;
+	__u32 eip, eflags;
+	__u32 cs, ss, ds, es, fs, gs;
+	__u32 cr0, cr2, cr3, cr4;
+};
+#define HVMM_VCPU_GET_REGS	_IOR(HVMM_IOC_MAGIC, 0x20, struct hvmm_regs)
+#define HVMM_VCPU_SET_REGS	_IOW(HVMM_IOC_MAGIC, 0x21, struct hvmm_regs)
+
+/* Why HVMM_VCPU_RUN returned (0 from the ioctl). -EINTR: a signal is
+ * pending, the guest state is consistent, run again or close. */
+enum hvmm_exit_reason {
+	HVMM_EXIT_NONE = 0,
+	HVMM_EXIT_SYSCALL,	/* int 0x80; eip is after the instruction */
+	HVMM_EXIT_IO,		/* in/out at CPL 3, IOPL 0 (#GP(0)); eip at it */
+	HVMM_EXIT_HLT,		/* hlt at CPL 3 (#GP(0)); eip at it */
+	HVMM_EXIT_FAULT,	/* any other guest exception: vector, error, cr2 */
+	HVMM_EXIT_BAD_MEMORY,	/* guest page tables point outside guest RAM */
+	HVMM_EXIT_MONITOR_ERROR,/* a monitor bug; the vCPU is dead */
+	HVMM_EXIT_USER_MAX,
+	/* handled inside the module, counted only */
+	HVMM_EXIT_HOST_IRQ = 16,/* a host interrupt, handed back to Linux */
+	HVMM_EXIT_HOST_NMI,	/* an NMI, handed back to Linux */
+	HVMM_EXIT_REASONS = 24,
+};
+struct hvmm_exit {
+	__u32 reason;		/* enum hvmm_exit_reason */
+	__u32 vector;		/* exception vector (FAULT, IO and HLT: 13) */
+	__u32 error_code;
+	__u32 cr2;		/* #PF: the faulting linear address */
+	__u32 eip;
+	__u32 port;		/* IO: port, -1 when it is in DX and unknown */
+	__u8 io_size;		/* IO: 1, 2 or 4 */
+	__u8 io_in;		/* IO: 1 = in/ins */
+	__u8 io_string;		/* IO: ins/outs */
+	__u8 insn_len;		/* IO, HLT: length of the instruction */
+	__u32 pad;
+	__u64 monitor_rip;	/* MONITOR_ERROR: where the monitor faulted */
+};
+/* One round trip per exit: HVMM_VCPU_RUN loads run.regs first when
+ * HVMM_RUN_SET_REGS is set (even if it then returns -EINTR: clear the flag
+ * after every call), and on return 0 fills run.exit and run.regs (the guest
+ * state at the exit). */
+#define HVMM_RUN_SET_REGS	1u
+struct hvmm_run {
+	__u32 flags;
+	__u32 pad;
+	struct hvmm_regs regs;
+	struct hvmm_exit exit;
+};
+#define HVMM_VCPU_RUN		_IOWR(HVMM_IOC_MAGIC, 0x22, struct hvmm_run)
+
+struct hvmm_stats {
+	__u64 world_switches;	/* entries into the monitor world */
+	__u64 exits[HVMM_EXIT_REASONS];	/* returns to the host, by reason */
+	__u64 shadow_faults;	/* #PF fixed by building a shadow entry */
+	__u64 shadow_flushes;	/* all shadow tables dropped (pool empty, cr3) */
+	__u64 monitor_traps;	/* traps handled inside the monitor world */
+	__u64 guest_tsc;	/* TSC cycles spent in the monitor world */
+	__u64 run_calls;	/* HVMM_VCPU_RUN ioctls */
+	__u64 nmis_deferred;	/* NMIs that hit the monitor, forwarded later */
+	__u64 reserved[8];
+};
+#define HVMM_VCPU_GET_STATS	_IOR(HVMM_IOC_MAGIC, 0x23, struct hvmm_stats)
+
+#endif

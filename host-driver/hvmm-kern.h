@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* host-driver/hvmm-kern.h — the module's internal interfaces: VM and vCPU
+ * objects (hvmm-vm.c) and the monitor world (hvmm-world.c). */
+#ifndef HVMM_KERN_H
+#define HVMM_KERN_H
+
+#include <linux/atomic.h>
+#include <linux/fs.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+
+#include "host-driver/hvmm-abi.h"
+#include "monitor/mon.h"
+
+/* Module-wide counters (reported by HVMM_IOC_INFO; non-zero pinned pages at
+ * unload is reported as a leak). */
+extern atomic64_t hvmm_pinned_pages;
+extern atomic_t hvmm_nr_vms, hvmm_nr_vcpus;
+
+struct hvmm_vm {
+	struct mutex lock;
+	struct page **pages;		/* pinned guest RAM, nframes entries */
+	u64 *frames;			/* host-physical address of each frame */
+	u32 nframes;
+	bool has_vcpu;
+};
+
+/* A vCPU: its world block and the host-side state around it. */
+struct hvmm_world {
+	struct mon_world *w;		/* the MON_BLOCK_SIZE block */
+	struct mon_shadow *shadow;
+	u64 *root;			/* monitor page root (PML4 or PML5) */
+	u64 *mid[2];			/* PML4 (5-level only), PDPT */
+	int levels;
+};
+
+struct hvmm_vcpu {
+	struct mutex run_lock;
+	struct file *vm_file;		/* holds the VM (and its pinned RAM) */
+	struct hvmm_vm *vm;
+	struct hvmm_world world;
+	u64 world_switches, guest_tsc, run_calls;
+};
+
+/* /dev/hvmm ioctls that create objects (HVMM_IOC_CREATE_VM). */
+long hvmm__vm_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* Build the monitor world of a vCPU over the VM's pinned frames.
+ * 0 or -errno; hvmm__world_free undoes it (also after a partial build). */
+int hvmm__world_alloc(struct hvmm_world *hw, struct hvmm_vm *vm);
+void hvmm__world_free(struct hvmm_world *hw);
+
+/* One entry into the monitor world and back. Interrupts and preemption off,
+ * FPU owned (kernel_fpu_begin). Returns the exit reason (MON_X_*); host
+ * interrupts and NMIs that ended it have been re-raised through Linux. */
+u32 hvmm__world_run_once(struct hvmm_world *hw);
+
+/* Refresh the kernel half of the monitor root from the current host root. */
+void hvmm__world_sync_kernel(struct hvmm_world *hw);
+
+/* Assembly (hvmm-switch.S). */
+int hvmm_world_enter(struct mon_world *w);
+void hvmm_raise_vector(unsigned int vec);
+extern const u8 hvmm_trap_stubs[];
+extern const u8 hvmm_resume_sregs[], hvmm_resume_add[], hvmm_resume_iret[];
+
+#endif

@@ -1,0 +1,86 @@
+/* monitor/mon-shadow.c — shadow page tables of the guest's low 4 GiB, built
+ * on demand from a walk of the guest's 2-level tables. Pure memory work (no
+ * privileged instruction), so it also runs in userland unit tests.
+ *
+ * Shadow format: the host's 4-level (or 5-level) long-mode tables. The
+ * world's root maps [0, 4 GiB) through one PDPT and four PDs; each PD entry
+ * (2 MiB) points to a PT from the pool. A shadow PTE maps one 4 KiB guest
+ * page to its pinned host frame, always U/S=1, never global, executable;
+ * writable only when the guest allows the write and its D bit is already
+ * set, so the first write faults and the walker sets D (SDM Vol. 3A §4.8).
+ */
+#include "monitor/mon.h"
+
+#define SPTE_P		0x001ull
+#define SPTE_W		0x002ull
+#define SPTE_U		0x004ull
+#define SPTE_ADDR	0x000ffffffffff000ull
+
+static void zero_page(uint64_t *p)
+{
+	for (int i = 0; i < 512; i++)
+		p[i] = 0;
+}
+
+void mon__shadow_flush(struct mon_world *w)
+{
+	struct mon_shadow *s = w->shadow;
+
+	for (int i = 0; i < 4; i++)
+		zero_page(s->pd[i]);
+	s->pool_used = 0;
+	w->n_shadow_flushes++;
+}
+
+/* The shadow PT for the 2 MiB region holding @va, made on demand. */
+static uint64_t *shadow_pt(struct mon_world *w, uint32_t va)
+{
+	struct mon_shadow *s = w->shadow;
+	uint64_t *pde = &s->pd[va >> 30][(va >> 21) & 511];
+	uint32_t i;
+
+	if (*pde & SPTE_P) {
+		/* find the pool page by its address: PTs are few, keep a scan
+		 * out of the hot path by remembering the index in bits 52..61
+		 * (available to software in a non-leaf entry, SDM table 4-17) */
+		return s->pool_kva[(*pde >> 52) & 0x3ff];
+	}
+	if (s->pool_used == MON_POOL_PAGES) {
+		mon__shadow_flush(w);
+		w->shadow_flushed = 1;
+		pde = &s->pd[va >> 30][(va >> 21) & 511];
+	}
+	i = s->pool_used++;
+	zero_page(s->pool_kva[i]);
+	*pde = s->pool_hpa[i] | SPTE_P | SPTE_W | SPTE_U | ((uint64_t)i << 52);
+	return s->pool_kva[i];
+}
+
+int mon__shadow_fault(struct mon_world *w, uint32_t va, uint32_t err)
+{
+	struct sm_walk walk;
+	uint64_t *pt, hpa;
+	uint32_t acc = (err & (SM_PF_W | SM_PF_U | SM_PF_I)) | SM_PF_U;
+	int r;
+
+	r = sm__walk32(&w->gmem, w->guest_cr3, (w->guest_cr4 & 0x10) != 0,
+		       (w->guest_cr0 & 0x10000) != 0, va, acc, true, &walk);
+	if (r == SM_WALK_BAD_GPA || (r == SM_WALK_OK && (walk.gpa >> 12) >= w->gmem.nframes)) {
+		w->exit_reason = MON_X_BAD_MEMORY;
+		w->exit_cr2 = va;
+		return -1;
+	}
+	if (r == SM_WALK_FAULT) {
+		w->exit_reason = MON_X_FAULT;
+		w->exit_vector = 14;
+		w->exit_error = walk.error_code;
+		w->exit_cr2 = va;
+		return 1;
+	}
+	hpa = w->gmem.frames[walk.gpa >> 12] & SPTE_ADDR;
+	pt = shadow_pt(w, va);
+	pt[(va >> 12) & 511] = hpa | SPTE_P | SPTE_U |
+		((walk.writable && (walk.dirty || (acc & SM_PF_W))) ? SPTE_W : 0);
+	w->n_shadow_faults++;
+	return 0;
+}
