@@ -116,6 +116,7 @@ uint64_t sm__pte_rsvd(const struct sm_paging *p);
 #define SM_MAX_PAGES	2048	/* fits SM_SPTE_IDX_MASK */
 #define SM_MAX_ROOTS	8
 #define SM_HASH		1024	/* gfn hash buckets (an empty bucket answers sm__gfn_tracked at once) */
+#define SM_RMAP_ENTS	8192	/* reverse-map entries (writable sptes) */
 #define SM_NIL		0xffffu
 #define SM_NO_GFN	0xffffffffu
 
@@ -150,6 +151,15 @@ struct sm_root {
 	uint64_t stamp;		/* last use, for LRU */
 };
 
+/* Reverse map of writable leaf sptes: gfn -> where an spte may map it
+ * writable (page index << 9 | entry). Entries can be stale (checked when
+ * used); every writable spte has one unless the map overflowed. */
+struct sm_rmap_ent {
+	uint32_t gfn;
+	uint32_t loc;
+	uint16_t next;
+};
+
 enum sm_flush_cause {
 	SM_FLUSH_MODE,		/* CR0.WP/PG, CR4.PSE/PAE/PGE, EFER.NXE changed */
 	SM_FLUSH_PRESSURE,	/* the page cap was reached */
@@ -170,7 +180,9 @@ struct sm_stats {
 	uint64_t sptes_prefetched;	/* neighbours built with a fault's spte */
 	uint64_t root_hits, root_misses;
 	uint64_t gpt_writes;		/* sm__guest_write calls that hit a tracked page */
-	uint64_t wp_scans;		/* scans that write-protected a newly tracked gfn */
+	uint64_t wp_scans;		/* full scans (reverse map overflowed) */
+	uint64_t wp_rmap;		/* write protections done through the reverse map */
+	uint64_t rmap_overflows;
 	uint64_t flushes[SM_FLUSH_CAUSES];
 	uint32_t pages_in_use, pages_peak;
 };
@@ -193,6 +205,11 @@ struct sm {
 	uint16_t hash[SM_HASH];	/* gfn -> pages shadowing that guest table */
 	struct sm_root roots[SM_MAX_ROOTS];
 	struct sm_page pages[SM_MAX_PAGES];
+	bool rmap_full;		/* overflowed: write protection scans all PTs
+				 * until the shadow is empty again */
+	uint16_t rmap_free;
+	uint16_t rmap_head[SM_HASH];
+	struct sm_rmap_ent rmap[SM_RMAP_ENTS];
 	struct sm_stats stats;
 };
 

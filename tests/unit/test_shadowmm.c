@@ -320,7 +320,8 @@ static void test_write_tracking(void)
 	CU_ASSERT_TRUE(sm__gfn_tracked(&t->sm, 7));
 	CU_ASSERT_EQUAL(smt_spte(t, x), smt_ma(7) | P | U | A | D);
 	CU_ASSERT_TRUE(t->sm.flush_tlb);
-	CU_ASSERT_EQUAL(t->sm.stats.wp_scans, 3);	/* gfns 1, 2, 7 */
+	CU_ASSERT_EQUAL(t->sm.stats.wp_rmap, 3);	/* gfns 1, 2, 7 */
+	CU_ASSERT_EQUAL(t->sm.stats.wp_scans, 0);
 
 	/* a write through x: emulate */
 	CU_ASSERT_EQUAL(fault(t, x + 0, SM_PF_U | SM_PF_W | SM_PF_P), SM_EMULATE);
@@ -347,6 +348,67 @@ static void test_write_tracking(void)
 	CU_ASSERT_EQUAL(smt_spte(t, x), smt_ma(7) | P | W | U | A | D);
 	sm__guest_write(&t->sm, 0x2000, 4096);
 	CU_ASSERT_EQUAL(smt_spte(t, x), 0);
+	smt_free(t);
+}
+
+/* Write protection through the reverse map: many writable aliases of one
+ * frame are all found; after an overflow a scan does it; a flush resets. */
+static void test_rmap(void)
+{
+	struct smt *t = smt_new(128, 4);
+	uint64_t scans;
+	uint32_t n = 0;
+
+	/* 16 guest PTs (frames 0x10..0x1f) for [0, 64 MiB): every PTE maps a
+	 * data frame 0x100 + (i % 512), writable and dirty */
+	for (uint32_t i = 0; i < 16 * 1024; i++)
+		smt_map32(t, 0x1000, 0x10000 + (i / 1024) * 0x1000, P | W | U, i << 12,
+			  (0x100 + (i % 512)) << 12, P | W | U | A | D);
+	sm__set_paging(&t->sm, CR0_PW, 0x1000, 0, 0, 0);
+	t->sm.prefetch = 512;
+	/* 6 MiB touched: 1536 writable sptes, 3 aliases of each frame */
+	for (uint32_t va = 0; va < (6u << 20); va += 2u << 20)
+		CU_ASSERT_EQUAL(fault(t, va, SM_PF_U), SM_FIXED);
+	CU_ASSERT_EQUAL(smt_spte(t, 0x00200000 + (5 << 12)), smt_ma(0x105) | P | W | U | A | D);
+	/* frame 0x105 becomes a guest PT (of [64 MiB, 68 MiB)) */
+	smt_w32(t, 0x1000 + 4 * 16, 0x105000 | P | W | U);
+	smt_w32(t, 0x105000, 0x3000 | P | U | A);
+	CU_ASSERT_EQUAL(fault(t, 0x04000000, SM_PF_U), SM_FIXED);
+	CU_ASSERT_TRUE(sm__gfn_tracked(&t->sm, 0x105));
+	for (uint32_t a = 0; a < 3; a++) {
+		uint32_t va = (a << 21) + (5 << 12);
+
+		CU_ASSERT_EQUAL(smt_spte(t, va), smt_ma(0x105) | P | U | A | D);
+	}
+	CU_ASSERT_EQUAL(smt_spte(t, 6 << 12), smt_ma(0x106) | P | W | U | A | D);
+	CU_ASSERT_EQUAL(t->sm.stats.wp_scans, 0);
+	CU_ASSERT_FALSE(t->sm.rmap_full);
+
+	/* 34 MiB more: over SM_RMAP_ENTS writable sptes, the map overflows */
+	for (uint32_t va = 6u << 20; va < (40u << 20); va += 2u << 20)
+		CU_ASSERT_EQUAL(fault(t, va, SM_PF_U), SM_FIXED);
+	CU_ASSERT_TRUE(t->sm.rmap_full);
+	CU_ASSERT_EQUAL(t->sm.stats.rmap_overflows, 1);
+	/* frame 0x107 becomes a PT: found by the scan, every alias */
+	scans = t->sm.stats.wp_scans;
+	smt_w32(t, 0x1000 + 4 * 17, 0x107000 | P | W | U);
+	smt_w32(t, 0x107000, 0x3000 | P | U | A);
+	CU_ASSERT_EQUAL(fault(t, 0x04400000, SM_PF_U), SM_FIXED);
+	CU_ASSERT_EQUAL(t->sm.stats.wp_scans, scans + 1);
+	for (uint32_t va = 7 << 12; va < (40u << 20); va += 2u << 20) {
+		CU_ASSERT_EQUAL(smt_spte(t, va), smt_ma(0x107) | P | U | A | D);
+		n++;
+	}
+	CU_ASSERT_EQUAL(n, 20);
+	/* a flush empties the shadow and the map works again */
+	sm__flush_all(&t->sm, SM_FLUSH_CALLER);
+	CU_ASSERT_FALSE(t->sm.rmap_full);
+	CU_ASSERT_EQUAL(fault(t, 0x00800000, SM_PF_U), SM_FIXED);
+	smt_w32(t, 0x1000 + 4 * 18, (0x100 + 0x1f) << 12 | P | W | U);
+	smt_w32(t, 0x11f000, 0x3000 | P | U | A);
+	CU_ASSERT_EQUAL(fault(t, 0x04800000, SM_PF_U), SM_FIXED);
+	CU_ASSERT_EQUAL(smt_spte(t, 0x00800000 + (0x1f << 12)), smt_ma(0x11f) | P | U | A | D);
+	CU_ASSERT_EQUAL(t->sm.stats.wp_scans, scans + 1);
 	smt_free(t);
 }
 
@@ -606,6 +668,7 @@ static CU_TestInfo shadow_tests[] = {
 	{ "wp0_supervisor_write", test_wp0_supervisor_write },
 	{ "page_cap", test_page_cap },
 	{ "prefetch", test_prefetch },
+	{ "rmap", test_rmap },
 	{ "fuzz_garbage", test_fuzz_garbage },
 	CU_TEST_INFO_NULL,
 };
