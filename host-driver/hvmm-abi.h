@@ -9,7 +9,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define HVMM_ABI_VERSION	2
+#define HVMM_ABI_VERSION	3
 #define HVMM_DEVICE		"/dev/hvmm"
 #define HVMM_IOC_MAGIC		0xE7
 
@@ -111,7 +111,18 @@ struct hvmm_exit {
 	__u32 pad;
 	__u64 monitor_rip;	/* MONITOR_ERROR: where the monitor faulted */
 };
-#define HVMM_VCPU_RUN		_IOR(HVMM_IOC_MAGIC, 0x22, struct hvmm_exit)
+/* One round trip per exit: HVMM_VCPU_RUN loads run.regs first when
+ * HVMM_RUN_SET_REGS is set (even if it then returns -EINTR: clear the flag
+ * after every call), and on return 0 fills run.exit and run.regs (the guest
+ * state at the exit). */
+#define HVMM_RUN_SET_REGS	1u
+struct hvmm_run {
+	__u32 flags;
+	__u32 pad;
+	struct hvmm_regs regs;
+	struct hvmm_exit exit;
+};
+#define HVMM_VCPU_RUN		_IOWR(HVMM_IOC_MAGIC, 0x22, struct hvmm_run)
 
 struct hvmm_stats {
 	__u64 world_switches;	/* entries into the monitor world */

@@ -62,5 +62,6 @@ void hvmm__world_sync_kernel(struct hvmm_world *hw);
 int hvmm_world_enter(struct mon_world *w);
 void hvmm_raise_vector(unsigned int vec);
 extern const u8 hvmm_trap_stubs[];
+extern const u8 hvmm_resume_sregs[], hvmm_resume_add[], hvmm_resume_iret[];
 
 #endif

@@ -42,6 +42,10 @@ hvmm_world_enter:
 	andb	$0xfd, MON_OFF_GDT + MON_SEL_TSS + 5(%rdi)	/* not busy */
 	mov	$MON_SEL_TSS, %eax
 	ltr	%ax
+	sldt	%eax
+	mov	%rax, W_HOST_LDT(%rdi)
+	xor	%eax, %eax			/* no LDT: the guest gets only our GDT's */
+	lldt	%ax				/* selectors (no 64-bit code segment) */
 	lidt	W_MON_IDTR(%rdi)
 	mov	W_MON_CR3(%rdi), %rax
 	mov	%rax, %cr3			/* flushes the guest's old TLB entries */
@@ -94,19 +98,12 @@ hvmm_trap_common:
 
 /* Resume from the frame at %rsp. Segment registers are reloaded only when
  * returning to CPL 3 (a return to CPL 0 — an NMI in the monitor — must keep
- * the host GS base that the interrupted C code uses). */
+ * the host GS base that the interrupted C code uses), last, from memory,
+ * with RSP fixed: an NMI inside [hvmm_resume_sregs, hvmm_resume_iret]
+ * overwrites GS_BASE, so mon__trap restarts this sequence (it is idempotent). */
+	.globl hvmm_resume_sregs, hvmm_resume_add, hvmm_resume_iret
 hvmm_resume:
-	testb	$3, F_CS(%rsp)
-	jz	1f
-	mov	F_DS(%rsp), %eax
-	mov	%eax, %ds
-	mov	F_ES(%rsp), %eax
-	mov	%eax, %es
-	mov	F_FS(%rsp), %eax
-	mov	%eax, %fs
-	mov	F_GS(%rsp), %eax
-	mov	%eax, %gs
-1:	pop	%r15
+	pop	%r15
 	pop	%r14
 	pop	%r13
 	pop	%r12
@@ -121,7 +118,16 @@ hvmm_resume:
 	pop	%rcx
 	pop	%rbx
 	pop	%rax
+	testb	$3, F_CS - F_DS(%rsp)
+	jz	hvmm_resume_add
+hvmm_resume_sregs:
+	mov	0(%rsp), %ds
+	mov	8(%rsp), %es
+	mov	16(%rsp), %fs
+	mov	24(%rsp), %gs
+hvmm_resume_add:
 	add	$48, %rsp			/* ds, es, fs, gs, vector, error */
+hvmm_resume_iret:
 	iretq
 
 /* Leave the world (%rbx = header): host IDT, host CR3, host GDT through its
@@ -137,6 +143,8 @@ hvmm_world_leave:
 	mov	W_HOST_TR(%rbx), %rcx
 	andb	$0xfd, 5(%rax,%rcx)
 	ltr	%cx
+	mov	W_HOST_LDT(%rbx), %rax
+	lldt	%ax
 	lgdt	W_HOST_GDTR(%rbx)
 	mov	W_HOST_SS(%rbx), %rax
 	mov	%eax, %ss

@@ -213,7 +213,7 @@ static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	void __user *uarg = (void __user *)arg;
 	union {
 		struct hvmm_regs regs;
-		struct hvmm_exit exit;
+		struct hvmm_run run;
 		struct hvmm_stats stats;
 	} u;
 	long r;
@@ -230,9 +230,25 @@ static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 								  : vcpu_set_regs(vc, &u.regs);
 		break;
 	case HVMM_VCPU_RUN:
-		r = vcpu_run(vc, &u.exit);
-		if (!r && copy_to_user(uarg, &u.exit, sizeof(u.exit)))
+		if (copy_from_user(&u.run, uarg, sizeof(u.run))) {
 			r = -EFAULT;
+			break;
+		}
+		if (u.run.flags & ~HVMM_RUN_SET_REGS) {
+			r = -EINVAL;
+			break;
+		}
+		if (u.run.flags & HVMM_RUN_SET_REGS) {
+			r = vcpu_set_regs(vc, &u.run.regs);
+			if (r)
+				break;
+		}
+		r = vcpu_run(vc, &u.run.exit);
+		if (!r) {
+			vcpu_get_regs(vc, &u.run.regs);
+			if (copy_to_user(uarg, &u.run, sizeof(u.run)))
+				r = -EFAULT;
+		}
 		break;
 	case HVMM_VCPU_GET_STATS:
 		vcpu_stats(vc, &u.stats);

@@ -28,6 +28,7 @@ static_assert(offsetof(struct mon_world, host_idtr) == W_HOST_IDTR);
 static_assert(offsetof(struct mon_world, mon_gdtr) == W_MON_GDTR);
 static_assert(offsetof(struct mon_world, mon_idtr) == W_MON_IDTR);
 static_assert(offsetof(struct mon_world, host_gdtr_rw) == W_HOST_GDTR_RW);
+static_assert(offsetof(struct mon_world, host_ldt) == W_HOST_LDT);
 static_assert(sizeof(struct mon_world) <= MON_OFF_GDT);
 static_assert(sizeof(struct mon_frame) == MON_FRAME_SIZE);
 static_assert(offsetof(struct mon_frame, ds) == F_DS);
@@ -192,6 +193,9 @@ int hvmm__world_alloc(struct hvmm_world *hw, struct hvmm_vm *vm)
 	build_idt(w);
 	build_tss(w);
 
+	w->resume_sregs = (u64)hvmm_resume_sregs;
+	w->resume_add = (u64)hvmm_resume_add;
+	w->resume_iret = (u64)hvmm_resume_iret;
 	w->gmem.dmap_base = (u64)PAGE_OFFSET;
 	w->gmem.frames = vm->frames;
 	w->gmem.nframes = vm->nframes;

@@ -81,6 +81,12 @@ insn_fn exec__handler(const ZydisDecodedInstruction *zi,
 
 	if (cc >= 0)
 		i->imm2 = (uint32_t)cc;
+	/* Without BMI1/ABM in CPUID, F3 0F BC/BD are BSF/BSR with an ignored
+	 * REP prefix (Linux uses "rep bsf" on purpose). */
+	if (m == ZYDIS_MNEMONIC_TZCNT)
+		m = i->mnem = ZYDIS_MNEMONIC_BSF;
+	else if (m == ZYDIS_MNEMONIC_LZCNT)
+		m = i->mnem = ZYDIS_MNEMONIC_BSR;
 	if (zi->meta.category == ZYDIS_CATEGORY_STRINGOP ||
 	    zi->meta.category == ZYDIS_CATEGORY_IOSTRINGOP) {
 		if (i->rep || zi->meta.category == ZYDIS_CATEGORY_IOSTRINGOP)

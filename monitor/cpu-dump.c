@@ -168,6 +168,13 @@ size_t cpu__dump(const struct cpu *cpu, char *buf, size_t size)
 		put(&o, " ");
 		hex(&o, cpu->trace[(cpu->ntrace + k) & 31], 8);
 	}
+	put(&o, "\nblocks before the last exception other than #PF:");
+	for (unsigned k = 0; k < 32; k++) {
+		if (k % 8 == 0)
+			put(&o, "\n ");
+		put(&o, " ");
+		hex(&o, cpu->exc_trace[k], 8);
+	}
 	put(&o, "\n");
 	if (cpu->error) {
 		put(&o, "error: ");

@@ -41,6 +41,9 @@ static void record_exc(struct cpu *cpu, int vec, uint32_t err)
 	cpu->lastexc[k].cs = cpu->seg[SEG_CS].sel;
 	if (vec < 32)
 		cpu->nexc[vec]++;
+	if (vec != EXC_PF)
+		for (unsigned t = 0; t < 32; t++)
+			cpu->exc_trace[t] = cpu->trace[(cpu->ntrace + t) & 31];
 }
 
 static int deliver_real(struct cpu *cpu, int vec)

@@ -247,7 +247,9 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 					return CPU_EXIT_SHUTDOWN;
 				continue;
 			}
-			if (prev) {
+			/* Never chain to the scratch block of a straddling
+			 * instruction: it is reused for the next one. */
+			if (prev && b->gpa != ~0u) {
 				prev->succ = b;
 				prev->succ_eip = cpu->eip;
 				prev->succ_gen = cpu->gen;

@@ -96,6 +96,7 @@ int fpu_write(struct fpu_insn *x, unsigned delta, const void *buf,
 /* ---- executors: return 0, CPU_ABORT or FPU_NOT_MINE ---- */
 int x87_exec(struct fpu_insn *x);		/* fpu_x87.c */
 int x87_exec_misc(struct fpu_insn *x);	/* fpu_x87misc.c */
+int x87_exec_trans(struct fpu_insn *x);	/* fpu_x87trans.c */
 int fpu_env_exec(struct fpu_insn *x);		/* fpu_env.c */
 int fpu_mmx_exec(struct fpu_insn *x);		/* fpu_simdint.c */
 int fpu_sse_exec(struct fpu_insn *x);		/* fpu_sse.c */

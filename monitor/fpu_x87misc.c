@@ -283,6 +283,11 @@ int x87_exec_misc(struct fpu_insn *x)
 	case ZYDIS_MNEMONIC_FWAIT: case ZYDIS_MNEMONIC_FENI8087_NOP:
 	case ZYDIS_MNEMONIC_FDISI8087_NOP: case ZYDIS_MNEMONIC_FSETPM287_NOP:
 		return do_control(x, mn);
+	case ZYDIS_MNEMONIC_FSIN: case ZYDIS_MNEMONIC_FCOS:
+	case ZYDIS_MNEMONIC_FSINCOS: case ZYDIS_MNEMONIC_FPTAN:
+	case ZYDIS_MNEMONIC_FPATAN: case ZYDIS_MNEMONIC_F2XM1:
+	case ZYDIS_MNEMONIC_FYL2X: case ZYDIS_MNEMONIC_FYL2XP1:
+		return x87_exec_trans(x);
 	default:
 		return fpu_env_exec(x);
 	}

@@ -106,6 +106,19 @@ static void classify_gp(struct mon_world *w, struct mon_frame *f)
 		    b[i] == 0x6c || b[i] == 0x6d);
 }
 
+/* An NMI that interrupted the guest-segment reloads before iretq replaced
+ * GS_BASE (the stub restores the host's): restart the reloads. The labels
+ * of that sequence (host-driver/hvmm-switch.S) are in the header. */
+static void nmi_fixup_resume(struct mon_world *w, struct mon_frame *f)
+{
+	if (f->rip >= w->resume_sregs && f->rip <= w->resume_add) {
+		f->rip = w->resume_sregs;
+	} else if (f->rip == w->resume_iret) {
+		f->rip = w->resume_sregs;
+		f->rsp -= 48;
+	}
+}
+
 int mon__trap(struct mon_world *w, struct mon_frame *f)
 {
 	uint32_t vec = (uint32_t)f->vector;
@@ -114,6 +127,7 @@ int mon__trap(struct mon_world *w, struct mon_frame *f)
 		/* From CPL 0: the monitor itself, or the switch code. An NMI
 		 * waits for the next exit; anything else is a monitor bug. */
 		if (vec == 2) {
+			nmi_fixup_resume(w, f);
 			w->nmi_pending = 1;
 			w->n_nmis_deferred++;
 			return MON_RESUME;

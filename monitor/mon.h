@@ -52,6 +52,7 @@
 #define W_MON_GDTR	0x50
 #define W_MON_IDTR	0x60
 #define W_HOST_GDTR_RW	0x70
+#define W_HOST_LDT	0x80
 
 /* Frame offsets (struct mon_frame). */
 #define F_DS		(15 * 8)
@@ -128,6 +129,8 @@ struct mon_world {
 	struct mon_dtr mon_gdtr;	uint8_t pad2[6];
 	struct mon_dtr mon_idtr;	uint8_t pad3[6];
 	struct mon_dtr host_gdtr_rw;	uint8_t pad4[6];
+	uint64_t host_ldt;		/* LDTR selector; the world runs with none */
+	uint64_t resume_sregs, resume_add, resume_iret;	/* labels in the switch code */
 
 	/* --- the guest, as the monitor sees it --- */
 	struct sm_gmem gmem;		/* guest RAM (pinned frames) */

@@ -221,6 +221,7 @@ struct cpu {
 	unsigned nlastexc;
 	uint32_t trace[32];	/* EIPs of the last blocks entered (ring) */
 	unsigned ntrace;
+	uint32_t exc_trace[32];	/* trace[] at the last exception other than #PF */
 
 	/* Machine. */
 	const struct cpu_bus_ops *ops;

@@ -131,8 +131,11 @@ static volatile sig_atomic_t tty_saved;
 
 static void on_stop_signal(int sig)
 {
-	(void)sig;
-	if (signal_board)
+	if (!signal_board)
+		return;
+	if (sig == SIGUSR1)
+		signal_board->dump_req = 1;
+	else
 		signal_board->stop = VM_QUIT;
 }
 
@@ -152,6 +155,7 @@ static void install_signals(struct board *b)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = on_fatal_signal;
 	sa.sa_flags = SA_RESETHAND;
 	sigaction(SIGSEGV, &sa, NULL);

@@ -67,7 +67,8 @@ struct board {
 	bool intr_level;
 
 	/* stop request from a device or the user */
-	enum vm_stop stop;
+	volatile enum vm_stop stop;
+	volatile int dump_req;		/* SIGUSR1: the engine prints its state */
 	uint32_t debug_exit_status;	/* (V << 1) | 1 */
 
 	/* counters */

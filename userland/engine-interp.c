@@ -137,6 +137,10 @@ static enum vm_stop interp_run(void *state)
 	for (;;) {
 		if (b->stop != VM_RUNNING)
 			return b->stop;
+		if (b->dump_req) {		/* SIGUSR1: registers, keep going */
+			b->dump_req = 0;
+			dump(in, "register dump (SIGUSR1)");
+		}
 		in->batches++;
 		enum cpu_exit e = cpu__run(in->cpu, INTERP_BUDGET);
 		switch (e) {

@@ -22,9 +22,4 @@ struct hybrid_opts {
  * after a one-line message on stderr. */
 int hybrid__run_user_program(const char *path, const struct hybrid_opts *opts);
 
-/* `hvmm run` arguments with --engine hybrid and --user-program FILE
- * ([--mem MiB] [--stats]): runs it and returns the exit status; -1 when the
- * arguments are not for this mode. */
-int hybrid__run_cmdline(int argc, char **argv);
-
 #endif

@@ -181,24 +181,26 @@ static void print_stats(struct uprog *p)
 		(unsigned long long)st.run_calls, (unsigned long long)st.nmis_deferred);
 }
 
-/* The vCPU loop: returns hvmm's exit status. */
-static int run_loop(struct uprog *p)
+/* The vCPU loop: returns hvmm's exit status. One ioctl per exit: the
+ * registers come back with the exit and go in with the next run. */
+static int run_loop(struct uprog *p, struct hvmm_run *run)
 {
+	static uint8_t buf[1 << 16];
 	struct hvmm_exit ex;
 	struct hvmm_regs r;
-	static uint8_t buf[1 << 16];
 
 	for (;;) {
-		if (ioctl(p->vcpu, HVMM_VCPU_RUN, &ex) < 0) {
+		int rc = ioctl(p->vcpu, HVMM_VCPU_RUN, run);
+
+		run->flags = 0;		/* applied even when interrupted */
+		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "hvmm: HVMM_VCPU_RUN: %s\n", strerror(errno));
 			return EXIT_VMERR;
 		}
-		if (ioctl(p->vcpu, HVMM_VCPU_GET_REGS, &r) < 0) {
-			fprintf(stderr, "hvmm: HVMM_VCPU_GET_REGS: %s\n", strerror(errno));
-			return EXIT_VMERR;
-		}
+		ex = run->exit;
+		r = run->regs;
 		switch (ex.reason) {
 		case HVMM_EXIT_SYSCALL:
 			if (r.eax == 1)
@@ -220,10 +222,8 @@ static int run_loop(struct uprog *p)
 					r.eax = n < 0 ? (uint32_t)-errno : (uint32_t)n;
 				}
 			}
-			if (ioctl(p->vcpu, HVMM_VCPU_SET_REGS, &r) < 0) {
-				fprintf(stderr, "hvmm: HVMM_VCPU_SET_REGS: %s\n", strerror(errno));
-				return EXIT_VMERR;
-			}
+			run->regs = r;
+			run->flags = HVMM_RUN_SET_REGS;
 			continue;
 		case HVMM_EXIT_IO:
 			fprintf(stderr, "hvmm: guest fault: #GP (vector 13) error %#x at eip %#x: "
@@ -288,6 +288,7 @@ static int read_whole(const char *path, uint8_t **data, size_t *len)
 int hybrid__run_user_program(const char *path, const struct hybrid_opts *opts)
 {
 	struct uprog p = { .vm = -1, .vcpu = -1 };
+	static struct hvmm_run run;
 	struct hvmm_regs regs;
 	struct hvmm_ram ram;
 	uint8_t *img = NULL;
@@ -353,7 +354,7 @@ int hybrid__run_user_program(const char *path, const struct hybrid_opts *opts)
 		fprintf(stderr, "hvmm: HVMM_VCPU_SET_REGS: %s\n", strerror(errno));
 		goto out;
 	}
-	status = run_loop(&p);
+	status = run_loop(&p, &run);
 	if (opts && opts->stats)
 		print_stats(&p);
 out:
@@ -367,31 +368,4 @@ out:
 	free(p.frames);
 	free(img);
 	return status;
-}
-
-int hybrid__run_cmdline(int argc, char **argv)
-{
-	struct hybrid_opts o = { 0 };
-	const char *prog = NULL, *engine = NULL;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--engine") && i + 1 < argc)
-			engine = argv[++i];
-		else if (!strcmp(argv[i], "--user-program") && i + 1 < argc)
-			prog = argv[++i];
-		else if (!strcmp(argv[i], "--mem") && i + 1 < argc)
-			o.mem_mib = (unsigned int)strtoul(argv[++i], NULL, 0);
-		else if (!strcmp(argv[i], "--stats"))
-			o.stats = 1;
-		else
-			return -1;
-	}
-	if (!prog || !engine || strcmp(engine, "hybrid"))
-		return -1;
-	if (o.mem_mib > (HVMM_MAX_RAM >> 20) || (o.mem_mib && o.mem_mib < 4)) {
-		fprintf(stderr, "hvmm run: --mem %u: between 4 and %llu MiB\n", o.mem_mib,
-			HVMM_MAX_RAM >> 20);
-		return EXIT_BADFILE;
-	}
-	return hybrid__run_user_program(prog, &o);
 }

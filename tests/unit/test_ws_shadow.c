@@ -1,0 +1,213 @@
+/* tests/unit/test_ws_shadow.c — the guest page-table walker (shadowmm/) and
+ * the monitor's shadow entry construction (monitor/mon-shadow.c), on plain
+ * memory standing in for guest RAM. */
+#include "monitor/mon.h"
+#include "shadowmm/sm.h"
+#include "tests/unit/unit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NFR 64			/* 256 KiB of guest RAM */
+#define PD 0x1000u
+
+static uint8_t *ram;
+static uint64_t frames[NFR];
+static struct sm_gmem gm;
+
+static uint32_t *u32at(uint32_t gpa) { return (uint32_t *)(ram + gpa); }
+
+static void setup(void)
+{
+	free(ram);
+	ram = aligned_alloc(4096, NFR * 4096);
+	memset(ram, 0, NFR * 4096);
+	for (int i = 0; i < NFR; i++)
+		frames[i] = (uint64_t)i << 12;
+	gm = (struct sm_gmem){ (uint64_t)(uintptr_t)ram, frames, NFR };
+	/* PDE 0x20 (va 0x08000000) -> PT at 0x2000; PTE 0x48 -> frame 0x5000 */
+	*u32at(PD + 0x20 * 4) = 0x2000 | SM_PTE_P | SM_PTE_W | SM_PTE_U;
+	*u32at(0x2000 + 0x48 * 4) = 0x5000 | SM_PTE_P | SM_PTE_U;	/* read-only user */
+	*u32at(0x2000 + 0x49 * 4) = 0x6000 | SM_PTE_P | SM_PTE_W;	/* supervisor */
+	*u32at(0x2000 + 0x4a * 4) = 0x7000 | SM_PTE_P | SM_PTE_W | SM_PTE_U;
+	/* a 4 MiB page at va 0x40000000 -> gpa 0 */
+	*u32at(PD + 0x100 * 4) = 0x0 | SM_PTE_P | SM_PTE_W | SM_PTE_U | SM_PTE_PS;
+	/* a PDE pointing outside RAM */
+	*u32at(PD + 0x30 * 4) = 0x7fff000 | SM_PTE_P | SM_PTE_W | SM_PTE_U;
+}
+
+static void test_walk_ok_and_ad(void)
+{
+	struct sm_walk w;
+
+	setup();
+	CU_ASSERT_EQUAL(sm__walk32(&gm, PD, true, true, 0x08048123, SM_PF_U, true, &w), SM_WALK_OK);
+	CU_ASSERT_EQUAL(w.gpa, 0x5123);
+	CU_ASSERT_FALSE(w.writable);
+	CU_ASSERT_FALSE(w.dirty);
+	CU_ASSERT(*u32at(0x2000 + 0x48 * 4) & SM_PTE_A);
+	CU_ASSERT(*u32at(PD + 0x20 * 4) & SM_PTE_A);
+	CU_ASSERT_EQUAL(sm__walk32(&gm, PD, true, true, 0x0804a010, SM_PF_U | SM_PF_W, true, &w),
+			SM_WALK_OK);
+	CU_ASSERT_EQUAL(w.gpa, 0x7010);
+	CU_ASSERT(w.writable);
+	CU_ASSERT(*u32at(0x2000 + 0x4a * 4) & SM_PTE_D);
+}
+
+static void test_walk_faults(void)
+{
+	struct sm_walk w;
+
+	setup();
+	/* not present PDE: error code = access bits, P clear */
+	CU_ASSERT_EQUAL(sm__walk32(&gm, PD, true, true, 0x10000000, SM_PF_U, true, &w), SM_WALK_FAULT);
+	CU_ASSERT_EQUAL(w.error_code, SM_PF_U);
+	/* not present PTE, fetch */
+	CU_ASSERT_EQUAL(sm__walk32(&gm, PD, true, true, 0x08050000, SM_PF_U | SM_PF_I, true, &w),
+			SM_WALK_FAULT);
+	CU_ASSERT_EQUAL(w.error_code, SM_PF_U | SM_PF_I);
+	/* write to a read-only user page */
+	CU_ASSERT_EQUAL(sm__walk32(&gm, PD, true, true, 0x08048000, SM_PF_U | SM_PF_W, true, &w),
+			SM_WALK_FAULT);
+	CU_ASSERT_EQUAL(w.error_code, SM_PF_P | SM_PF_W | SM_PF_U);
+	CU_ASSERT_FALSE(*u32at(0x2000 + 0x48 * 4) & SM_PTE_D);
+	/* user read of a supervisor page */
+	CU_ASSERT_EQUAL(sm__walk32(&gm, PD, true, true, 0x08049000, SM_PF_U, true, &w), SM_WALK_FAULT);
+	CU_ASSERT_EQUAL(w.error_code, SM_PF_P | SM_PF_U);
+	/* supervisor write to read-only page: faults only with CR0.WP */
+	CU_ASSERT_EQUAL(sm__walk32(&gm, PD, true, true, 0x08048000, SM_PF_W, false, &w), SM_WALK_FAULT);
+	CU_ASSERT_EQUAL(sm__walk32(&gm, PD, true, false, 0x08048000, SM_PF_W, false, &w), SM_WALK_OK);
+	/* page table outside guest RAM */
+	CU_ASSERT_EQUAL(sm__walk32(&gm, PD, true, true, 0x0c000000, SM_PF_U, true, &w),
+			SM_WALK_BAD_GPA);
+}
+
+static void test_walk_pse(void)
+{
+	struct sm_walk w;
+
+	setup();
+	CU_ASSERT_EQUAL(sm__walk32(&gm, PD, true, true, 0x40012345, SM_PF_U | SM_PF_W, true, &w),
+			SM_WALK_OK);
+	CU_ASSERT_EQUAL(w.gpa, 0x12345);
+	CU_ASSERT(*u32at(PD + 0x100 * 4) & SM_PTE_D);
+	/* without CR4.PSE the PS bit is ignored: the PDE names a page table
+	 * at gpa 0, whose entry 0x12 is zero here -> not present */
+	CU_ASSERT_EQUAL(sm__walk32(&gm, PD, false, true, 0x40012345, SM_PF_U, true, &w),
+			SM_WALK_FAULT);
+	/* reserved bit 21 in a 4 MiB PDE */
+	*u32at(PD + 0x100 * 4) |= 1u << 21;
+	CU_ASSERT_EQUAL(sm__walk32(&gm, PD, true, true, 0x40000000, SM_PF_U, true, &w), SM_WALK_FAULT);
+	CU_ASSERT_EQUAL(w.error_code, SM_PF_P | SM_PF_U | SM_PF_RSVD);
+}
+
+/* The shadow side: a world header with a small pool. */
+static struct mon_world *make_world(struct mon_shadow **sp, unsigned int pool)
+{
+	struct mon_world *w = calloc(1, sizeof(*w));
+	struct mon_shadow *s = calloc(1, sizeof(*s));
+
+	for (int i = 0; i < 4; i++)
+		s->pd[i] = aligned_alloc(4096, 4096), memset(s->pd[i], 0, 4096);
+	for (unsigned int i = 0; i < MON_POOL_PAGES; i++) {
+		s->pool_kva[i] = i < pool ? aligned_alloc(4096, 4096) : NULL;
+		s->pool_hpa[i] = 0x100000000ull + i * 4096ull;
+	}
+	w->shadow = s;
+	w->gmem = gm;
+	w->gmem.frames = frames;
+	w->guest_cr3 = PD;
+	w->guest_cr4 = 0x10;
+	w->guest_cr0 = 0x80010001;
+	*sp = s;
+	return w;
+}
+
+static void free_world(struct mon_world *w, struct mon_shadow *s, unsigned int pool)
+{
+	for (int i = 0; i < 4; i++)
+		free(s->pd[i]);
+	for (unsigned int i = 0; i < pool; i++)
+		free(s->pool_kva[i]);
+	free(s);
+	free(w);
+}
+
+static void test_shadow_entries(void)
+{
+	struct mon_shadow *s;
+	struct mon_world *w;
+	uint64_t *pt, e;
+
+	setup();
+	for (int i = 0; i < NFR; i++)
+		frames[i] = 0x40000000ull + ((uint64_t)(NFR - 1 - i) << 12);	/* scrambled hpa */
+	gm.dmap_base = (uint64_t)(uintptr_t)ram - 0x40000000ull;
+	/* with scrambled frames the tables above move: rebuild them in place */
+	memset(ram, 0, NFR * 4096);
+	*(uint32_t *)(ram + (NFR - 1 - 1) * 4096 + 0x20 * 4) = 0x2000 | 7;		/* PD at gpa 0x1000 */
+	*(uint32_t *)(ram + (NFR - 1 - 2) * 4096 + 0x48 * 4) = 0x5000 | 5;		/* PT at gpa 0x2000 */
+	*(uint32_t *)(ram + (NFR - 1 - 2) * 4096 + 0x4a * 4) = 0x7000 | 7;
+
+	w = make_world(&s, 4);
+	w->gmem = gm;
+	/* read of a read-only page -> read-only shadow pointing at frame 5's hpa */
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x08048010, SM_PF_U), 0);
+	pt = s->pool_kva[0];
+	e = pt[0x48];
+	CU_ASSERT_EQUAL(e & 0x000ffffffffff000ull, frames[5]);
+	CU_ASSERT_EQUAL(e & 7, 5);				/* P, U, not W */
+	CU_ASSERT_EQUAL(s->pd[0][0x08048010 >> 21] & 0xfff, 7);
+	/* read of a writable clean page: read-only until the first write */
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x0804a000, SM_PF_U), 0);
+	CU_ASSERT_EQUAL(pt[0x4a] & 2, 0);
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x0804a000, SM_PF_U | SM_PF_W | SM_PF_P), 0);
+	CU_ASSERT_EQUAL(pt[0x4a] & 7, 7);
+	CU_ASSERT_EQUAL(w->n_shadow_faults, 3);
+	/* write to the read-only page: a guest #PF with the CPU's error code */
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x08048000, SM_PF_U | SM_PF_W | SM_PF_P), 1);
+	CU_ASSERT_EQUAL(w->exit_vector, 14);
+	CU_ASSERT_EQUAL(w->exit_error, SM_PF_P | SM_PF_W | SM_PF_U);
+	CU_ASSERT_EQUAL(w->exit_cr2, 0x08048000);
+	/* unmapped */
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x20000000, SM_PF_U), 1);
+	CU_ASSERT_EQUAL(w->exit_error, SM_PF_U);
+	free_world(w, s, 4);
+}
+
+static void test_shadow_pool_flush(void)
+{
+	struct mon_shadow *s;
+	struct mon_world *w;
+
+	setup();
+	/* 4 MiB page at 0x40000000 maps gpa 0..4M, but RAM is 256 KiB: any
+	 * address past the end of RAM is bad memory, not a mapping */
+	w = make_world(&s, MON_POOL_PAGES);
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x40000000 + NFR * 4096, SM_PF_U), -1);
+	CU_ASSERT_EQUAL(w->exit_reason, MON_X_BAD_MEMORY);
+	/* fill 2 MiB regions until the pool runs dry: one flush, then reuse.
+	 * Every guest PDE from 0x102 on names the PT at 0x3000, whose entries
+	 * 0 and 0x200 (the two 2 MiB halves) are mapped. */
+	*u32at(0x3000) = 0x5000 | 7;
+	*u32at(0x3000 + 0x200 * 4) = 0x6000 | 7;
+	for (uint32_t i = 0; i < MON_POOL_PAGES + 1; i++) {
+		uint32_t pdi = 0x102 + i / 2;	/* one 4 MiB guest region per two shadow PTs */
+		*u32at(PD + pdi * 4) = 0x3000 | SM_PTE_P | SM_PTE_W | SM_PTE_U;
+		CU_ASSERT_EQUAL_FATAL(mon__shadow_fault(w, (pdi << 22) + (i & 1) * 0x200000, SM_PF_U), 0);
+	}
+	CU_ASSERT_EQUAL(w->n_shadow_flushes, 1);
+	CU_ASSERT_EQUAL(w->shadow_flushed, 1);
+	CU_ASSERT_EQUAL(s->pool_used, 1);
+	free_world(w, s, MON_POOL_PAGES);
+}
+
+static CU_TestInfo ws_shadow_tests[] = {
+	{ "walk_ok_and_ad", test_walk_ok_and_ad },
+	{ "walk_faults", test_walk_faults },
+	{ "walk_pse", test_walk_pse },
+	{ "shadow_entries", test_shadow_entries },
+	{ "shadow_pool_flush", test_shadow_pool_flush },
+	CU_TEST_INFO_NULL,
+};
+UNIT_SUITE(ws_shadow, .tests = ws_shadow_tests);
