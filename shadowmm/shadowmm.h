@@ -201,6 +201,13 @@ struct sm {
 	uint64_t clock;
 	bool flush_tlb;		/* set: entries of the current root were removed or
 				 * downgraded; the caller reloads CR3 and clears it */
+	/* Optional: called when guest frame @gfn becomes a tracked page
+	 * table (@tracked true) or stops being one, so the caller can route
+	 * its own writes to that frame (interpreter, DMA) through
+	 * sm__guest_write, e.g. by dropping a cached writable pointer. Must
+	 * not call back into sm. */
+	void (*track_notify)(void *opaque, uint32_t gfn, bool tracked);
+	void *notify_opaque;
 	uint16_t free_head;	/* free metadata slots */
 	uint16_t hash[SM_HASH];	/* gfn -> pages shadowing that guest table */
 	struct sm_root roots[SM_MAX_ROOTS];

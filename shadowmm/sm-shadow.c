@@ -142,6 +142,8 @@ int sm__init(struct sm *sm, const struct sm_gmem *m, const struct sm_alloc *allo
 	sm->cur = -1;
 	sm->clock = 0;
 	sm->flush_tlb = false;
+	sm->track_notify = NULL;
+	sm->notify_opaque = NULL;
 	for (uint32_t i = 0; i < SM_MAX_PAGES; i++) {
 		sm->pages[i].in_use = 0;
 		sm->pages[i].hnext = i + 1 < max_pages ? (uint16_t)(i + 1) : SM_NIL;

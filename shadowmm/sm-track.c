@@ -155,8 +155,11 @@ void sm__track_add(struct sm *sm, uint16_t idx)
 
 	sm->pages[idx].hnext = sm->hash[h];
 	sm->hash[h] = idx;
-	if (fresh)
+	if (fresh) {
 		sm_write_protect(sm, gfn);
+		if (sm->track_notify)
+			sm->track_notify(sm->notify_opaque, gfn, true);
+	}
 }
 
 void sm__track_del(struct sm *sm, uint16_t idx)
@@ -165,8 +168,12 @@ void sm__track_del(struct sm *sm, uint16_t idx)
 
 	while (*link != SM_NIL) {
 		if (*link == idx) {
+			uint32_t gfn = sm->pages[idx].gfn;
+
 			*link = sm->pages[idx].hnext;
 			sm->pages[idx].hnext = SM_NIL;
+			if (sm->track_notify && !sm__gfn_tracked(sm, gfn))
+				sm->track_notify(sm->notify_opaque, gfn, false);
 			return;
 		}
 		link = &sm->pages[*link].hnext;

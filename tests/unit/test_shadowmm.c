@@ -412,6 +412,42 @@ static void test_rmap(void)
 	smt_free(t);
 }
 
+static int notes[64], nnotes;
+static void note(void *opaque, uint32_t gfn, bool tracked)
+{
+	if (nnotes < 64)
+		notes[nnotes++] = tracked ? (int)gfn : -(int)gfn;
+}
+
+/* The caller hears when a frame becomes a tracked page table and when it
+ * stops being one. */
+static void test_track_notify(void)
+{
+	struct smt *t = smt_new(64, 4);
+
+	t->sm.track_notify = note;
+	nnotes = 0;
+	smt_map32(t, 0x1000, 0x2000, P | W | U, 0x1000, 0x5000, P | U);
+	smt_map32(t, 0x1000, 0x3000, P | W | U, 0x00400000, 0x5000, P | U);
+	sm__set_paging(&t->sm, CR0_PW, 0x1000, 0, 0, 0);
+	CU_ASSERT_EQUAL(fault(t, 0x1000, SM_PF_U), SM_FIXED);
+	CU_ASSERT_EQUAL(fault(t, 0x1000 + (1u << 30), SM_PF_U), SM_GUEST_FAULT);
+	CU_ASSERT_EQUAL(fault(t, 0x00400000, SM_PF_U), SM_FIXED);
+	CU_ASSERT_EQUAL(nnotes, 3);
+	CU_ASSERT_EQUAL(notes[0], 1);	/* the PD */
+	CU_ASSERT_EQUAL(notes[1], 2);	/* a PT */
+	CU_ASSERT_EQUAL(notes[2], 3);
+	/* PDE 1 goes: PT 3 is no longer tracked; the PD still is */
+	smt_w32(t, 0x1004, 0);
+	sm__guest_write(&t->sm, 0x1004, 4);
+	CU_ASSERT_EQUAL(nnotes, 4);
+	CU_ASSERT_EQUAL(notes[3], -3);
+	sm__flush_all(&t->sm, SM_FLUSH_CALLER);
+	CU_ASSERT_EQUAL(nnotes, 6);
+	CU_ASSERT(notes[4] + notes[5] == -3);	/* -1 and -2, any order */
+	smt_free(t);
+}
+
 /* CR0.WP=0: a supervisor write to a read-only user page makes the spte
  * W=1 U=0; a user access turns it back to U=1 W=0. */
 static void test_wp0_supervisor_write(void)
@@ -669,6 +705,7 @@ static CU_TestInfo shadow_tests[] = {
 	{ "page_cap", test_page_cap },
 	{ "prefetch", test_prefetch },
 	{ "rmap", test_rmap },
+	{ "track_notify", test_track_notify },
 	{ "fuzz_garbage", test_fuzz_garbage },
 	CU_TEST_INFO_NULL,
 };
