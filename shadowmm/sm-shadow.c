@@ -232,8 +232,9 @@ static int sm_root_select(struct sm *sm)
 		sm_root_free(sm, slot);
 		sm->stats.flushes[SM_FLUSH_ROOT_EVICT]++;
 	}
-	if (sm->cur == slot)
-		sm->cur = -1;
+	/* The old current root does not match the new paging state: never
+	 * build into it, even if no page can be had for the new one. */
+	sm->cur = -1;
 	page = sm_page_new(sm, 3, SM_NO_GFN, 0, 0);
 	if (page == SM_NIL) {
 		sm_reclaim(sm);

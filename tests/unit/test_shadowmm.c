@@ -579,6 +579,71 @@ static void test_prefetch(void)
 	smt_free(t);
 }
 
+/* Calls in odd orders and with no memory at all: clean results. */
+static void test_api_edges(void)
+{
+	struct smt *t = smt_new(8, 1);
+	struct sm bad;
+	struct sm_alloc none = { NULL, NULL, NULL };
+
+	CU_ASSERT_EQUAL(sm__init(&bad, &t->gmem, &none, 64, 1), -1);
+	CU_ASSERT_EQUAL(sm__init(&bad, &t->gmem, &(struct sm_alloc){ smt_page_alloc, smt_page_free, t },
+				 7, 1), -1);
+	CU_ASSERT_EQUAL(sm__init(&bad, &t->gmem, &(struct sm_alloc){ smt_page_alloc, smt_page_free, t },
+				 64, 9), -1);
+	/* before any sm__set_paging: nothing to drop; a fault is paging off */
+	sm__invlpg(&t->sm, 0x1000);
+	sm__guest_write(&t->sm, 0x1000, 8);
+	sm__flush_all(&t->sm, SM_FLUSH_CALLER);
+	CU_ASSERT_EQUAL(sm__root_entry(&t->sm), 0);
+	CU_ASSERT_EQUAL(fault(t, 0x5000, SM_PF_W), SM_FIXED);
+	CU_ASSERT_EQUAL(smt_spte(t, 0x5000), smt_ma(5) | P | W | U | A | D);
+	sm__destroy(&t->sm);
+	sm__destroy(&t->sm);
+	CU_ASSERT_EQUAL(t->outstanding, 0);
+	CU_ASSERT_EQUAL(sm__root_entry(&t->sm), 0);
+	/* an allocator that gives nothing */
+	t->limit = 0;
+	CU_ASSERT_EQUAL(sm__set_paging(&t->sm, CR0_PW, 0x1000, 0, 0, 0), -2);
+	CU_ASSERT_EQUAL(sm__root_entry(&t->sm), 0);
+	CU_ASSERT_EQUAL(fault(t, 0x5000, SM_PF_U), SM_RETRY);
+	t->limit = 2;	/* a root and a PD, never a PT */
+	smt_map32(t, 0x1000, 0x2000, P | W | U, 0x5000, 0x6000, P | W | U);
+	for (int i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL(fault(t, 0x5000, SM_PF_U), SM_RETRY);
+	CU_ASSERT(t->outstanding <= 2);
+	/* a guest write of the whole 4 GiB range and an INVLPG everywhere */
+	sm__guest_write(&t->sm, 0, 0xffffffffu);
+	sm__guest_write(&t->sm, ~0ull - 4, 100);
+	for (uint32_t va = 0; va < 0xfff00000u; va += 0x100000)
+		sm__invlpg(&t->sm, va);
+	t->limit = SMT_POOL_MAX;
+	CU_ASSERT_EQUAL(fault(t, 0x5000, SM_PF_U), SM_FIXED);
+	smt_free(t);
+
+	/* a CR3 switch that gets no root page must not leave the old root
+	 * current (it would be filled from the new address space) */
+	t = smt_new(8, 4);
+	smt_map32(t, 0x1000, 0x2000, P | W | U, 0x5000, 0x6000, P | W | U);
+	smt_map32(t, 0x3000, 0x4000, P | W | U, 0x5000, 0x7000, P | W | U);
+	sm__set_paging(&t->sm, CR0_PW, 0x1000, 0, 0, 0);
+	CU_ASSERT_EQUAL(fault(t, 0x5000, SM_PF_U), SM_FIXED);
+	t->limit = 0;
+	CU_ASSERT_EQUAL(sm__set_paging(&t->sm, CR0_PW, 0x3000, 0, 0, 0), -2);
+	CU_ASSERT_EQUAL(sm__root_entry(&t->sm), 0);
+	CU_ASSERT_EQUAL(fault(t, 0x5000, SM_PF_U), SM_RETRY);
+	t->limit = SMT_POOL_MAX;
+	CU_ASSERT_EQUAL(fault(t, 0x5000, SM_PF_U), SM_FIXED);
+	CU_ASSERT_EQUAL(SADDR(smt_spte(t, 0x5000)), smt_ma(7));
+	/* with room, a switch back is a plain miss and A's frame returns */
+	CU_ASSERT_EQUAL(sm__set_paging(&t->sm, CR0_PW, 0x1000, 0, 0, 0), 0);
+	CU_ASSERT_EQUAL(fault(t, 0x5000, SM_PF_U), SM_FIXED);
+	CU_ASSERT_EQUAL(SADDR(smt_spte(t, 0x5000)), smt_ma(6));
+	CU_ASSERT_EQUAL(sm__set_paging(&t->sm, CR0_PW, 0x3000, 0, 0, 0), 0);	/* cached */
+	CU_ASSERT_EQUAL(SADDR(smt_spte(t, 0x5000)), smt_ma(7));
+	smt_free(t);
+}
+
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t rnd(void)
 {
@@ -706,6 +771,7 @@ static CU_TestInfo shadow_tests[] = {
 	{ "prefetch", test_prefetch },
 	{ "rmap", test_rmap },
 	{ "track_notify", test_track_notify },
+	{ "api_edges", test_api_edges },
 	{ "fuzz_garbage", test_fuzz_garbage },
 	CU_TEST_INFO_NULL,
 };
