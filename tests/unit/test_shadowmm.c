@@ -579,6 +579,44 @@ static void test_prefetch(void)
 	smt_free(t);
 }
 
+/* Hostile tables through the fault path: a self-mapping PD, all-ones
+ * entries, a PT outside RAM. */
+static void test_hostile_faults(void)
+{
+	struct smt *t = smt_new(64, 4);
+
+	smt_w32(t, 0x1000 + 4 * 0x300, 0x1000 | P | W | U | A | D);	/* PD maps itself */
+	smt_w32(t, 0x1000 + 4 * 1, 0xffffffffu);			/* all-ones PDE */
+	smt_map32(t, 0x1000, 0x2000, P | W | U, 0x00800000, 0, 0);
+	smt_w32(t, 0x2000, 0xffffffffu);				/* all-ones PTE */
+	smt_w32(t, 0x1000 + 4 * 3, 0x7ff000 | P | W | U);		/* PT beyond RAM */
+	sm__set_paging(&t->sm, CR0_PW, 0x1000, SM_CR4_PSE, 0, 0);
+
+	/* 0xc0300000 (PDE 0x300, PTE 0x300) is the PD itself as a data page: the PD
+	 * is tracked, so even a dirty writable gpte gives a read-only spte,
+	 * and a write is emulated */
+	CU_ASSERT_EQUAL(fault(t, 0xc0300c00u, SM_PF_U), SM_FIXED);
+	CU_ASSERT_EQUAL(out.gpa, 0x1c00);
+	CU_ASSERT_EQUAL(smt_spte(t, 0xc0301000u), 0);	/* PD entry 0x301: not present */
+	CU_ASSERT_EQUAL(smt_spte(t, 0xc0300000u), smt_ma(1) | P | U | A);
+	CU_ASSERT_EQUAL(fault(t, 0xc0300c00u, SM_PF_U | SM_PF_W | SM_PF_P), SM_EMULATE);
+	/* the emulated write changes PDE 0x300 itself: everything under it goes */
+	smt_w32(t, 0x1c00, 0);
+	sm__guest_write(&t->sm, 0x1c00, 4);
+	CU_ASSERT_EQUAL(smt_spte(t, 0xc0300000u), 0);
+	CU_ASSERT_EQUAL(fault(t, 0xc0300c00u, SM_PF_U), SM_GUEST_FAULT);
+	CU_ASSERT_EQUAL(out.error_code, SM_PF_U);
+
+	CU_ASSERT_EQUAL(fault(t, 0x00400000, SM_PF_U), SM_GUEST_FAULT);
+	CU_ASSERT_EQUAL(out.error_code, SM_PF_P | SM_PF_RSVD | SM_PF_U);
+	CU_ASSERT_EQUAL(fault(t, 0x00800000, SM_PF_U | SM_PF_W), SM_MMIO);
+	CU_ASSERT_EQUAL(out.gpa, 0xfffff000u);
+	CU_ASSERT_EQUAL(fault(t, 0x00c00000, SM_PF_U), SM_BAD_GPA);
+	CU_ASSERT_EQUAL(smt_spte(t, 0x00800000) | smt_spte(t, 0x00c00000), 0);
+	CU_ASSERT_EQUAL(t->outstanding, (int)t->sm.stats.pages_in_use);
+	smt_free(t);
+}
+
 /* Calls in odd orders and with no memory at all: clean results. */
 static void test_api_edges(void)
 {
@@ -772,6 +810,7 @@ static CU_TestInfo shadow_tests[] = {
 	{ "rmap", test_rmap },
 	{ "track_notify", test_track_notify },
 	{ "api_edges", test_api_edges },
+	{ "hostile_faults", test_hostile_faults },
 	{ "fuzz_garbage", test_fuzz_garbage },
 	CU_TEST_INFO_NULL,
 };
