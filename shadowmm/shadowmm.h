@@ -282,4 +282,10 @@ bool sm__gfn_tracked(const struct sm *sm, uint32_t gfn);
  * Sets flush_tlb when a current-root entry was removed. */
 void sm__guest_write(struct sm *sm, uint64_t gpa, uint32_t len);
 
+/* Stop shadowing guest frame @gfn as a page table: drop every shadow page
+ * derived from it (and what hangs below), so the frame is writable again
+ * until a walk uses it as a table. The simple answer to SM_EMULATE when
+ * the caller would rather not emulate: unprotect, then resume. */
+void sm__unprotect(struct sm *sm, uint32_t gfn);
+
 #endif

@@ -292,3 +292,20 @@ void sm__invlpg(struct sm *sm, uint32_t va)
 	}
 	sm->stats.flushes[SM_FLUSH_INVLPG]++;
 }
+
+void sm__unprotect(struct sm *sm, uint32_t gfn)
+{
+	uint16_t i;
+
+restart:
+	for (i = sm->hash[sm__hash(gfn)]; i != SM_NIL; i = sm->pages[i].hnext) {
+		struct sm_page *p = &sm->pages[i];
+
+		if (p->gfn != gfn || p->parent == SM_NIL)
+			continue;
+		/* freeing may change this chain: start over */
+		sm__drop_child(sm, p->parent, p->pindex);
+		goto restart;
+	}
+	sm->stats.flushes[SM_FLUSH_GPT_WRITE]++;
+}

@@ -448,6 +448,38 @@ static void test_track_notify(void)
 	smt_free(t);
 }
 
+/* SM_EMULATE answered by unprotecting: the write goes through natively,
+ * the table is shadowed again when next used as one. */
+static void test_unprotect(void)
+{
+	struct smt *t = smt_new(64, 4);
+	uint32_t x = 0x00402000;	/* user mapping of the guest PT at 0x2000 */
+
+	smt_map32(t, 0x1000, 0x2000, P | W | U, 0x1000, 0x5000, P | W | U | A | D);
+	smt_map32(t, 0x1000, 0x3000, P | W | U, x, 0x2000, P | W | U | A | D);
+	sm__set_paging(&t->sm, CR0_PW, 0x1000, 0, 0, 0);
+	CU_ASSERT_EQUAL(fault(t, 0x1000, SM_PF_U), SM_FIXED);
+	CU_ASSERT_EQUAL(fault(t, x, SM_PF_U | SM_PF_W), SM_EMULATE);
+	t->sm.flush_tlb = false;
+	sm__unprotect(&t->sm, 2);
+	CU_ASSERT_FALSE(sm__gfn_tracked(&t->sm, 2));
+	CU_ASSERT_TRUE(sm__gfn_tracked(&t->sm, 3));
+	CU_ASSERT_TRUE(t->sm.flush_tlb);
+	CU_ASSERT_EQUAL(smt_spte(t, 0x1000), 0);
+	CU_ASSERT_EQUAL(fault(t, x, SM_PF_U | SM_PF_W | SM_PF_P), SM_FIXED);
+	CU_ASSERT_EQUAL(smt_spte(t, x), smt_ma(2) | P | W | U | A | D);
+	/* the guest writes PTE 1 natively, then uses it: shadowed again, and
+	 * the mapping at x is write-protected again */
+	smt_w32(t, 0x2004, 0x6000 | P | U | A);
+	CU_ASSERT_EQUAL(fault(t, 0x1000, SM_PF_U), SM_FIXED);
+	CU_ASSERT_EQUAL(SADDR(smt_spte(t, 0x1000)), smt_ma(6));
+	CU_ASSERT_EQUAL(smt_spte(t, x), smt_ma(2) | P | U | A | D);
+	/* unprotecting a frame that is no table changes nothing */
+	sm__unprotect(&t->sm, 0x50);
+	CU_ASSERT_NOT_EQUAL(smt_spte(t, 0x1000), 0);
+	smt_free(t);
+}
+
 /* CR0.WP=0: a supervisor write to a read-only user page makes the spte
  * W=1 U=0; a user access turns it back to U=1 W=0. */
 static void test_wp0_supervisor_write(void)
@@ -811,6 +843,7 @@ static CU_TestInfo shadow_tests[] = {
 	{ "track_notify", test_track_notify },
 	{ "api_edges", test_api_edges },
 	{ "hostile_faults", test_hostile_faults },
+	{ "unprotect", test_unprotect },
 	{ "fuzz_garbage", test_fuzz_garbage },
 	CU_TEST_INFO_NULL,
 };
