@@ -19,4 +19,7 @@ done
 echo "compute best: native $nmin, hybrid $hmin, ratio $(awk "BEGIN{printf \"%.4f\", $hmin/$nmin}")"
 echo "native ws-bench:"; $G/ws-bench | sed 's/^/  /'
 echo "hybrid ws-bench:"
-hvmm run --engine hybrid --mem 64 --stats --user-program $G/ws-bench 2>&1 | grep -E 'cycles|world_switches|exits_syscall|shadow_faults|guest_tsc' | sed 's/^/  /'
+hvmm run --engine hybrid --mem 64 --stats --user-program $G/ws-bench >/tmp/b.out 2>&1
+grep -E 'cycles|world_switches|exits_syscall|shadow_faults|guest_tsc' /tmp/b.out | sed 's/^/  /'
+awk '/stats world_switches/ { n = $3 } /stats guest_tsc/ { t = $3 }
+     END { if (n) printf "  module round trip (TSC from entry to exit, incl. MSRs/FPU/IRQ handback) %d cycles\n", t / n }' /tmp/b.out

@@ -10,7 +10,7 @@ mkdir -p "$BUILD/test-logs"
 make -s -C "$ROOT" ws-guests >/dev/null || { _bad "building the ws-* guests"; finish; }
 inner=$BUILD/test-logs/testhost-hybrid.inner.sh
 cat >"$inner" <<'IN'
-H="hvmm run --engine hybrid --mem 96 --user-program"
+H="hvmm run --engine hybrid --mem 8 --user-program"
 G=/guests/user
 fail=0
 chk() { if [ "$1" = ok ]; then echo "ok   - $2"; else echo "FAIL - $2"; fail=1; fi; }
@@ -28,7 +28,7 @@ $H $G/ws-exit 2>/dev/null; rc=$?
 $G/ws-compute >/tmp/n 2>/dev/null; $H $G/ws-compute >/tmp/h 2>/dev/null; rc=$?
 [ $rc -eq 0 ] && grep -q checksum /tmp/h && cmp -s /tmp/n /tmp/h && chk ok "compute = native: $(cat /tmp/h)" ||
 	chk bad "compute: native '$(cat /tmp/n)' hybrid '$(cat /tmp/h)' exit $rc"
-$G/ws-touch >/tmp/n; hvmm run --engine hybrid --mem 96 --stats --user-program $G/ws-touch >/tmp/h 2>/tmp/s; rc=$?
+$G/ws-touch >/tmp/n; hvmm run --engine hybrid --mem 64 --stats --user-program $G/ws-touch >/tmp/h 2>/tmp/s; rc=$?
 sf=$(grep 'stats shadow_faults' /tmp/s | cut -d' ' -f3)
 [ $rc -eq 0 ] && cmp -s /tmp/n /tmp/h && chk ok "touch 48 MiB = native: $(cat /tmp/h)" || chk bad "touch: '$(cat /tmp/n)' vs '$(cat /tmp/h)' exit $rc"
 [ "${sf:-0}" -ge 12288 ] && chk ok "shadow faults counted: $sf" || chk bad "shadow faults $sf < 12288"
