@@ -10,7 +10,7 @@ N=${1:-50000000}
 make -s "$BUILD/interp-bench"
 out=$("$BUILD/interp-bench" "$N")
 echo "$out"
-interp_mips=$(echo "$out" | sed 's/.*= \([0-9.]*\) MIPS/\1/')
+interp_mips=$(echo "$out" | sed 's/.*= \([0-9.]*\) MIPS (.*/\1/')
 
 command -v qemu-system-i386 >/dev/null || { echo "qemu-system-i386 missing: no comparison"; exit 0; }
 tmp=$(mktemp -d)
