@@ -10,7 +10,7 @@ N=${1:-50000000}
 make -s "$BUILD/interp-bench"
 out=$("$BUILD/interp-bench" "$N")
 echo "$out"
-interp_mips=$(echo "$out" | sed 's/.*= \([0-9.]*\) MIPS/\1/')
+interp_mips=$(echo "$out" | sed 's/.*= \([0-9.]*\) MIPS (.*/\1/')
 
 command -v qemu-system-i386 >/dev/null || { echo "qemu-system-i386 missing: no comparison"; exit 0; }
 tmp=$(mktemp -d)
@@ -51,9 +51,12 @@ run_qemu() {
 	end=$(date +%s.%N)
 	echo "$end - $start" | bc -l
 }
-mk 1000; t0=$(run_qemu)
-mk "$N"; t1=$(run_qemu)
-q_mips=$(echo "7 * $N / ($t1 - $t0) / 1000000" | bc -l)
-printf 'qemu-system-i386 TCG: %.3f s for the loop (startup %.3f s subtracted) = %.1f MIPS\n' \
-	"$(echo "$t1 - $t0" | bc -l)" "$t0" "$q_mips"
+# QEMU's JIT is fast: 10x the iterations so the loop dominates its startup.
+QN=$((N * 10))
+mk 1000; t0=$(run_qemu); t0b=$(run_qemu)
+[ "$(echo "$t0b < $t0" | bc)" = 1 ] && t0=$t0b
+mk "$QN"; t1=$(run_qemu)
+q_mips=$(echo "7 * $QN / ($t1 - $t0) / 1000000" | bc -l)
+printf 'qemu-system-i386 TCG: %d iterations in %.3f s (startup %.3f s subtracted) = %.1f MIPS\n' \
+	"$QN" "$(echo "$t1 - $t0" | bc -l)" "$t0" "$q_mips"
 printf 'interp / qemu-tcg = %.2f\n' "$(echo "$interp_mips / $q_mips" | bc -l)"

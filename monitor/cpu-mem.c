@@ -292,6 +292,12 @@ static struct cpu_tlb_entry *tlb_fill(struct cpu *cpu, uint32_t lin,
 		e->tag_w = page | TLB_SLOW;
 	else
 		e->tag_w = page;
+	if (unlikely(cpu->dbg_data) && dbg__page_watched(cpu, page)) {
+		if (!(e->tag_r & TLB_INVALID))
+			e->tag_r |= TLB_SLOW;
+		if (!(e->tag_w & TLB_INVALID))
+			e->tag_w |= TLB_SLOW;
+	}
 	return e;
 }
 
@@ -316,9 +322,11 @@ static int lin_page_rw(struct cpu *cpu, uint32_t lin, void *buf, unsigned len,
 
 	if (!e)
 		return CPU_ABORT;
+	if (unlikely(cpu->dbg_data) && (acc & 3) != ACC_X)
+		dbg__access(cpu, lin, len, write);
 	if (write && mem__is_code_page(cpu, e->gpa)) {
 		icache__invalidate_page(cpu, e->gpa);
-		if (!(e->global & (TF_MMIO | TF_ROM)))
+		if (!(e->global & (TF_MMIO | TF_ROM)) && !cpu->dbg_data)
 			e->tag_w = lin & ~0xfffu;
 	}
 	if (e->host && !(write && (e->global & TF_ROM))) {
