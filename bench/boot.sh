@@ -4,6 +4,9 @@
 # (TCG) and for hvmm's engines, on the same kernel, initramfs and command line
 # ("console=ttyS0 hvmm_poweroff": /init powers off as soon as it starts).
 #   bench/boot.sh [-n RUNS] [ENGINE...]     engines: qemu interp (default both)
+#   BENCH_APPEND="..." replaces the command line (keep hvmm_poweroff in it),
+#   e.g. "console=ttyS0 hvmm_poweroff cryptomgr.notests" without the kernel's
+#   crypto self-tests.
 # Prints one line per run and the best of each engine; exits non-zero if a
 # run failed to reach /init or to power off.
 set -u
@@ -15,7 +18,7 @@ ENGINES=${*:-qemu interp}
 TMO=${BENCH_TIMEOUT:-300}
 make -s guest >/dev/null || exit 1
 K=$BUILD/guest/vmlinuz I=$BUILD/guest/initrd.gz
-APPEND="console=ttyS0 hvmm_poweroff"
+APPEND=${BENCH_APPEND:-"console=ttyS0 hvmm_poweroff"}
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -39,6 +42,7 @@ run_one() {
 }
 
 fail=0
+echo "kernel command line: $APPEND"
 printf '%-14s %12s %14s  %s\n' engine "to /init" "to power-off" status
 for e in $ENGINES; do
 	best_i= best_t=

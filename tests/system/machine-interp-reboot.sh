@@ -2,7 +2,8 @@
 # A Linux guest's reboot under --engine interp with --no-reboot: the kernel
 # resets the machine (ACPI reset register, port 0xcf9) and hvmm exits with
 # status 4 and says so. (Restarting without --no-reboot is tested with a tiny
-# kernel in run-exits.sh.)
+# kernel in run-exits.sh.) This boot keeps the kernel's crypto self-tests
+# (AES, SHA, RSA, CRC... run by the interpreter): none may fail.
 . "$(dirname "$0")/lib.inc"
 make -s -C "$ROOT" guest >/dev/null || { _bad "make guest"; finish; }
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
@@ -13,4 +14,11 @@ grep -q "hvmm-guest: rebooting" "$T/console" && _ok "guest reached /init and reb
 	{ _bad "guest reached /init and rebooted"; tail -5 "$T/console"; }
 [ $rc -eq 4 ] && _ok "exit status 4 under --no-reboot" || _bad "exit status 4 under --no-reboot (got $rc)"
 grep -q "rebooted" "$T/err" && _ok "reboot reported" || _bad "reboot reported"
+grep -q "alg: self-tests for .* passed" "$T/console" && _ok "crypto self-tests ran" ||
+	_bad "crypto self-tests ran"
+if grep -iE "alg: .*(fail|error)|self-test.*fail|BUG:|Oops|segfault" "$T/console"; then
+	_bad "no crypto self-test failure, oops or segfault"
+else
+	_ok "no crypto self-test failure, oops or segfault"
+fi
 finish
