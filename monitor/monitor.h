@@ -152,6 +152,12 @@ struct cpu_bus_ops {
 	uint64_t (*read_tsc)(void *opaque);
 };
 #define CPU_BUS_STOP 1
+/* mmio/pio: the value is not available yet (the hybrid engine exits to
+ * userland for it): the instruction is aborted with no side effect of its
+ * own, EIP stays at it, cpu__run returns CPU_EXIT_STOP, and the instruction
+ * re-executes on the next cpu__run (the callback then answers). Only
+ * accesses made by instructions (not cpu__pread/pwrite or page walks). */
+#define CPU_BUS_RETRY 2
 
 /* Return value of every emulation helper that raised an exception: the
  * current instruction is aborted (the exception is already queued for
