@@ -226,6 +226,12 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 					   (cpu->eflags & FL_IF))))) {
 			if (deliver_events(cpu))
 				return CPU_EXIT_SHUTDOWN;
+			/* intr_ack may ask to stop at this very boundary (the
+			 * hybrid engine fetches the vector from userland). */
+			if (unlikely(cpu->exit_req)) {
+				cpu->exit_req = 0;
+				return CPU_EXIT_STOP;
+			}
 			if (cpu->halted)
 				return (cpu->eflags & FL_IF) ? CPU_EXIT_HALT
 							     : CPU_EXIT_HALT_DEAD;

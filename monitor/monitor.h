@@ -146,7 +146,9 @@ struct cpu_bus_ops {
 	int (*pio)(void *opaque, uint16_t port, void *data, unsigned len,
 		   bool is_write);
 	/* Interrupt acknowledge: the vector of the highest-priority pending
-	 * external interrupt (0..255), or -1 if none after all (spurious). */
+	 * external interrupt (0..255), or -1 if none after all (spurious).
+	 * Setting cpu->exit_req inside it makes cpu__run return CPU_EXIT_STOP
+	 * at this instruction boundary, before anything else executes. */
 	int (*intr_ack)(void *opaque);
 	/* Optional: current TSC value. NULL: the TSC counts instructions. */
 	uint64_t (*read_tsc)(void *opaque);
