@@ -206,12 +206,20 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 {
 	struct block *b, *prev = NULL;
 	uint64_t end = cpu->icount + max_instructions;
+	/* Loop turns are bounded too: a guest whose exception handlers fault
+	 * before retiring anything (e.g. a #PF handler on an unmapped page)
+	 * delivers exceptions forever without an instruction counted; in
+	 * hvmm.ko that would be a host soft lockup. */
+	uint64_t turns = max_instructions + 64;
 
 	cpu->exit_req = 0;
 	cpu->error = NULL;
 	for (;;) {
 		unsigned n, k;
 		bool inhibit;
+
+		if (unlikely(turns-- == 0))
+			return CPU_EXIT_BUDGET;
 
 		if (unlikely(cpu->exit_req)) {
 			cpu->exit_req = 0;

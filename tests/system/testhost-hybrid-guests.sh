@@ -4,7 +4,10 @@
 # interpreter inside hvmm.ko, I/O and interrupts through exits to userland)
 # gives exactly the PASS/FAIL/SKIP lines and exit status of `--engine interp`
 # run on this machine, on both test-host CPU models; the module's exit
-# counters show that I/O exits, interrupt windows and injections happened.
+# counters show that I/O exits, interrupt windows and injections happened;
+# tiny kernels end in the right exits, a spinning guest stays killable, and
+# build/hvmm-sysprobe (tests/testhost/sys-probe.c) abuses the system-mode
+# ioctls with random guest states without hurting the host.
 . "$(dirname "$0")/lib.inc"
 . "$(dirname "$0")/mbtiny.inc"
 TH=$ROOT/tests/testhost/run
@@ -42,6 +45,7 @@ for n in $(cat /kernels); do
 	tr -d '\r' </tmp/o | grep -aE '^(PASS|FAIL|SKIP|SUMMARY) ' | sed "s/^/HG $n /"
 	tr -d '\r' </tmp/o | grep -aE '^(hybrid|cpu)\.' | sed "s/^/HS $n /"
 done
+hvmm-sysprobe 12 2>/dev/null | sed 's/^/HP /'
 hvmm info | grep -q 'pinned pages: 0' && echo "HG-PINNED-OK"
 IN
 # The kernels are split between the two models (every kernel runs once;
@@ -82,6 +86,11 @@ for cpu in max,-svm,-vmx,-la57 Skylake-Client-v4; do
 	case "$(hx spin-term)" in "rc "*) _ok "[$cpu] spinning guest stops on SIGTERM ($(hx spin-term))" ;;
 		*) _bad "[$cpu] SIGTERM: $(hx spin-term)" ;; esac
 	[ "$(hx spin-kill)" = gone ] && _ok "[$cpu] spinning guest killed by SIGKILL" || _bad "[$cpu] SIGKILL: $(hx spin-kill)"
+	np=$(tr -d '\r' <"$log" | grep -ac '^HP ok ')
+	tr -d '\r' <"$log" | grep -a '^HP FAIL' | sed "s/^HP /[$cpu] sysprobe: /"
+	[ "$np" -ge 8 ] && ! tr -d '\r' <"$log" | grep -aq '^HP FAIL' &&
+		_ok "[$cpu] sysprobe: refused arguments, 12 random-state guests ($(tr -d '\r' <"$log" | grep -a '^HP ok .*random' | sed 's/.*(//; s/)//'))" ||
+		_bad "[$cpu] sysprobe: $np ok lines"
 	grep -aq HG-PINNED-OK "$log" && _ok "[$cpu] no page left pinned" || _bad "[$cpu] pages left pinned"
 done
 finish
