@@ -14,10 +14,13 @@ TH=$ROOT/tests/testhost/run
 OUT=$BUILD/test-logs/hybrid-guests
 rm -rf "$OUT"; mkdir -p "$OUT/interp"
 ls "$BUILD"/guests/mb/*.elf >/dev/null 2>&1 || { _bad "no kernels in build/guests/mb"; finish; }
-# The oracle: the interp engine here.
+# The oracle: the interp engine here. 32 MiB of guest RAM for both engines
+# (the results are the same as with the default 256 MiB; the hybrid engine
+# pins, i.e. allocates and zeroes, all of it at start: ~2 s for 256 MiB
+# under TCG).
 for k in "$BUILD"/guests/mb/*.elf; do
 	n=$(basename "$k" .elf)
-	timeout 60 "$HVMM" run --engine interp --kernel "$k" </dev/null >"$OUT/interp/$n.log" 2>&1
+	timeout 60 "$HVMM" run --engine interp --mem 32M --kernel "$k" </dev/null >"$OUT/interp/$n.log" 2>&1
 	echo "rc $?" >"$OUT/interp/$n.res"
 	tr -d '\r' <"$OUT/interp/$n.log" | grep -aE '^(PASS|FAIL|SKIP|SUMMARY) ' >>"$OUT/interp/$n.res"
 done
@@ -40,7 +43,7 @@ $H $T/spin.elf >/dev/null 2>&1 & p=$!; sleep 2; kill -9 $p; sleep 1
 kill -0 $p 2>/dev/null && echo "HX spin-kill alive" || echo "HX spin-kill gone"
 for n in $(cat /kernels); do
 	k=/guests/mb/$n.elf
-	timeout 60 hvmm run --engine hybrid --stats --kernel $k </dev/null >/tmp/o 2>&1
+	timeout 60 hvmm run --engine hybrid --mem 32M --stats --kernel $k </dev/null >/tmp/o 2>&1
 	echo "HG $n rc $?"
 	tr -d '\r' </tmp/o | grep -aE '^(PASS|FAIL|SKIP|SUMMARY) ' | sed "s/^/HG $n /"
 	tr -d '\r' </tmp/o | grep -aE '^(hybrid|cpu)\.' | sed "s/^/HS $n /"
@@ -48,17 +51,11 @@ done
 hvmm-sysprobe 12 2>/dev/null | sed 's/^/HP /'
 hvmm info | grep -q 'pinned pages: 0' && echo "HG-PINNED-OK"
 IN
-# The kernels are split between the two models (every kernel runs once;
-# interrupts.elf, the one with the most exits, on both), to stay near 90 s.
-all=$(cd "$BUILD/guests/mb" && ls *.elf | sed 's/\.elf$//')
-half1=$(echo "$all" | awk 'NR % 2 == 1' | tr '\n' ' ')
-half2=$(echo "$all" | awk 'NR % 2 == 0' | tr '\n' ' ')
+# Every kernel on both models.
+all=$(cd "$BUILD/guests/mb" && ls *.elf | sed 's/\.elf$//' | tr '\n' ' ')
 for cpu in max,-svm,-vmx,-la57 Skylake-Client-v4; do
 	log=$OUT/console.$cpu
-	case $cpu in
-	max*) echo "$half1 interrupts" | tr ' ' '\n' | sort -u | tr '\n' ' ' >"$OUT/kernels" ;;
-	*) echo "$half2 interrupts" | tr ' ' '\n' | sort -u | tr '\n' ' ' >"$OUT/kernels" ;;
-	esac
+	echo "$all" >"$OUT/kernels"
 	$TH --quiet --cpu $cpu --timeout 150 --log "$log" --add "$inner:/t.sh" --add "$OUT/tiny:/tiny" \
 		--add "$OUT/kernels:/kernels" -- sh /t.sh >/dev/null 2>&1
 	rc=$?
@@ -72,7 +69,7 @@ for cpu in max,-svm,-vmx,-la57 Skylake-Client-v4; do
 			diff "$r" "$OUT/$n.$cpu.res" | head -8 | sed 's/^/      /'
 		fi
 	done
-	[ $diff -eq 0 ] && [ $same -gt 5 ] && _ok "[$cpu] $same kernels: results equal to interp"
+	[ $diff -eq 0 ] && [ $same -ge 15 ] && _ok "[$cpu] $same kernels: results equal to interp"
 	st() { tr -d '\r' <"$log" | grep -a "^HS $1 $2 " | cut -d' ' -f4; }
 	io=$(st interrupts hybrid.exit.io) win=$(st interrupts hybrid.exit.intr_window)
 	inj=$(st interrupts cpu.interrupts) rt=$(st interrupts hybrid.bus_retries)
