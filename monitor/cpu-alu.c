@@ -19,12 +19,12 @@ static inline uint32_t alu_op(struct cpu *cpu, unsigned op, unsigned sz,
 		lf_set(cpu, LF_ADD, sz, r, a, b);
 		return r;
 	case A_ADC:
-		c = flags__cond(cpu, 2) ? 1 : 0;	/* CF */
+		c = flags__cf(cpu) ? 1 : 0;
 		r = (a + b + c) & m;
 		lf_set(cpu, c ? LF_ADC : LF_ADD, sz, r, a, b);
 		return r;
 	case A_SBB:
-		c = flags__cond(cpu, 2) ? 1 : 0;
+		c = flags__cf(cpu) ? 1 : 0;
 		r = (a - b - c) & m;
 		lf_set(cpu, c ? LF_SBB : LF_SUB, sz, r, a, b);
 		return r;
@@ -96,28 +96,26 @@ static int h_inc(struct cpu *cpu, const struct insn *i)
 {
 	uint32_t a, r;
 	unsigned sz = i->op[0].size;
-	struct cpu_lazy save = cpu->lf;
 
 	if (op_read(cpu, i, 0, &a))
 		return CPU_ABORT;
-	flags__materialize(cpu);	/* INC/DEC keep CF */
 	r = (a + (i->mnem == ZYDIS_MNEMONIC_INC ? 1 : -1u)) & size_mask(sz);
-	if (op_write(cpu, i, 0, r)) {
-		cpu->lf = save;
+	if (op_write(cpu, i, 0, r))
 		return CPU_ABORT;
-	}
-	lf_set(cpu, i->mnem == ZYDIS_MNEMONIC_INC ? LF_INC : LF_DEC, sz, r, a, 1);
+	/* INC/DEC keep CF: carried in src2. */
+	lf_set(cpu, i->mnem == ZYDIS_MNEMONIC_INC ? LF_INC : LF_DEC, sz, r, a,
+	       flags__cf(cpu));
 	return 0;
 }
 
 static int h_inc_r32(struct cpu *cpu, const struct insn *i)
 {
 	uint32_t *p = &cpu->r[i->op[0].reg];
-	flags__materialize(cpu);
+	bool cf = flags__cf(cpu);
 	if (i->mnem == ZYDIS_MNEMONIC_INC)
-		lf_set(cpu, LF_INC, 4, ++*p, 0, 1);
+		lf_set(cpu, LF_INC, 4, ++*p, 0, cf);
 	else
-		lf_set(cpu, LF_DEC, 4, --*p, 0, 1);
+		lf_set(cpu, LF_DEC, 4, --*p, 0, cf);
 	return 0;
 }
 
@@ -166,7 +164,11 @@ static int h_mov_ri(struct cpu *cpu, const struct insn *i)
 
 static int h_mov_rm(struct cpu *cpu, const struct insn *i)
 {
-	return mem__read(cpu, i->seg, insn_ea(cpu, i), &cpu->r[i->op[0].reg], 4);
+	uint32_t v;
+	if (mem__read(cpu, i->seg, insn_ea(cpu, i), &v, 4))
+		return CPU_ABORT;
+	cpu->r[i->op[0].reg] = v;
+	return 0;
 }
 
 static int h_mov_mr(struct cpu *cpu, const struct insn *i)

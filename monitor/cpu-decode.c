@@ -38,7 +38,7 @@ void icache__init(struct cpu *cpu)
 			 ZYDIS_STACK_WIDTH_16);
 	ZydisDecoderInit(&ic->dec[1], ZYDIS_MACHINE_MODE_LEGACY_32,
 			 ZYDIS_STACK_WIDTH_32);
-	ic->size = CPU_ICACHE_BYTES - sizeof(*ic);
+	ic->size = cpu->icache_bytes - sizeof(*ic);
 	icache__flush(cpu);
 }
 
@@ -340,43 +340,5 @@ int cpu__mem_operand(struct cpu *cpu, const ZydisDecodedInstruction *zi,
 		ea &= 0xffff;
 	*seg = op->mem.segment - ZYDIS_REGISTER_ES;
 	*off = ea;
-	return 0;
-}
-
-/* Accessors for the generic operand model. */
-int op_read(struct cpu *cpu, const struct insn *i, unsigned n, uint32_t *v)
-{
-	const struct insn_op *o = &i->op[n];
-
-	switch (o->kind) {
-	case OK_REG:
-		*v = reg_get(cpu, o->reg, o->size);
-		return 0;
-	case OK_MEM:
-		return mem__read(cpu, i->seg, insn_ea(cpu, i), v, o->size);
-	case OK_IMM:
-		/* Sign- or zero-extended by the decoder as the encoding
-		 * says; consumers truncate to their operand size. */
-		*v = n == 0 || i->op[0].kind != OK_IMM ? i->imm : i->imm2;
-		return 0;
-	case OK_SREG:
-		*v = cpu->seg[o->reg].sel;
-		return 0;
-	default:
-		*v = 0;
-		return 0;
-	}
-}
-
-int op_write(struct cpu *cpu, const struct insn *i, unsigned n, uint32_t v)
-{
-	const struct insn_op *o = &i->op[n];
-
-	if (o->kind == OK_REG) {
-		reg_set(cpu, o->reg, o->size, v);
-		return 0;
-	}
-	if (o->kind == OK_MEM)
-		return mem__write(cpu, i->seg, insn_ea(cpu, i), v, o->size);
 	return 0;
 }

@@ -166,6 +166,10 @@ int exc__deliver(struct cpu *cpu, int vec, int src, bool has_err, uint32_t err)
 		newcpl = (SEGA_TYPE(ca) & 4) ? cpu->cpl : dpl;
 	}
 	fl = cpu__eflags(cpu);
+	/* Faults push RF set so the restarted instruction does not hit its
+	 * instruction breakpoint again; not #DB itself (SDM Vol. 3 §18.3.1.1). */
+	if (src == INT_EXC && vec != EXC_DB && vec != EXC_BP && vec != EXC_OF)
+		fl |= FL_RF;
 	if (cpu_v86(cpu)) {
 		if (newcpl != 0)
 			return cpu__raise(cpu, EXC_GP, (csel & 0xfffc) | ext);

@@ -10,15 +10,37 @@
  */
 #include "monitor/cpu-internal.h"
 
-int cpu__init(struct cpu *cpu, const struct cpu_bus_ops *ops, void *opaque)
+int cpu__init_sized(struct cpu *cpu, const struct cpu_bus_ops *ops,
+		    void *opaque, size_t icache_bytes)
 {
-	if (!cpu || !ops || !ops->ram_page)
+	if (!cpu || !ops || !ops->ram_page || icache_bytes < CPU_ICACHE_MIN)
 		return -22;
 	cpu->ops = ops;
 	cpu->opaque = opaque;
+	cpu->icache_bytes = icache_bytes;
 	icache__init(cpu);
 	cpu__reset(cpu);
 	return 0;
+}
+
+int cpu__init(struct cpu *cpu, const struct cpu_bus_ops *ops, void *opaque)
+{
+	return cpu__init_sized(cpu, ops, opaque, CPU_ICACHE_BYTES);
+}
+
+void cpu__set_seg(struct cpu *cpu, int seg, uint16_t sel, uint32_t base,
+		  uint32_t limit, uint16_t attr)
+{
+	seg__load_raw(cpu, seg, sel, base, limit, attr);
+}
+
+void cpu__state_changed(struct cpu *cpu)
+{
+	cpu->eflags |= FL_1;
+	if (cpu_pmode(cpu) && !cpu_v86(cpu))
+		cpu->cpl = cpu->seg[SEG_CS].sel & 3;
+	cpu__mode_changed(cpu);
+	dbg__update(cpu);	/* also flushes the TLB */
 }
 
 static void reset_common(struct cpu *cpu)
@@ -177,17 +199,18 @@ int insn_fpu(struct cpu *cpu, const struct insn *i)
 	return r;
 }
 
-/* Delivers NMI or INTR if one is pending and allowed. Returns 0, or
- * CPU_EXIT_SHUTDOWN on triple fault. */
+/* Delivers NMI or INTR if one is pending and allowed. Returns 1 if one was
+ * delivered, 0 if none, -1 on triple fault. */
 static int deliver_events(struct cpu *cpu)
 {
 	if (cpu->nmi_pending && !cpu->nmi_blocked) {
 		cpu->nmi_pending = 0;
 		cpu->nmi_blocked = true;
 		cpu->halted = false;
-		if (exc__deliver(cpu, EXC_NMI, INT_NMI, false, 0))
-			return exc__deliver_pending(cpu);
-		return 0;
+		if (exc__deliver(cpu, EXC_NMI, INT_NMI, false, 0) &&
+		    exc__deliver_pending(cpu))
+			return -1;
+		return 1;
 	}
 	if (cpu->irq_pending && (cpu->eflags & FL_IF)) {
 		int vec = cpu->ops->intr_ack ? cpu->ops->intr_ack(cpu->opaque)
@@ -196,8 +219,10 @@ static int deliver_events(struct cpu *cpu)
 			return 0;
 		cpu->halted = false;
 		cpu->nirq++;
-		if (exc__deliver(cpu, vec & 0xff, INT_EXT, false, 0))
-			return exc__deliver_pending(cpu);
+		if (exc__deliver(cpu, vec & 0xff, INT_EXT, false, 0) &&
+		    exc__deliver_pending(cpu))
+			return -1;
+		return 1;
 	}
 	return 0;
 }
@@ -216,7 +241,7 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 	cpu->error = NULL;
 	for (;;) {
 		unsigned n, k;
-		bool inhibit;
+		bool inhibit, dbgmode, tf = false, rf = false;
 
 		if (unlikely(turns-- == 0))
 			return CPU_EXIT_BUDGET;
@@ -232,7 +257,8 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 		if (unlikely(!inhibit && (cpu->nmi_pending || cpu->halted ||
 					  (cpu->irq_pending &&
 					   (cpu->eflags & FL_IF))))) {
-			if (deliver_events(cpu))
+			int d = deliver_events(cpu);
+			if (d < 0)
 				return CPU_EXIT_SHUTDOWN;
 			/* intr_ack may ask to stop at this very boundary (the
 			 * hybrid engine fetches the vector from userland). */
@@ -244,6 +270,10 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 				return (cpu->eflags & FL_IF) ? CPU_EXIT_HALT
 							     : CPU_EXIT_HALT_DEAD;
 			prev = NULL;
+			if (d) {
+				end--;	/* deliveries count against the budget */
+				continue;
+			}
 		}
 		if (prev && prev->succ_eip == cpu->eip &&
 		    prev->succ_gen == cpu->gen) {
@@ -259,6 +289,7 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 				}
 				if (exc__deliver_pending(cpu))
 					return CPU_EXIT_SHUTDOWN;
+				end--;
 				continue;
 			}
 			/* Never chain to the scratch block of a straddling
@@ -274,6 +305,20 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 		n = b->ninsn;
 		if (inhibit || n > end - cpu->icount)
 			n = inhibit ? 1 : (unsigned)(end - cpu->icount);
+		dbgmode = unlikely(cpu->dbg || (cpu->eflags & (FL_TF | FL_RF)));
+		if (dbgmode) {
+			tf = cpu->eflags & FL_TF;
+			rf = cpu->eflags & FL_RF;
+			cpu->step_one = tf;
+			n = 1;
+			if (cpu->dbg && dbg__before(cpu)) {
+				if (exc__deliver_pending(cpu))
+					return CPU_EXIT_SHUTDOWN;
+				prev = NULL;
+				end--;
+				continue;
+			}
+		}
 		for (k = 0; k < n; k++) {
 			const struct insn *i = &b->insns[k];
 			int r;
@@ -287,6 +332,7 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 				if (r == CPU_ABORT) {
 					cpu->eip = cpu->insn_eip;
 					cpu->icount += k;
+					end--;	/* a fault loop must end */
 					if (exc__deliver_pending(cpu))
 						return CPU_EXIT_SHUTDOWN;
 					k = 0;
@@ -304,5 +350,13 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 		}
 		cpu->icount += k;
 		prev = (b && b->gpa != ~0u) ? b : NULL;
+		if (unlikely(dbgmode)) {
+			cpu->step_one = false;
+			prev = NULL;
+			if (k == 1 && b &&
+			    dbg__after(cpu, tf, rf, &b->insns[0]) &&
+			    exc__deliver_pending(cpu))
+				return CPU_EXIT_SHUTDOWN;
+		}
 	}
 }

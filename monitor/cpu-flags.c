@@ -44,12 +44,12 @@ static uint32_t lazy_flags(const struct cpu *cpu)
 	case LF_LOGIC:
 		break;
 	case LF_INC:
-		f |= cpu->eflags & FL_CF;
+		f |= cpu->lf.src2 ? FL_CF : 0;	/* CF kept from before */
 		f |= res == sign ? FL_OF : 0;
 		f |= (res & 0xf) == 0 ? FL_AF : 0;
 		break;
 	case LF_DEC:
-		f |= cpu->eflags & FL_CF;
+		f |= cpu->lf.src2 ? FL_CF : 0;
 		f |= res == sign - 1 ? FL_OF : 0;
 		f |= (res & 0xf) == 0xf ? FL_AF : 0;
 		break;
@@ -57,6 +57,23 @@ static uint32_t lazy_flags(const struct cpu *cpu)
 		return cpu->eflags & FL_ARITH;
 	}
 	return f;
+}
+
+bool flags__cf(const struct cpu *cpu)
+{
+	uint32_t m = size_mask(cpu->lf.size);
+	uint32_t res = cpu->lf.res & m, a = cpu->lf.src1 & m,
+		 b = cpu->lf.src2 & m;
+
+	switch (cpu->lf.op) {
+	case LF_ADD: return res < a;
+	case LF_ADC: return ((res - a - b) & m) ? res <= a : res < a;
+	case LF_SUB: return a < b;
+	case LF_SBB: return ((a - b - res) & m) ? a <= b : a < b;
+	case LF_LOGIC: return false;
+	case LF_INC: case LF_DEC: return cpu->lf.src2 != 0;
+	default: return cpu->eflags & FL_CF;
+	}
 }
 
 void flags__materialize(struct cpu *cpu)

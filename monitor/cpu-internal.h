@@ -101,6 +101,8 @@ static inline void lf_set(struct cpu *cpu, unsigned op, unsigned size,
 void flags__materialize(struct cpu *cpu);
 /* Architectural EFLAGS without changing the CPU (dumps). */
 uint32_t flags__peek(const struct cpu *cpu);
+/* CF of the last flag-setting operation (cheap: no other flag). */
+bool flags__cf(const struct cpu *cpu);
 /* Evaluates condition code cc (0-15, the Jcc/SETcc/CMOVcc encoding). */
 bool flags__cond(struct cpu *cpu, unsigned cc);
 /* Sets the arithmetic flags explicitly (mask selects which). */
@@ -254,8 +256,6 @@ static inline uint32_t insn_ea(const struct cpu *cpu, const struct insn *i)
 		ea += cpu->r[i->index] * i->scale;
 	return i->asz == 2 ? ea & 0xffff : ea;
 }
-int op_read(struct cpu *cpu, const struct insn *i, unsigned n, uint32_t *v);
-int op_write(struct cpu *cpu, const struct insn *i, unsigned n, uint32_t v);
 
 /* ---- Segments and exceptions (cpu-seg.c, cpu-exc.c) ---------------------- */
 /* Loads a segment register by selector with the protected-mode checks of
@@ -335,8 +335,54 @@ uint64_t cpu__tsc(struct cpu *cpu);
 /* Control registers (cpu-sys.c). */
 int cr__write(struct cpu *cpu, unsigned n, uint32_t v);
 
+/* Debug exceptions (cpu-debug.c). */
+void dbg__update(struct cpu *cpu);
+bool dbg__page_watched(const struct cpu *cpu, uint32_t page);
+void dbg__access(struct cpu *cpu, uint32_t lin, unsigned len, bool write);
+int dbg__before(struct cpu *cpu);
+int dbg__after(struct cpu *cpu, bool tf_before, bool rf_before,
+	       const struct insn *i);
+
 /* Freestanding helpers (cpu-lib.c). */
 void *cpu_memcpy(void *d, const void *s, size_t n);
 void *cpu_memset(void *d, int c, size_t n);
+
+/* Accessors for the generic operand model. */
+static inline int op_read(struct cpu *cpu, const struct insn *i, unsigned n, uint32_t *v)
+{
+	const struct insn_op *o = &i->op[n];
+
+	switch (o->kind) {
+	case OK_REG:
+		*v = reg_get(cpu, o->reg, o->size);
+		return 0;
+	case OK_MEM:
+		return mem__read(cpu, i->seg, insn_ea(cpu, i), v, o->size);
+	case OK_IMM:
+		/* Sign- or zero-extended by the decoder as the encoding
+		 * says; consumers truncate to their operand size. */
+		*v = n == 0 || i->op[0].kind != OK_IMM ? i->imm : i->imm2;
+		return 0;
+	case OK_SREG:
+		*v = cpu->seg[o->reg].sel;
+		return 0;
+	default:
+		*v = 0;
+		return 0;
+	}
+}
+
+static inline int op_write(struct cpu *cpu, const struct insn *i, unsigned n, uint32_t v)
+{
+	const struct insn_op *o = &i->op[n];
+
+	if (o->kind == OK_REG) {
+		reg_set(cpu, o->reg, o->size, v);
+		return 0;
+	}
+	if (o->kind == OK_MEM)
+		return mem__write(cpu, i->seg, insn_ea(cpu, i), v, o->size);
+	return 0;
+}
 
 #endif

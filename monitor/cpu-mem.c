@@ -135,7 +135,8 @@ static int walk(struct cpu *cpu, uint32_t lin, unsigned acc, bool user,
 	if (pae) {
 		uint64_t pdpte = phys_read_pte(cpu, (cpu->cr3 & ~0x1fu) +
 					       ((lin >> 30) << 3), true);
-		rsvd = 0xfffffff000000000ull | (nxe ? 0 : PTE_NX);
+		/* MAXPHYADDR 36: bits 62:36 reserved, 63 too without NXE. */
+		rsvd = 0x7ffffff000000000ull | (nxe ? 0 : PTE_NX);
 		if (!(pdpte & PTE_P))
 			goto fault;
 		if (pdpte & (0x1e6ull | 0xfffffff000000000ull)) {
@@ -164,7 +165,9 @@ static int walk(struct cpu *cpu, uint32_t lin, unsigned acc, bool user,
 		if (e[n] & PTE_NX)
 			nx = 1;
 		if (n == 0 && (e[0] & PTE_PS) && (pae || (cpu->cr4 & CR4_PSE))) {
-			if (pae && (e[0] & 0x1fe000ull)) {
+			/* PAE 2 MiB: bits 20:13 reserved; 4 MiB without PSE-36
+			 * (not in CPUID): bits 21:13 (SDM Vol. 3 Table 4-4). */
+			if (e[0] & (pae ? 0x1fe000ull : 0x3fe000ull)) {
 				err |= 8 | 1;
 				goto fault;
 			}
@@ -296,6 +299,12 @@ static struct cpu_tlb_entry *tlb_fill(struct cpu *cpu, uint32_t lin,
 		e->tag_w = page | TLB_SLOW;
 	else
 		e->tag_w = page;
+	if (unlikely(cpu->dbg_data) && dbg__page_watched(cpu, page)) {
+		if (!(e->tag_r & TLB_INVALID))
+			e->tag_r |= TLB_SLOW;
+		if (!(e->tag_w & TLB_INVALID))
+			e->tag_w |= TLB_SLOW;
+	}
 	return e;
 }
 
@@ -320,9 +329,11 @@ static int lin_page_rw(struct cpu *cpu, uint32_t lin, void *buf, unsigned len,
 
 	if (!e)
 		return CPU_ABORT;
+	if (unlikely(cpu->dbg_data) && (acc & 3) != ACC_X)
+		dbg__access(cpu, lin, len, write);
 	if (write && mem__is_code_page(cpu, e->gpa)) {
 		icache__invalidate_page(cpu, e->gpa);
-		if (!(e->global & (TF_MMIO | TF_ROM)))
+		if (!(e->global & (TF_MMIO | TF_ROM)) && !cpu->dbg_data)
 			e->tag_w = lin & ~0xfffu;
 	}
 	if (e->host && !(write && (e->global & TF_ROM))) {
@@ -451,11 +462,14 @@ int mem__seg_check(struct cpu *cpu, int seg, uint32_t off, unsigned len,
 int mem__read_slow(struct cpu *cpu, int seg, uint32_t off, uint32_t *v,
 		   unsigned size)
 {
-	uint32_t lin;
-	*v = 0;
-	if (mem__seg_check(cpu, seg, off, size, false, &lin))
+	uint32_t lin, t = 0;
+	/* *v may be the destination register itself: it must keep its value
+	 * when the access faults (the instruction is restarted). */
+	if (mem__seg_check(cpu, seg, off, size, false, &lin) ||
+	    mem__lin_read(cpu, lin, &t, size, ACC_R))
 		return CPU_ABORT;
-	return mem__lin_read(cpu, lin, v, size, ACC_R);
+	*v = t;
+	return 0;
 }
 
 int mem__write_slow(struct cpu *cpu, int seg, uint32_t off, uint32_t v,

@@ -171,6 +171,8 @@ static int h_mov_cr(struct cpu *cpu, const struct insn *i)
 					    : cpu->r[g->reg];
 		else
 			cpu->r[g->reg] = cpu->dr[n];
+		if (to && (n < 4 || n == 7))
+			dbg__update(cpu);
 		return 0;
 	}
 	if (to)

@@ -103,6 +103,20 @@ int fpu__exec(struct cpu *cpu, const ZydisDecodedInstruction *insn,
 	}
 	if (insn->meta.isa_set == ZYDIS_ISA_SET_FXSAVE)
 		return fpu_env_exec(&x);
+	switch (insn->mnemonic) {
+	case ZYDIS_MNEMONIC_PREFETCHNTA: case ZYDIS_MNEMONIC_PREFETCHT0:
+	case ZYDIS_MNEMONIC_PREFETCHT1: case ZYDIS_MNEMONIC_PREFETCHT2:
+	case ZYDIS_MNEMONIC_LFENCE: case ZYDIS_MNEMONIC_MFENCE:
+	case ZYDIS_MNEMONIC_SFENCE:
+		return 0;	/* hints and ordering: nothing to do here */
+	case ZYDIS_MNEMONIC_MOVNTI: {
+		uint8_t v[16];	/* vec_read fills 16 bytes */
+		return (rc = vec_read(&x, &ops[1], v, 4)) ? rc :
+		       vec_write(&x, &ops[0], v, 4);
+	}
+	default:
+		break;
+	}
 
 	/* MMX registers anywhere: pending x87 exception check, then the
 	 * x87 -> MMX transition (SDM Vol. 1 §9.5-9.6) */

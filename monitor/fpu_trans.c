@@ -74,18 +74,21 @@ static sf_u128 sincos_series(sf_u128 u, bool odd)
 	return (sf_u128)sum;
 }
 
-/* FSIN, FCOS, FSINCOS, FPTAN on a finite nonzero |a| < 2^63: the sine
- * is rounded in context cs, the cosine in cc (each gets its own C1). */
-void trans_sincos(struct sf_ctx *cs, struct sf_ctx *cc, struct sf_val a,
-		  struct sf_val *s, struct sf_val *co)
-{
-	sf_u128 R;		/* reduced argument, value R * 2^rl */
+/* The reduced argument of sin/cos/tan: |a| = q * pi66/2 + r, folded to
+ * r in [0, pi/4] (swap: the complement was taken), r = R * 2^rl. */
+struct reduced {
+	sf_u128 R;
 	int32_t rl;
-	unsigned q = 0;
-	bool swap = false;
+	unsigned q;
+	bool swap;
+};
 
+static struct reduced reduce(struct sf_val a)
+{
+	struct reduced z = { .R = a.m, .rl = a.e - 63 };
 	if (a.e >= -1) {	/* |a| >= 0.5: reduce modulo pi66/2 */
 		sf_u128 r = 0;
+		unsigned q = 0;
 		int bits = 64 + a.e + 4;	/* a in units of 2^-67 */
 		for (int i = bits - 1; i >= 0; i--) {
 			uint64_t bit = i >= a.e + 4 ? (a.m >> (i - a.e - 4)) & 1 : 0;
@@ -98,32 +101,96 @@ void trans_sincos(struct sf_ctx *cs, struct sf_ctx *cc, struct sf_val a,
 		}
 		if (2 * r > P_HALF) {	/* past pi/4: use the complement */
 			r = P_HALF - r;
-			swap = true;
+			z.swap = true;
 		}
-		R = r;
-		rl = -67;
-	} else {
-		R = a.m;
-		rl = a.e - 63;
+		z.R = r;
+		z.rl = -67;
+		z.q = q & 3;
 	}
-	q &= 3;
+	return z;
+}
+
+/* The two kernels on the reduced argument: sin r = R * S * 2^(rl-124)
+ * exactly as hi:lo, cos r = C * 2^-124 (C in [0.7, 1]). */
+static void kernels(const struct reduced *z, sf_u128 *hi, sf_u128 *lo,
+		    sf_u128 *C)
+{
+	int32_t sh = z->rl + FX_FRAC;
+	sf_u128 rfx = sh >= 0 ? z->R << sh : sh <= -128 ? 0 : z->R >> -sh;
+	sf_u128 u = fx_mul(rfx, rfx);
+	fx_mul256(z->R, sincos_series(u, true), hi, lo);
+	*C = sincos_series(u, false);
+}
+
+/* FSIN, FCOS, FSINCOS on a finite nonzero |a| < 2^63: the sine is rounded
+ * in context cs, the cosine in cc (each gets its own C1). */
+void trans_sincos(struct sf_ctx *cs, struct sf_ctx *cc, struct sf_val a,
+		  struct sf_val *s, struct sf_val *co)
+{
+	struct reduced z = reduce(a);
+	sf_u128 hi, lo, cv;
 	/* sin|a|, cos|a| by quadrant q of |a|; the sine takes a's sign */
-	bool sin_by_c = (q & 1) ^ swap;
-	int sin_sign = (q >> 1) ^ a.sign, cos_sign = (q == 1 || q == 2);
-	sf_u128 rfx = rl + FX_FRAC >= 0 ? R << (rl + FX_FRAC) :
-		      rl + FX_FRAC <= -128 ? 0 : R >> -(rl + FX_FRAC);
-	sf_u128 u = fx_mul(rfx, rfx), hi, lo;
-	fx_mul256(R, sincos_series(u, true), &hi, &lo);
-	sf_u128 cv = sincos_series(u, false);
+	bool sin_by_c = (z.q & 1) ^ z.swap;
+	int sin_sign = (z.q >> 1) ^ a.sign, cos_sign = (z.q == 1 || z.q == 2);
+	kernels(&z, &hi, &lo, &cv);
 	struct sf_ctx *c_for_s = sin_by_c ? cc : cs;	/* S kernel's user */
 	struct sf_ctx *c_for_c = sin_by_c ? cs : cc;
 	int s_sign = sin_by_c ? cos_sign : sin_sign;
 	int c_sign = sin_by_c ? sin_sign : cos_sign;
-	struct sf_val ks = R ? round256(c_for_s, s_sign, rl - FX_FRAC, hi, lo) :
-			       sf_zero(s_sign);
+	struct sf_val ks = z.R ? round256(c_for_s, s_sign, z.rl - FX_FRAC, hi,
+					  lo) : sf_zero(s_sign);
 	struct sf_val kc = sf_round(c_for_c, &sf_f80, c_sign, -FX_FRAC, cv, true);
 	*s = sin_by_c ? kc : ks;
 	*co = sin_by_c ? ks : kc;
+}
+
+/* Quotient of two normalized 128-bit significands n/d (bit 127 set):
+ * 67 bits, value q * 2^-66, with the remainder as sticky. */
+static sf_u128 div_norm(sf_u128 n, sf_u128 d, bool *sticky)
+{
+	sf_u128 q = 0;
+	n >>= 1;
+	d >>= 1;
+	for (int i = 0; i < 67; i++) {
+		q <<= 1;
+		if (n >= d) {
+			n -= d;
+			q |= 1;
+		}
+		n <<= 1;
+	}
+	*sticky = n != 0;
+	return q;
+}
+
+static sf_u128 normalize(sf_u128 hi, sf_u128 lo, int32_t *e)
+{
+	while (!(hi >> 127)) {
+		hi = (hi << 1) | (lo >> 127);
+		lo <<= 1;
+		(*e)--;
+	}
+	return hi;
+}
+
+/* FPTAN on a finite nonzero |a| < 2^63: sin/cos of the kernels divided
+ * at 127-bit precision, one rounding. */
+struct sf_val trans_tan(struct sf_ctx *c, struct sf_val a)
+{
+	struct reduced z = reduce(a);
+	sf_u128 hi, lo, cv;
+	if (!z.R)
+		return sf_zero(a.sign);
+	kernels(&z, &hi, &lo, &cv);
+	bool sin_by_c = (z.q & 1) ^ z.swap;
+	int sign = ((z.q >> 1) ^ a.sign) ^ (z.q == 1 || z.q == 2);
+	int32_t es = z.rl - FX_FRAC + 128, ec = -FX_FRAC;   /* of bit 0 */
+	sf_u128 S = normalize(hi, lo, &es);
+	sf_u128 C = normalize(cv, 0, &ec);
+	bool sticky;
+	sf_u128 q = sin_by_c ? div_norm(C, S, &sticky) : div_norm(S, C, &sticky);
+	int32_t e = sin_by_c ? ec - es : es - ec;
+	return sf_round(c, &sf_f80, sign, e - 66, q, true);
 }
 
 /* arctan(t) for 0 <= t <= 1/2: sum of (-1)^k t^(2k+1) / (2k+1). */

@@ -11,6 +11,8 @@ struct sf_val trans_pi(struct sf_ctx *c, int sign, unsigned num,
 /* sin (rounded in cs) and cos (in cc) of a finite nonzero |a| < 2^63. */
 void trans_sincos(struct sf_ctx *cs, struct sf_ctx *cc, struct sf_val a,
 		  struct sf_val *s, struct sf_val *co);
+/* tan of a finite nonzero |a| < 2^63. */
+struct sf_val trans_tan(struct sf_ctx *c, struct sf_val a);
 /* atan2(y, x) for finite nonzero y, x: the FPATAN result. */
 struct sf_val trans_atan(struct sf_ctx *c, struct sf_val y, struct sf_val x);
 /* 2^x - 1 for finite nonzero x. */

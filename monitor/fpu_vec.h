@@ -12,7 +12,7 @@ void vec_mmx_enter(struct fpu_state *f);
 /* #GP(0) for a misaligned 16-byte memory operand (aligned forms only). */
 int vec_check_align(struct fpu_insn *x, unsigned len);
 /* Reads len bytes of an MMX/XMM/GPR32 register, memory or immediate
- * operand into buf (16 bytes, zero-padded). */
+ * operand into buf, which must hold 16 bytes (zero-padded). */
 int vec_read(struct fpu_insn *x, const ZydisDecodedOperand *o, void *buf,
 	     unsigned len);
 /* Writes len bytes to a register (an MMX write sets the exponent field to

@@ -59,10 +59,7 @@ static int do_trig(struct fpu_insn *x, ZydisMnemonic mn)
 			c.flags |= FSW_DE;
 		cs = cc = c;
 		if (mn == ZYDIS_MNEMONIC_FPTAN) {
-			cs.rc = cc.rc = SF_RN;
-			trans_sincos(&cs, &cc, a, &s, &co);
-			r0 = sf_div(&c, &sf_f80, s, co);
-			c.flags |= FSW_PE;
+			r0 = trans_tan(&c, a);
 			r1 = one(0);
 			break;
 		}

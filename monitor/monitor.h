@@ -246,10 +246,15 @@ struct cpu {
 	unsigned mode;		/* decoder mode key: 0 = 16-bit code, 1 = 32-bit */
 	uint8_t seg_fast[SEG_NSEGS];	/* 1 readable, 2 writable, 0 slow path */
 	bool smc;		/* decoded code was invalidated mid-block */
+	bool dbg;		/* TF or DR7 breakpoints: one instruction at a time */
+	uint8_t dbg_data;	/* DR7 enables a data breakpoint */
+	bool step_one;		/* REP strings: one iteration per step (TF) */
+	uint32_t db_hits;	/* data breakpoints hit by this instruction */
 	uint32_t gen;		/* bumped when block chaining must be dropped */
 	uint64_t budget_end;	/* icount at which cpu__run stops */
 	struct cpu_tlb_entry tlb[2][CPU_TLB_SIZE];	/* [user] */
 	struct cpu_icache *ic;
+	size_t icache_bytes;
 	uint8_t icache_mem[] __attribute__((aligned(64)));
 };
 
@@ -263,6 +268,24 @@ struct cpu {
 /* Prepares a zeroed CPU_ALLOC_SIZE-byte area for use with the given bus;
  * then call cpu__reset. Returns 0 or -EINVAL-like negative on bad args. */
 int cpu__init(struct cpu *cpu, const struct cpu_bus_ops *ops, void *opaque);
+
+/* Like cpu__init for an area of sizeof(struct cpu) + icache_bytes bytes
+ * (at least CPU_ICACHE_MIN): a smaller decoded-instruction cache for the
+ * monitor's slow path. */
+#define CPU_ICACHE_MIN (1u << 20)
+int cpu__init_sized(struct cpu *cpu, const struct cpu_bus_ops *ops,
+		    void *opaque, size_t icache_bytes);
+
+/* Loads a segment register's selector and hidden part as given (no checks;
+ * seg is SEG_*, or -1 for LDTR, -2 for TR), for importing state. */
+void cpu__set_seg(struct cpu *cpu, int seg, uint16_t sel, uint32_t base,
+		  uint32_t limit, uint16_t attr);
+
+/* After the caller changed struct cpu fields directly (CRs, DR7, segment
+ * caches, EFLAGS.VM...): recomputes derived state (CPL, decode mode, segment
+ * fast paths, debug mode) and flushes the TLB. EFLAGS itself is written
+ * with cpu__set_eflags (it drops the lazy flags). */
+void cpu__state_changed(struct cpu *cpu);
 
 /* Power-on/RESET state (SDM Vol. 3 §9.1.1): real mode, CS=F000 base
  * FFFF0000, EIP=FFF0, EDX=0x6xx signature, caches flushed. */

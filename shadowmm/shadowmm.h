@@ -116,6 +116,7 @@ uint64_t sm__pte_rsvd(const struct sm_paging *p);
 #define SM_MAX_PAGES	2048	/* fits SM_SPTE_IDX_MASK */
 #define SM_MAX_ROOTS	8
 #define SM_HASH		1024	/* gfn hash buckets (an empty bucket answers sm__gfn_tracked at once) */
+#define SM_RMAP_ENTS	8192	/* reverse-map entries (writable sptes) */
 #define SM_NIL		0xffffu
 #define SM_NO_GFN	0xffffffffu
 
@@ -150,6 +151,15 @@ struct sm_root {
 	uint64_t stamp;		/* last use, for LRU */
 };
 
+/* Reverse map of writable leaf sptes: gfn -> where an spte may map it
+ * writable (page index << 9 | entry). Entries can be stale (checked when
+ * used); every writable spte has one unless the map overflowed. */
+struct sm_rmap_ent {
+	uint32_t gfn;
+	uint32_t loc;
+	uint16_t next;
+};
+
 enum sm_flush_cause {
 	SM_FLUSH_MODE,		/* CR0.WP/PG, CR4.PSE/PAE/PGE, EFER.NXE changed */
 	SM_FLUSH_PRESSURE,	/* the page cap was reached */
@@ -170,7 +180,9 @@ struct sm_stats {
 	uint64_t sptes_prefetched;	/* neighbours built with a fault's spte */
 	uint64_t root_hits, root_misses;
 	uint64_t gpt_writes;		/* sm__guest_write calls that hit a tracked page */
-	uint64_t wp_scans;		/* scans that write-protected a newly tracked gfn */
+	uint64_t wp_scans;		/* full scans (reverse map overflowed) */
+	uint64_t wp_rmap;		/* write protections done through the reverse map */
+	uint64_t rmap_overflows;
 	uint64_t flushes[SM_FLUSH_CAUSES];
 	uint32_t pages_in_use, pages_peak;
 };
@@ -189,10 +201,22 @@ struct sm {
 	uint64_t clock;
 	bool flush_tlb;		/* set: entries of the current root were removed or
 				 * downgraded; the caller reloads CR3 and clears it */
+	/* Optional: called when guest frame @gfn becomes a tracked page
+	 * table (@tracked true) or stops being one, so the caller can route
+	 * its own writes to that frame (interpreter, DMA) through
+	 * sm__guest_write, e.g. by dropping a cached writable pointer. Must
+	 * not call back into sm. */
+	void (*track_notify)(void *opaque, uint32_t gfn, bool tracked);
+	void *notify_opaque;
 	uint16_t free_head;	/* free metadata slots */
 	uint16_t hash[SM_HASH];	/* gfn -> pages shadowing that guest table */
 	struct sm_root roots[SM_MAX_ROOTS];
 	struct sm_page pages[SM_MAX_PAGES];
+	bool rmap_full;		/* overflowed: write protection scans all PTs
+				 * until the shadow is empty again */
+	uint16_t rmap_free;
+	uint16_t rmap_head[SM_HASH];
+	struct sm_rmap_ent rmap[SM_RMAP_ENTS];
 	struct sm_stats stats;
 };
 
@@ -257,5 +281,11 @@ bool sm__gfn_tracked(const struct sm *sm, uint32_t gfn);
  * the caller): drop the sptes derived from the guest entries written.
  * Sets flush_tlb when a current-root entry was removed. */
 void sm__guest_write(struct sm *sm, uint64_t gpa, uint32_t len);
+
+/* Stop shadowing guest frame @gfn as a page table: drop every shadow page
+ * derived from it (and what hangs below), so the frame is writable again
+ * until a walk uses it as a table. The simple answer to SM_EMULATE when
+ * the caller would rather not emulate: unprotect, then resume. */
+void sm__unprotect(struct sm *sm, uint32_t gfn);
 
 #endif

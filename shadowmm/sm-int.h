@@ -29,6 +29,13 @@ void sm__track_add(struct sm *sm, uint16_t idx);
 /* Remove page @idx from the gfn hash. */
 void sm__track_del(struct sm *sm, uint16_t idx);
 
+/* Leaf spte @index of shadow PT @pt was just made writable for guest frame
+ * @gfn: remember it in the reverse map. */
+void sm__rmap_add(struct sm *sm, uint16_t pt, unsigned int index, uint32_t gfn);
+
+/* Empty the reverse map (the shadow has no PT left). */
+void sm__rmap_reset(struct sm *sm);
+
 /* Clear entry @index of shadow page @parent and free the subtree below it. */
 void sm__drop_child(struct sm *sm, uint16_t parent, unsigned int index);
 

@@ -142,6 +142,8 @@ int sm__init(struct sm *sm, const struct sm_gmem *m, const struct sm_alloc *allo
 	sm->cur = -1;
 	sm->clock = 0;
 	sm->flush_tlb = false;
+	sm->track_notify = NULL;
+	sm->notify_opaque = NULL;
 	for (uint32_t i = 0; i < SM_MAX_PAGES; i++) {
 		sm->pages[i].in_use = 0;
 		sm->pages[i].hnext = i + 1 < max_pages ? (uint16_t)(i + 1) : SM_NIL;
@@ -151,6 +153,7 @@ int sm__init(struct sm *sm, const struct sm_gmem *m, const struct sm_alloc *allo
 		sm->hash[i] = SM_NIL;
 	for (int i = 0; i < SM_MAX_ROOTS; i++)
 		sm->roots[i].page = SM_NIL;
+	sm__rmap_reset(sm);
 	sm->stats = (struct sm_stats){ 0 };
 	return 0;
 }
@@ -162,6 +165,7 @@ void sm__destroy(struct sm *sm)
 			sm_root_free(sm, i);
 	}
 	sm->cur = -1;
+	sm__rmap_reset(sm);
 }
 
 void sm__flush_all(struct sm *sm, enum sm_flush_cause cause)
@@ -177,6 +181,7 @@ void sm__flush_all(struct sm *sm, enum sm_flush_cause cause)
 	}
 	sm->flush_tlb = true;
 	sm->stats.flushes[cause]++;
+	sm__rmap_reset(sm);	/* no shadow PT is left */
 }
 
 /* The part of CR3 that locates the guest tables (PCD/PWT and ignored bits
@@ -227,8 +232,9 @@ static int sm_root_select(struct sm *sm)
 		sm_root_free(sm, slot);
 		sm->stats.flushes[SM_FLUSH_ROOT_EVICT]++;
 	}
-	if (sm->cur == slot)
-		sm->cur = -1;
+	/* The old current root does not match the new paging state: never
+	 * build into it, even if no page can be had for the new one. */
+	sm->cur = -1;
 	page = sm_page_new(sm, 3, SM_NO_GFN, 0, 0);
 	if (page == SM_NIL) {
 		sm_reclaim(sm);
@@ -364,8 +370,10 @@ static void sm_prefetch(struct sm *sm, uint16_t pt, uint32_t va, const struct sm
 		spte = (sm->gmem.frames[gfn] & SM_SPTE_ADDR) | SM_SPTE_P | SM_SPTE_A;
 		if (user)
 			spte |= SM_SPTE_U;
-		if (wr && dirty && !sm__gfn_tracked(sm, (uint32_t)gfn))
+		if (wr && dirty && !sm__gfn_tracked(sm, (uint32_t)gfn)) {
 			spte |= SM_SPTE_W | SM_SPTE_D;
+			sm__rmap_add(sm, pt, j, (uint32_t)gfn);
+		}
 		if (nx)
 			spte |= SM_PTE_XD;
 		spt[j] = spte;
@@ -448,6 +456,8 @@ enum sm_fault_result sm__fault(struct sm *sm, uint32_t va, uint32_t err, struct 
 		spte |= SM_PTE_XD;
 
 	sp = &sm->pages[pt].pt[(va >> 12) & 511];
+	if ((spte & SM_SPTE_W) && (*sp & (SM_SPTE_W | SM_SPTE_ADDR)) != (spte & (SM_SPTE_W | SM_SPTE_ADDR)))
+		sm__rmap_add(sm, pt, (va >> 12) & 511, (uint32_t)gfn);
 	if (sm_spte_allows(*sp, acc)) {
 		*sp = spte;
 		sm->stats.spurious_faults++;

@@ -22,15 +22,112 @@ bool sm__gfn_tracked(const struct sm *sm, uint32_t gfn)
 	return false;
 }
 
-/* Downgrade every writable leaf spte that maps guest frame @gfn. A scan of
- * all shadow PTs: rare (a frame becomes a shadowed page table) and bounded
- * by the page cap; a reverse map would make it O(mappings). */
+void sm__rmap_reset(struct sm *sm)
+{
+	for (int i = 0; i < SM_HASH; i++)
+		sm->rmap_head[i] = SM_NIL;
+	for (int i = 0; i < SM_RMAP_ENTS; i++)
+		sm->rmap[i].next = i + 1 < SM_RMAP_ENTS ? (uint16_t)(i + 1) : SM_NIL;
+	sm->rmap_free = 0;
+	sm->rmap_full = false;
+}
+
+/* The spte an rmap entry names, if it still maps its gfn writable. */
+static uint64_t *sm_rmap_live(struct sm *sm, const struct sm_rmap_ent *r)
+{
+	uint16_t pg = (uint16_t)(r->loc >> 9);
+	uint64_t *e, ma;
+
+	if (pg >= SM_MAX_PAGES || !sm->pages[pg].in_use || sm->pages[pg].level != 1)
+		return NULL;
+	e = &sm->pages[pg].pt[r->loc & 511];
+	ma = sm->gmem.frames[r->gfn] & SM_SPTE_ADDR;
+	if ((*e & (SM_SPTE_P | SM_SPTE_W)) != (SM_SPTE_P | SM_SPTE_W) || (*e & SM_SPTE_ADDR) != ma)
+		return NULL;
+	return e;
+}
+
+/* Drop every stale entry; returns true when some entry was freed. */
+static bool sm_rmap_gc(struct sm *sm)
+{
+	bool freed = false;
+
+	for (int h = 0; h < SM_HASH; h++) {
+		uint16_t *link = &sm->rmap_head[h];
+
+		while (*link != SM_NIL) {
+			struct sm_rmap_ent *r = &sm->rmap[*link];
+			uint16_t i = *link;
+
+			if (sm_rmap_live(sm, r)) {
+				link = &r->next;
+				continue;
+			}
+			*link = r->next;
+			r->next = sm->rmap_free;
+			sm->rmap_free = i;
+			freed = true;
+		}
+	}
+	return freed;
+}
+
+void sm__rmap_add(struct sm *sm, uint16_t pt, unsigned int index, uint32_t gfn)
+{
+	struct sm_rmap_ent *r;
+	unsigned int h = sm__hash(gfn);
+	uint16_t i;
+
+	if (sm->rmap_full)
+		return;
+	if (sm->rmap_free == SM_NIL && !sm_rmap_gc(sm)) {
+		/* Every entry is live: fall back to scanning until the
+		 * shadow is empty again. */
+		sm->rmap_full = true;
+		sm->stats.rmap_overflows++;
+		return;
+	}
+	i = sm->rmap_free;
+	r = &sm->rmap[i];
+	sm->rmap_free = r->next;
+	r->gfn = gfn;
+	r->loc = (uint32_t)pt << 9 | index;
+	r->next = sm->rmap_head[h];
+	sm->rmap_head[h] = i;
+}
+
+/* Downgrade every writable leaf spte that maps guest frame @gfn: through
+ * the reverse map (consuming its entries for @gfn and dropping stale ones
+ * on the way), or, after an overflow, by a scan of all shadow PTs. */
 static void sm_write_protect(struct sm *sm, uint32_t gfn)
 {
+	uint16_t *link;
 	uint64_t ma;
 
 	if (gfn >= sm->gmem.nframes || sm->gmem.frames[gfn] == SM_NO_FRAME)
 		return;
+	if (!sm->rmap_full) {
+		sm->stats.wp_rmap++;
+		link = &sm->rmap_head[sm__hash(gfn)];
+		while (*link != SM_NIL) {
+			struct sm_rmap_ent *r = &sm->rmap[*link];
+			uint16_t i = *link;
+			uint64_t *e = sm_rmap_live(sm, r);
+
+			if (e && r->gfn != gfn) {
+				link = &r->next;
+				continue;
+			}
+			if (e) {
+				*e &= ~SM_SPTE_W;
+				sm->flush_tlb = true;
+			}
+			*link = r->next;
+			r->next = sm->rmap_free;
+			sm->rmap_free = i;
+		}
+		return;
+	}
 	ma = sm->gmem.frames[gfn] & SM_SPTE_ADDR;
 	sm->stats.wp_scans++;
 	for (uint32_t i = 0; i < sm->max_pages; i++) {
@@ -58,8 +155,11 @@ void sm__track_add(struct sm *sm, uint16_t idx)
 
 	sm->pages[idx].hnext = sm->hash[h];
 	sm->hash[h] = idx;
-	if (fresh)
+	if (fresh) {
 		sm_write_protect(sm, gfn);
+		if (sm->track_notify)
+			sm->track_notify(sm->notify_opaque, gfn, true);
+	}
 }
 
 void sm__track_del(struct sm *sm, uint16_t idx)
@@ -68,8 +168,12 @@ void sm__track_del(struct sm *sm, uint16_t idx)
 
 	while (*link != SM_NIL) {
 		if (*link == idx) {
+			uint32_t gfn = sm->pages[idx].gfn;
+
 			*link = sm->pages[idx].hnext;
 			sm->pages[idx].hnext = SM_NIL;
+			if (sm->track_notify && !sm__gfn_tracked(sm, gfn))
+				sm->track_notify(sm->notify_opaque, gfn, false);
 			return;
 		}
 		link = &sm->pages[*link].hnext;
@@ -187,4 +291,21 @@ void sm__invlpg(struct sm *sm, uint32_t va)
 		}
 	}
 	sm->stats.flushes[SM_FLUSH_INVLPG]++;
+}
+
+void sm__unprotect(struct sm *sm, uint32_t gfn)
+{
+	uint16_t i;
+
+restart:
+	for (i = sm->hash[sm__hash(gfn)]; i != SM_NIL; i = sm->pages[i].hnext) {
+		struct sm_page *p = &sm->pages[i];
+
+		if (p->gfn != gfn || p->parent == SM_NIL)
+			continue;
+		/* freeing may change this chain: start over */
+		sm__drop_child(sm, p->parent, p->pindex);
+		goto restart;
+	}
+	sm->stats.flushes[SM_FLUSH_GPT_WRITE]++;
 }

@@ -20,6 +20,12 @@
 #define VGA_START	0xa0000u
 #define BIOS_START	0xc0000u
 #define BIOS_END	0x100000u
+#define ACPI_BASE	0xe0000u	/* tables + RSDP, in the e820-reserved BIOS area */
+#define ACPI_SIZE	0x10000u
+#define ACPI_PM_BASE	0x600u
+#define SCI_IRQ		9
+#define PCI_FIRST_SLOT	3
+#define PCI_IRQ(i)	((i) % 2 ? 10 : 11)	/* disk i's INTA# */
 
 static int errf(char *err, size_t n, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -57,13 +63,19 @@ static const struct placement placements[] = {
 	{ BUS_PIO, 0xf4, 4, debug_exit__io, offsetof(struct board, dbgexit), "debug-exit" },
 	{ BUS_PIO, 0x3f8, 8, serial__io, offsetof(struct board, com1), "com1" },
 	{ BUS_PIO, 0xcf8, 8, pci_host__io, offsetof(struct board, pci), "pci-conf" },
+	{ BUS_PIO, ACPI_PM_BASE, ACPI_PM_IO_LEN, acpi_pm__io, offsetof(struct board, acpi), "acpi-pm" },
+	{ BUS_MMIO, IOAPIC_BASE, 0x1000, ioapic__mmio, offsetof(struct board, ioapic), "ioapic" },
+	{ BUS_MMIO, LAPIC_BASE, 0x1000, lapic__mmio, offsetof(struct board, lapic), "lapic" },
 };
 
 /* ---- Interrupt routing ------------------------------------------------- */
 
+/* The CPU's INTR: the local APIC decides (with the APIC globally disabled
+ * or LINT0 in ExtINT mode, that is the PIC's INTR). */
 static void update_intr(struct board *b)
 {
-	bool level = pic__has_intr(&b->pic);
+	lapic__set_lint(&b->lapic, 0, pic__has_intr(&b->pic));
+	bool level = lapic__has_intr(&b->lapic);
 	if (level != b->intr_level) {
 		b->intr_level = level;
 		if (b->set_intr)
@@ -78,20 +90,29 @@ static void pic_intr_changed(void *ctx, unsigned irq, int level)
 }
 
 /* An ISA device's IRQ line: to the PIC pair (and, later, the I/O APIC). */
+/* An ISA (or routed PCI) line: PIC input n and I/O APIC pin n, except the
+ * PIT's IRQ 0 which is wired to pin 2 (the MADT says so with an override). */
 static void isa_irq_set(void *ctx, unsigned irq, int level)
 {
 	struct board *b = ctx;
 	pic__set_irq(&b->pic, irq, level);
+	ioapic__set_irq(&b->ioapic, irq == 0 ? 2 : irq, level);
 	update_intr(b);
 }
 
 int board__intr_ack(struct board *b)
 {
-	if (!pic__has_intr(&b->pic))
+	update_intr(b);
+	if (!lapic__has_intr(&b->lapic))
 		return -1;
-	int vec = pic__ack(&b->pic);
+	int vec = lapic__ack(&b->lapic);
 	update_intr(b);
 	return vec;
+}
+
+static uint8_t lapic_extint_ack(void *ctx)
+{
+	return pic__ack(&((struct board *)ctx)->pic);
 }
 
 void board__connect_cpu(struct board *b, void (*set_intr)(void *cpu, bool level), void *cpu)
@@ -303,6 +324,7 @@ int board__pio(struct board *b, uint16_t port, void *data, unsigned len, bool is
 {
 	b->pio_count[port]++;
 	bus__access(&b->bus, BUS_PIO, port, data, len, is_write);
+	update_intr(b);
 	return b->stop != VM_RUNNING;
 }
 
@@ -310,6 +332,7 @@ int board__mmio(struct board *b, uint64_t gpa, void *data, unsigned len, bool is
 {
 	b->mmio_count++;
 	bus__access(&b->bus, BUS_MMIO, gpa, data, len, is_write);
+	update_intr(b);
 	return b->stop != VM_RUNNING;
 }
 
@@ -328,9 +351,14 @@ uint64_t board__poll(struct board *b)
 		pit__poll(&b->pit, now);
 	if (now >= rtc__next_deadline_ns(&b->rtc))
 		rtc__poll(&b->rtc, now);
+	if (now >= lapic__next_deadline_ns(&b->lapic))
+		lapic__poll(&b->lapic, now);
+	if (now >= acpi_pm__next_deadline_ns(&b->acpi))
+		acpi_pm__poll(&b->acpi, now);
 	console_pump(b);
 	update_intr(b);
-	return min64(pit__next_deadline_ns(&b->pit), rtc__next_deadline_ns(&b->rtc));
+	return min64(min64(pit__next_deadline_ns(&b->pit), rtc__next_deadline_ns(&b->rtc)),
+		     min64(lapic__next_deadline_ns(&b->lapic), acpi_pm__next_deadline_ns(&b->acpi)));
 }
 
 void board__wait(struct board *b, uint64_t deadline_ns)
@@ -361,6 +389,11 @@ static void on_debug_exit(void *ctx, uint32_t status)
 	board__request_stop(b, VM_DEBUG_EXIT);
 }
 
+static void on_poweroff(void *ctx)
+{
+	board__request_stop(ctx, VM_POWEROFF);
+}
+
 /* i8042 pulse reset, port 0x92 bit 0, port 0xcf9 bit 2: a PC reset. */
 static void on_reset(void *ctx)
 {
@@ -378,8 +411,62 @@ static void on_kbc_a20(void *ctx, bool on)
 
 /* Power-on state of every device, and the bus they sit on. Run at creation
  * and at each guest reset (PCI BARs move, so the bus is rebuilt). */
+static void disks_close(struct board *b)
+{
+	if (!b->disks_open)
+		return;
+	for (unsigned i = 0; i < b->ndisks; i++)
+		virtio_blk__close(&b->disks[i]);
+	b->disks_open = false;
+}
+
+/* virtio-blk disks on the PCI bus, and what firmware would do for them:
+ * the Interrupt Line register and a level-triggered PIC input (ELCR). */
+static int disks_init(struct board *b, char *err, size_t n)
+{
+	const struct run_opts *o = b->opts;
+	uint8_t elcr[2] = { 0, 1u << (SCI_IRQ - 8) };
+	for (unsigned i = 0; i < b->ndisks; i++) {
+		struct virtio_blk *d = &b->disks[i];
+		int rc = virtio_blk__init(d, &b->gmem, o->disks[i].path, o->disks[i].readonly, true);
+		if (rc) {
+			for (unsigned j = 0; j < i; j++)
+				virtio_blk__close(&b->disks[j]);
+			return errf(err, n, rc, "--disk %s: %s", o->disks[i].path, strerror(-rc));
+		}
+		unsigned irq = PCI_IRQ(i);
+		pci_dev__wire_intx(&d->vp.pci, &b->isa_irq[irq], (uint8_t)irq);
+		rc = pci_host__add(&b->pci, &d->vp.pci, PCI_FIRST_SLOT + i);
+		if (rc)
+			return errf(err, n, rc, "--disk %s: no PCI slot", o->disks[i].path);
+		elcr[1] |= (uint8_t)(1u << (irq - 8));
+	}
+	b->disks_open = true;
+	for (unsigned k = 0; k < 2; k++)
+		pic__io_elcr(&b->pic, k, &elcr[k], 1, true);
+	return 0;
+}
+
+static int acpi_init(struct board *b, char *err, size_t n)
+{
+	struct acpi_config c = {
+		.base = ACPI_BASE, .size = ACPI_SIZE, .pm_base = ACPI_PM_BASE,
+		.sci_irq = SCI_IRQ, .pci_mem_lo = 0xe0000000u, .pci_mem_hi = IOAPIC_BASE,
+	};
+	for (unsigned i = 0; i < b->ndisks && c.nprt < ACPI_MAX_PRT; i++)
+		c.prt[c.nprt++] = (struct acpi_prt_entry){
+			.slot = (uint8_t)(PCI_FIRST_SLOT + i), .pin = 0, .gsi = (uint8_t)PCI_IRQ(i),
+		};
+	uint64_t rsdp;
+	int rc = acpi__build_tables(&b->gmem, &c, &rsdp);	/* bytes used */
+	if (rc < 0)
+		return errf(err, n, rc, "board: ACPI tables: %s", strerror(-rc));
+	return 0;
+}
+
 static int devices_init(struct board *b, char *err, size_t n)
 {
+	disks_close(b);
 	bus__init(&b->bus);
 	b->stop = VM_RUNNING;
 	b->intr_level = false;
@@ -399,17 +486,27 @@ static int devices_init(struct board *b, char *err, size_t n)
 	i8042__init(&b->kbc, &b->isa_irq[1], &b->isa_irq[12], &kbc_ops);
 	debug_exit__init(&b->dbgexit, on_debug_exit, b);
 	pci_host__init(&b->pci, &b->bus, on_reset, b);
+	const struct lapic_ops lops = { .extint_ack = lapic_extint_ack, .ctx = b };
+	lapic__init(&b->lapic, &b->clock, &lops);
+	lapic__firmware_init(&b->lapic);	/* LINT0 ExtINT, as a BIOS leaves it */
+	ioapic__init(&b->ioapic, &b->lapic);
+	acpi_pm__init(&b->acpi, &b->clock, &b->isa_irq[SCI_IRQ], on_poweroff, b);
+	int rc = disks_init(b, err, n);
+	if (rc)
+		return rc;
+	if ((rc = acpi_init(b, err, n)))
+		return rc;
 
 	for (size_t i = 0; i < sizeof(placements) / sizeof(placements[0]); i++) {
 		const struct placement *p = &placements[i];
-		int rc = bus__register(&b->bus, p->space, p->base, p->len, p->fn,
-				       (char *)b + p->dev, p->name);
+		rc = bus__register(&b->bus, p->space, p->base, p->len, p->fn,
+				   (char *)b + p->dev, p->name);
 		if (rc)
 			return errf(err, n, rc, "board: placing %s: %s", p->name, strerror(-rc));
 	}
 	/* Firmware role (there is no BIOS): place every BAR. I/O from 0xc000,
 	 * memory in 0xe0000000-0xfebfffff, below the I/O APIC. */
-	int rc = pci_host__assign_resources(&b->pci, 0xc000, 0x10000, 0xe0000000, 0xfec00000);
+	rc = pci_host__assign_resources(&b->pci, 0xc000, 0x10000, 0xe0000000, IOAPIC_BASE);
 	if (rc)
 		return errf(err, n, rc, "board: PCI resources: %s", strerror(-rc));
 	return 0;
@@ -427,6 +524,12 @@ int board__create(struct board *b, const struct run_opts *o, char *err, size_t n
 	if (rc)
 		return rc;
 	e820__build(&b->e820, o->mem);
+	b->gmem = (struct guest_mem){ .translate = guest_ram__translate, .ctx = &b->ram };
+	b->opts = o;
+	b->ndisks = o->ndisks;
+	b->disks = calloc(o->ndisks ? o->ndisks : 1, sizeof(*b->disks));
+	if (!b->disks)
+		return errf(err, n, -ENOMEM, "out of memory");
 	b->clock_start_ns = host_ns();
 	b->clock = (struct vclock){ .now_ns = clock_read, .ctx = b };
 	install_signals(b);
@@ -450,6 +553,8 @@ int board__reset(struct board *b, char *err, size_t n)
 
 void board__destroy(struct board *b)
 {
+	disks_close(b);
+	free(b->disks);
 	chardev__close(&b->con);
 	if (b->ram.host)
 		munmap(b->ram.host, b->ram.size);
@@ -471,6 +576,14 @@ void board__stats(struct board *b, void *file)
 		(unsigned long long)total, (unsigned long long)b->mmio_count,
 		(unsigned long long)b->halts, (unsigned long long)b->polls);
 	fprintf(f, "board.resets %llu\n", (unsigned long long)b->resets);
+	fprintf(f, "pit.irq_pulses %llu\nlapic.timer_fires %llu\npic.spurious %llu\n",
+		(unsigned long long)b->pit.irq_pulses, (unsigned long long)b->lapic.timer_fires,
+		(unsigned long long)b->pic.spurious);
+	for (unsigned i = 0; i < b->ndisks && b->disks_open; i++)
+		fprintf(f, "disk%u.requests %llu\ndisk%u.flushes %llu\ndisk%u.ioerrs %llu\n",
+			i, (unsigned long long)b->disks[i].reqs, i,
+			(unsigned long long)b->disks[i].flushes, i,
+			(unsigned long long)b->disks[i].ioerrs);
 	fprintf(f, "board.unclaimed_pio %llu\nboard.unclaimed_mmio %llu\n",
 		(unsigned long long)b->bus.unclaimed[BUS_PIO],
 		(unsigned long long)b->bus.unclaimed[BUS_MMIO]);

@@ -11,6 +11,11 @@
  *   0x00100000-mem         RAM
  *   0xe0000000-0xfebfffff  PCI memory BARs (assigned by the board)
  *   0xfec00000             I/O APIC          0xfee00000  local APIC
+ *
+ * Interrupts: ISA IRQ n -> PIC input n and I/O APIC pin n (IRQ 0 -> pin 2);
+ * PIC INTR -> LAPIC LINT0 (ExtINT virtual wire); CPU INTR = LAPIC has_intr.
+ * PCI: virtio-blk disk i at 00:(3+i).0, INTA# -> IRQ 11 (even i) or 10,
+ * level-triggered (ELCR). ACPI: tables at 0xe0000, PM block at 0x600, SCI 9.
  */
 #ifndef HVMM_BOARD_H
 #define HVMM_BOARD_H
@@ -52,6 +57,14 @@ struct board {
 	struct i8042 kbc;
 	struct debug_exit dbgexit;
 	struct pci_host pci;
+	struct lapic lapic;
+	struct ioapic ioapic;
+	struct acpi_pm acpi;
+	struct guest_mem gmem;		/* RAM for DMA and table builders */
+	struct virtio_blk *disks;	/* [ndisks], from --disk */
+	unsigned ndisks;
+	bool disks_open;
+	const struct run_opts *opts;
 	bool a20;			/* as the i8042/port 0x92 last set it */
 	struct serial com1;
 	struct chardev con;

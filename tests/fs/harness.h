@@ -15,6 +15,7 @@
 /* The test groups (one per file in tests/fs/): each returns its number of failed checks. */
 int fs_test__zydis(void);
 int fs_test__libc(void);
+int fs_test__shadowmm(void);
 
 /* Called by _start with an aligned stack; never returns (executable only). */
 void fs_harness__main(void) __attribute__((noreturn));

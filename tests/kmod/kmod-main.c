@@ -29,7 +29,7 @@ int fs_harness__fail(const char *name, const char *what, uint64_t got, uint64_t 
 
 static int __init fstest_init(void)
 {
-	int fails = fs_test__zydis() + fs_test__libc();
+	int fails = fs_test__zydis() + fs_test__libc() + fs_test__shadowmm();
 
 	if (fails) {
 		pr_err("hvmm-fstest: %d check(s) failed\n", fails);

@@ -282,6 +282,16 @@ static void build(void)
 	add("aam", "\xd4", 1, MR_NONE, 0, 1, 1, SP_NZIMM, FL_OF | FL_AF | FL_CF);
 	add("aad", "\xd5", 1, MR_NONE, 0, 1, 1, 0, FL_OF | FL_AF | FL_CF);
 	add("xlat", "\xd7", 1, MR_NONE, 0, 0, 1, SP_XLAT, 0);
+	/* Sequences: flags carried through the lazy-flags record (INC/DEC
+	 * keep CF; ADC/SBB read it; Jcc/SETcc after them). */
+	add("seq sub;inc;adc", "\x29\xd8\x40\x11\xd1", 5, MR_NONE, 0, 0, 4, 0, 0);
+	add("seq add;dec;sbb", "\x01\xd8\x48\x19\xd1", 5, MR_NONE, 0, 0, 4, 0, 0);
+	add("seq cmp;dec;jc", "\x39\xd8\x4b\x72\x01\x42", 6, MR_NONE, 0, 0, 4, 0, 0);
+	add("seq shl;inc;setc", "\xd1\xe0\x41\x0f\x92\xc2", 6, MR_NONE, 0, 0, 4, 0, FL_AF);
+	add("seq xor;inc;adc8", "\x31\xd8\xfe\xc1\x10\xd6", 6, MR_NONE, 0, 0, 4, 0, 0);
+	add("seq adc;dec;sbb16", "\x11\xd8\x66\x4a\x66\x19\xce", 7, MR_NONE, 0, 0, 4, 0, 0);
+	add("seq neg;dec;cmc;adc", "\xf7\xd8\x4b\xf5\x11\xd1", 6, MR_NONE, 0, 0, 4, 0, 0);
+	add("seq sbb;inc;jbe", "\x19\xd8\x40\x76\x01\x42", 6, MR_NONE, 0, 0, 4, 0, 0);
 	/* Stack. */
 	add("push-i8", "\x6a", 1, MR_NONE, 0, 1, 4, 0, 0);
 	add("push-i32", "\x68", 1, MR_NONE, 0, 4, 4, 0, 0);

@@ -264,6 +264,39 @@ static void test_paging(void)
 	bed__free(b);
 }
 
+/* A load that faults must leave its destination (here also its address
+ * register) unchanged: the #PF handler maps the page and the load restarts
+ * (Linux maps the vDSO's vvar page this way). */
+GUEST(g_restart,
+	"mov $0x10000, %eax\n mov %eax, %cr3\n"
+	"mov %cr4, %eax\n or $0x10, %eax\n mov %eax, %cr4\n"
+	"mov %cr0, %eax\n or $0x80010000, %eax\n mov %eax, %cr0\n"
+	"mov $0x402000, %eax\n"
+	"mov (%eax), %eax\n"
+	"mov $0x402004, %ebx\n"
+	"movzwl (%ebx), %ebx\n"
+	"out %eax, $0xf4\n"
+	"rs_pf: movl $0x202003, 0x11008\n"	/* map the page, no INVLPG needed */
+	"incl 0x2000\n"
+	"add $4, %esp\n"
+	"iret\n");
+LABEL(rs_pf);
+
+static void test_fault_restart(void)
+{
+	struct bed *b = sys_bed(g_restart_start, g_restart_end);
+	wr32(b, PD + 0, 0x00000083);
+	wr32(b, PD + 4, PT | 0x7);
+	wr32(b, 0x202000, 0x5eed1234);
+	wr32(b, 0x202004, 0xbeef);
+	gate(b, 14, at(g_restart_start, rs_pf), 0x08, 0xe, 0);
+	expect_exit(b, bed__run(b, 1000), CPU_EXIT_STOP);
+	CU_ASSERT_EQUAL(b->cpu->r[R_EAX], 0x5eed1234);
+	CU_ASSERT_EQUAL(b->cpu->r[R_EBX], 0xbeef);
+	CU_ASSERT_EQUAL(rd32(b, RES), 1);
+	bed__free(b);
+}
+
 /* ---- #DF through a task gate, triple fault ------------------------- */
 
 GUEST(g_df,
@@ -390,6 +423,7 @@ static CU_TestInfo cpu_sys_tests[] = {
 	{ "int n through DPL-0 gate from ring 3", test_int_dpl },
 	{ "sysenter/sysexit", test_sysenter },
 	{ "paging, A/D bits, #PF, WP, invlpg", test_paging },
+	{ "faulting load restarts with its registers intact", test_fault_restart },
 	{ "#DF through a task gate", test_double_fault_task },
 	{ "triple fault shuts down", test_triple_fault },
 	{ "external interrupt wakes HLT", test_irq_hlt },

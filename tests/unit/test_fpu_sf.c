@@ -81,7 +81,7 @@ static int x87_case(int op, struct fpu_reg80 a, struct fpu_reg80 b,
 static void x87_op(int op, int n)
 {
 	int bad = 0, shown = 0;
-	static const uint16_t pcs[] = { 0x000, 0x200, 0x300 };
+	static const uint16_t pcs[] = { 0x000, 0x100, 0x200, 0x300 };
 
 	for (int i = 0; i < n; i++) {
 		struct fpu_reg80 a = orc_f80(16383 + (int)(orc_rand() % 64) - 32);
@@ -89,7 +89,7 @@ static void x87_op(int op, int n)
 		if (op == OP_MUL || op == OP_DIV)
 			near = (int)(orc_rand() % 0x7fff);
 		struct fpu_reg80 b = orc_f80(near);
-		uint16_t cw = 0x3f | pcs[orc_rand() % 3] |
+		uint16_t cw = 0x3f | pcs[orc_rand() % 4] |
 			      (uint16_t)((orc_rand() & 3) << 10);
 		bad += x87_case(op, a, b, cw, &shown);
 	}

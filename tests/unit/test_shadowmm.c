@@ -2,12 +2,10 @@
  * sm-track.c) over synthetic guest tables in fake guest RAM: build on
  * fault, U/S and D policy, 2-level quadrants, PSE and PAE, MMIO, the root
  * cache across CR3 loads, INVLPG, mode-change flushes, write tracking of
- * guest page tables, the page cap, and a fuzz with garbage tables. The
+ * guest page tables, the page cap. The
  * shadow is checked the way the CPU reads it: from PML4[0] down. */
 #include "tests/unit/sm_test.h"
 #include "tests/unit/unit.h"
-
-#include <stdio.h>
 
 #define P	0x001u
 #define W	0x002u
@@ -299,57 +297,6 @@ static void test_mode_change_flush(void)
 	smt_free(t);
 }
 
-/* A page that becomes a page table: its writable spte is downgraded; a
- * write through it is emulated and invalidates what it changed; once no
- * shadow derives from it, it is writable again. */
-static void test_write_tracking(void)
-{
-	struct smt *t = smt_new(64, 4);
-	uint32_t x = 0x00402000;	/* user mapping of guest frame 7 */
-
-	smt_map32(t, 0x1000, 0x2000, P | W | U, x, 0x7000, P | W | U | D);
-	sm__set_paging(&t->sm, CR0_PW, 0x1000, 0, 0, 0);
-	CU_ASSERT_EQUAL(fault(t, x, SM_PF_U | SM_PF_W), SM_FIXED);
-	CU_ASSERT_EQUAL(smt_spte(t, x), smt_ma(7) | P | W | U | A | D);
-
-	/* frame 7 becomes the PT of [16 MiB, 20 MiB) */
-	smt_w32(t, 0x1000 + 4 * 4, 0x7000 | P | W | U);
-	smt_w32(t, 0x7000, 0x8000 | P | W | U | D);
-	t->sm.flush_tlb = false;
-	CU_ASSERT_EQUAL(fault(t, 0x01000000, SM_PF_U), SM_FIXED);
-	CU_ASSERT_TRUE(sm__gfn_tracked(&t->sm, 7));
-	CU_ASSERT_EQUAL(smt_spte(t, x), smt_ma(7) | P | U | A | D);
-	CU_ASSERT_TRUE(t->sm.flush_tlb);
-	CU_ASSERT_EQUAL(t->sm.stats.wp_scans, 3);	/* gfns 1, 2, 7 */
-
-	/* a write through x: emulate */
-	CU_ASSERT_EQUAL(fault(t, x + 0, SM_PF_U | SM_PF_W | SM_PF_P), SM_EMULATE);
-	CU_ASSERT_EQUAL(out.gpa, 0x7000);
-	CU_ASSERT_EQUAL(t->sm.stats.emulate_faults, 1);
-	smt_w32(t, 0x7000, 0x9000 | P | W | U | D);	/* the caller's emulation */
-	sm__guest_write(&t->sm, 0x7000, 4);
-	CU_ASSERT_EQUAL(smt_spte(t, 0x01000000), 0);
-	CU_ASSERT_EQUAL(fault(t, 0x01000000, SM_PF_U | SM_PF_W), SM_FIXED);
-	CU_ASSERT_EQUAL(smt_spte(t, 0x01000000), smt_ma(9) | P | W | U | A | D);
-	/* a read through x rebuilds read-only while tracked */
-	sm__invlpg(&t->sm, x);
-	CU_ASSERT_EQUAL(fault(t, x, SM_PF_U), SM_FIXED);
-	CU_ASSERT_EQUAL(smt_spte(t, x), smt_ma(7) | P | U | A);
-
-	/* the PDE goes away: frame 7 is no page table any more */
-	smt_w32(t, 0x1000 + 4 * 4, 0);
-	sm__guest_write(&t->sm, 0x1010, 4);
-	CU_ASSERT_FALSE(sm__gfn_tracked(&t->sm, 7));
-	CU_ASSERT_EQUAL(fault(t, x, SM_PF_U | SM_PF_W | SM_PF_P), SM_FIXED);
-	CU_ASSERT_EQUAL(smt_spte(t, x), smt_ma(7) | P | W | U | A | D);
-	/* a write of a whole page (two tables' worth of range, unaligned) */
-	sm__guest_write(&t->sm, 0x1ffe, 4);	/* PD entries 1023 and PT entry 0 */
-	CU_ASSERT_EQUAL(smt_spte(t, x), smt_ma(7) | P | W | U | A | D);
-	sm__guest_write(&t->sm, 0x2000, 4096);
-	CU_ASSERT_EQUAL(smt_spte(t, x), 0);
-	smt_free(t);
-}
-
 /* CR0.WP=0: a supervisor write to a read-only user page makes the spte
  * W=1 U=0; a user access turns it back to U=1 W=0. */
 static void test_wp0_supervisor_write(void)
@@ -481,119 +428,6 @@ static void test_prefetch(void)
 	smt_free(t);
 }
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-/* Garbage guest tables, random modes and events: the shadow never maps
- * more than the guest's own walk allows, never points outside guest RAM,
- * and keeps its page accounting. */
-static void test_fuzz_garbage(void)
-{
-	struct smt *t = smt_new(16, 3);
-	int fixed = 0, bad = 0, checked = 0;
-
-	t->frames[9] = SM_NO_FRAME;
-	/* frames 0..63: garbage, mostly entries pointing into the first
-	 * 80 frames (a high word: mostly 0, sometimes XD or anything) */
-	for (int i = 0; i < 128 * 1024; i++) {
-		uint32_t *w = (uint32_t *)t->ram + i;
-		uint64_t r = rnd();
-
-		if (i & 1)
-			*w = (r & 3) ? 0 : (r & 4) ? 0x80000000u : (uint32_t)(r >> 32);
-		else
-			*w = (r & 7) ? (uint32_t)((r >> 8) % 80) << 12 | (uint32_t)(r >> 40 & 0xfff)
-				     : (uint32_t)(r >> 32);
-	}
-	sm__set_paging(&t->sm, CR0_PW, 0x3000, SM_CR4_PSE, 0, 0);
-	for (int it = 0; it < 300000; it++) {
-		uint64_t r = rnd();
-
-		if ((r & 255) == 0) {
-			static const uint32_t cr4s[] = { 0, SM_CR4_PSE, SM_CR4_PAE, SM_CR4_PSE | SM_CR4_PGE };
-			uint32_t cr3 = (rnd() & 7) ? (uint32_t)(rnd() % 80) << 12 : (uint32_t)rnd();
-
-			sm__set_paging(&t->sm, (rnd() & 7) ? CR0_PW : (uint32_t)(rnd() & CR0_PW),
-				       cr3 & ~0x1fu, cr4s[rnd() % 4], rnd() & SM_EFER_NXE, 0);
-			continue;
-		}
-		if ((r & 255) < 8) {
-			sm__guest_write(&t->sm, rnd() % (70 << 12), 1 + rnd() % 64);
-			continue;
-		}
-		if ((r & 255) < 12) {
-			sm__invlpg(&t->sm, (uint32_t)rnd());
-			continue;
-		}
-		uint32_t va = (rnd() & 1) ? (uint32_t)rnd() : (uint32_t)(rnd() % (64 << 22));
-		uint32_t err = (uint32_t)rnd() & (SM_PF_P | SM_PF_W | SM_PF_U | SM_PF_I);
-		enum sm_fault_result res = fault(t, va, err);
-
-		CU_ASSERT(t->sm.stats.pages_in_use <= 16);
-		if (res == SM_BAD_GPA)
-			bad++;
-		if (res != SM_FIXED && res != SM_SPURIOUS)
-			continue;
-		fixed++;
-		/* the spte just built and its prefetched neighbours: the right
-		 * frame, and rights no wider than the guest's own walk (read
-		 * without touching A/D; the fuzz's tables only gain A/D bits,
-		 * so every spte of the current root must still hold) */
-		CU_ASSERT_FATAL(smt_spte(t, va) & SM_SPTE_P);
-		CU_ASSERT_EQUAL(SADDR(smt_spte(t, va)), smt_ma((uint32_t)(out.gpa >> 12)));
-		CU_ASSERT((out.gpa >> 12) < SMT_FRAMES && (out.gpa >> 12) != 9);
-		for (uint32_t k = 0; k < 16; k++) {
-			uint32_t v = (va & ~0xffffu) + (k << 12);
-			uint64_t s = smt_spte(t, v);
-			struct sm_gwalk g;
-
-			if (!(s & SM_SPTE_P))
-				continue;
-			checked++;
-			CU_ASSERT_EQUAL_FATAL(sm__walk(&t->gmem, &t->sm.paging, v, 0, 0, &g), SM_WALK_OK);
-			CU_ASSERT_EQUAL(SADDR(s), smt_ma((uint32_t)(g.gpa >> 12)));
-			if (s & SM_SPTE_U)
-				CU_ASSERT_EQUAL(sm__walk(&t->gmem, &t->sm.paging, v, SM_PF_U, 0, &g), SM_WALK_OK);
-			if ((s & SM_SPTE_U) && (s & SM_SPTE_W))
-				CU_ASSERT_EQUAL(sm__walk(&t->gmem, &t->sm.paging, v, SM_PF_U | SM_PF_W, 0, &g),
-						SM_WALK_OK);
-			if (s & SM_SPTE_W) {
-				CU_ASSERT_EQUAL(sm__walk(&t->gmem, &t->sm.paging, v, SM_PF_W, 0, &g), SM_WALK_OK);
-				CU_ASSERT_TRUE(g.dirty);
-				CU_ASSERT_FALSE(sm__gfn_tracked(&t->sm, (uint32_t)(g.gpa >> 12)));
-			}
-			if (!(s & SM_PTE_XD) && t->sm.paging.pae && t->sm.paging.nxe)
-				CU_ASSERT_EQUAL(sm__walk(&t->gmem, &t->sm.paging, v, SM_PF_I, 0, &g), SM_WALK_OK);
-		}
-	}
-	CU_ASSERT(fixed > 1000);	/* the fuzz reached the build path */
-	CU_ASSERT(checked > 2 * fixed);	/* and prefetched around it */
-	CU_ASSERT(t->sm.stats.sptes_prefetched > 1000);
-	CU_ASSERT(bad > 0);
-	CU_ASSERT(t->sm.stats.guest_faults > 1000);
-	CU_ASSERT(t->sm.stats.emulate_faults > 0);
-	CU_ASSERT(t->sm.stats.flushes[SM_FLUSH_PRESSURE] > 0);
-	if (getenv("SMT_VERBOSE"))
-		printf("fuzz: checked %d prefetched %llu\n", checked,
-		       (unsigned long long)t->sm.stats.sptes_prefetched);
-	if (getenv("SMT_VERBOSE"))
-		printf("fuzz: fixed %d bad %d guest %llu mmio %llu emulate %llu retry-flushes %llu\n",
-		       fixed, bad, (unsigned long long)t->sm.stats.guest_faults,
-		       (unsigned long long)t->sm.stats.mmio_faults,
-		       (unsigned long long)t->sm.stats.emulate_faults,
-		       (unsigned long long)t->sm.stats.flushes[SM_FLUSH_PRESSURE]);
-	CU_ASSERT_EQUAL(t->outstanding, (int)t->sm.stats.pages_in_use);
-	sm__destroy(&t->sm);
-	CU_ASSERT_EQUAL(t->outstanding, 0);
-	smt_free(t);
-}
-
 static CU_TestInfo shadow_tests[] = {
 	{ "build_on_fault", test_build_on_fault },
 	{ "2level_quadrants", test_2level_quadrants },
@@ -602,11 +436,9 @@ static CU_TestInfo shadow_tests[] = {
 	{ "mmio_and_paging_off", test_mmio_and_paging_off },
 	{ "cr3_root_cache", test_cr3_root_cache },
 	{ "mode_change_flush", test_mode_change_flush },
-	{ "write_tracking", test_write_tracking },
 	{ "wp0_supervisor_write", test_wp0_supervisor_write },
 	{ "page_cap", test_page_cap },
 	{ "prefetch", test_prefetch },
-	{ "fuzz_garbage", test_fuzz_garbage },
 	CU_TEST_INFO_NULL,
 };
 
