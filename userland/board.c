@@ -125,6 +125,25 @@ void board__connect_cpu(struct board *b, void (*set_intr)(void *cpu, bool level)
 		set_intr(cpu, true);
 }
 
+void board__connect_dma(struct board *b, void (*dma_written)(void *cpu, uint64_t gpa, uint64_t len))
+{
+	b->dma_written = dma_written;
+}
+
+/* b->gmem's translate: flat RAM, then the engine's coherence hook. The hook
+ * runs before the device writes (the pointer is returned first), which is
+ * enough: the CPU is not running while a device model runs, and the next
+ * fetch from those pages re-decodes. Reads are reported too (devices do not
+ * say which they do); for pages without decoded code that costs a bit test. */
+static void *board_dma_translate(void *ctx, uint64_t gpa, uint64_t len)
+{
+	struct board *b = ctx;
+	void *p = guest_ram__translate(&b->ram, gpa, len);
+	if (p && b->dma_written && b->cpu)
+		b->dma_written(b->cpu, gpa, len);
+	return p;
+}
+
 /* ---- Clock --------------------------------------------------------------- */
 
 static uint64_t host_ns(void)
@@ -524,7 +543,7 @@ int board__create(struct board *b, const struct run_opts *o, char *err, size_t n
 	if (rc)
 		return rc;
 	e820__build(&b->e820, o->mem);
-	b->gmem = (struct guest_mem){ .translate = guest_ram__translate, .ctx = &b->ram };
+	b->gmem = (struct guest_mem){ .translate = board_dma_translate, .ctx = b };
 	b->opts = o;
 	b->ndisks = o->ndisks;
 	b->disks = calloc(o->ndisks ? o->ndisks : 1, sizeof(*b->disks));

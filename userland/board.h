@@ -78,6 +78,9 @@ struct board {
 	void (*set_intr)(void *cpu, bool level);
 	void *cpu;
 	bool intr_level;
+	/* Called after a device reaches guest RAM by DMA (gmem), so the CPU can
+	 * drop decoded code and TLB entries of those pages; may be NULL. */
+	void (*dma_written)(void *cpu, uint64_t gpa, uint64_t len);
 
 	/* stop request from a device or the user */
 	volatile enum vm_stop stop;
@@ -103,6 +106,11 @@ void board__destroy(struct board *b);
 
 /* Connects the CPU's INTR input: set_intr(cpu, level) is called on changes. */
 void board__connect_cpu(struct board *b, void (*set_intr)(void *cpu, bool level), void *cpu);
+
+/* Makes every device access to guest RAM (b->gmem: virtio DMA, table
+ * builders) call dma_written(cpu, gpa, len) afterwards, so that an engine
+ * that caches decoded guest code stays coherent with DMA writes. */
+void board__connect_dma(struct board *b, void (*dma_written)(void *cpu, uint64_t gpa, uint64_t len));
 
 /* Host page for the guest-physical page holding gpa, or NULL (MMIO/hole).
  * *writable is false for the BIOS area. */

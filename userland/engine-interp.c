@@ -63,6 +63,13 @@ static const struct cpu_bus_ops interp_bus_ops = {
 	.read_tsc = op_read_tsc,
 };
 
+/* DMA into guest RAM: drop the interpreter's decoded code and TLB entries
+ * for those pages (monitor.h: cpu__invalidate_phys). */
+static void interp_dma_written(void *cpu, uint64_t gpa, uint64_t len)
+{
+	cpu__invalidate_phys(cpu, gpa, len);
+}
+
 static void set_intr(void *cpu, bool level)
 {
 	cpu__set_irq_pending(cpu, level);
@@ -103,6 +110,7 @@ static int interp_create(struct board *b, const struct boot_entry *e,
 	cpu->r[R_ESI] = e->esi;
 	cpu->r[R_ESP] = e->esp;
 	board__connect_cpu(b, set_intr, cpu);
+	board__connect_dma(b, interp_dma_written);
 	*state = in;
 	return 0;
 }
