@@ -6,10 +6,18 @@
 #ifndef HVMM_ABI_H
 #define HVMM_ABI_H
 
+#ifdef HVMM_FREESTANDING	/* monitor/mon-sys.c in build/monitor-fs.a */
+#include <stdint.h>
+typedef uint8_t __u8;
+typedef uint16_t __u16;
+typedef uint32_t __u32;
+typedef uint64_t __u64;
+#else
 #include <linux/ioctl.h>
 #include <linux/types.h>
+#endif
 
-#define HVMM_ABI_VERSION	3
+#define HVMM_ABI_VERSION	4
 #define HVMM_DEVICE		"/dev/hvmm"
 #define HVMM_IOC_MAGIC		0xE7
 
@@ -136,5 +144,88 @@ struct hvmm_stats {
 	__u64 reserved[8];
 };
 #define HVMM_VCPU_GET_STATS	_IOR(HVMM_IOC_MAGIC, 0x23, struct hvmm_stats)
+
+/* --- System mode (ABI 4, issue 6): a whole guest OS ------------------------
+ * HVMM_VCPU_SET_SYSTEM switches the vCPU to system mode for good and loads
+ * the full architectural state; from then on HVMM_VCPU_SYS_RUN runs it (the
+ * user-program ioctls above answer -EINVAL). Code that cannot run natively
+ * (guest CPL 0, real mode, paging off, V86) is interpreted by the monitor's
+ * IA-32 interpreter inside the module. Any state is accepted: it is the
+ * guest's own, reached only through the interpreter, which touches nothing
+ * but the VM's pinned frames. */
+struct hvmm_seg {
+	__u16 sel;
+	__u16 attr;		/* descriptor bits 40..55 (type, S, DPL, P, AVL, L, D/B, G) */
+	__u32 base;
+	__u32 limit;		/* expanded byte limit */
+};
+struct hvmm_sregs {
+	__u32 gpr[8];		/* EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI */
+	__u32 eip, eflags;
+	struct hvmm_seg seg[6];	/* ES, CS, SS, DS, FS, GS */
+	struct hvmm_seg ldtr, tr;
+	__u32 gdt_base, gdt_limit, idt_base, idt_limit;
+	__u32 cr0, cr2, cr3, cr4;
+	__u32 dr[8];
+	__u32 cpl;
+	__u32 flags;		/* HVMM_SF_* */
+	__u64 efer, sysenter_cs, sysenter_esp, sysenter_eip, pat;
+	/* guest-physical layout: [mmio_start, mmio_end) is MMIO even though
+	 * RAM backs it (the VGA window), [rom_start, rom_end) ignores writes */
+	__u32 mmio_start, mmio_end, rom_start, rom_end;
+	__u64 clock_start_ns;	/* guest TSC = CLOCK_MONOTONIC ns - this */
+	__u64 reserved[4];
+};
+#define HVMM_SF_HALTED		1u	/* waiting for an interrupt (HLT) */
+#define HVMM_SF_A20		2u	/* A20 gate enabled */
+#define HVMM_VCPU_SET_SYSTEM	_IOW(HVMM_IOC_MAGIC, 0x30, struct hvmm_sregs)
+#define HVMM_VCPU_GET_SYSTEM	_IOR(HVMM_IOC_MAGIC, 0x31, struct hvmm_sregs)
+
+/* Why HVMM_VCPU_SYS_RUN returned. */
+enum hvmm_sys_exit {
+	HVMM_SX_BUDGET = 1,	/* ran `budget` instructions: poll the devices */
+	HVMM_SX_IO,		/* port I/O: see below */
+	HVMM_SX_MMIO,		/* MMIO: see below */
+	HVMM_SX_INTR_WINDOW,	/* the guest takes an interrupt now: ack it, inject */
+	HVMM_SX_HLT,		/* HLT with IF=1: wait for an interrupt */
+	HVMM_SX_HLT_DEAD,	/* HLT with IF=0 */
+	HVMM_SX_SHUTDOWN,	/* triple fault: HVMM_VCPU_GET_DUMP has the state */
+	HVMM_SX_ERROR,		/* interpreter or monitor error: the same */
+	HVMM_SX_REASONS,
+};
+/* Port I/O and MMIO: a write has completed in the guest when it exits
+ * (userland performs it on its device); a read exits before the instruction
+ * commits: userland performs it, puts the value in data with
+ * HVMM_SRUN_DATA, and the instruction re-executes and consumes it. */
+struct hvmm_sys_run {
+	/* in */
+	__u32 flags;		/* HVMM_SRUN_* */
+	__u32 inject;		/* with HVMM_SRUN_INJECT: vector to deliver */
+	__u64 budget;		/* instructions before HVMM_SX_BUDGET (0: 20000) */
+	__u64 data;		/* with HVMM_SRUN_DATA: the read's value */
+	/* out */
+	__u32 reason;		/* enum hvmm_sys_exit */
+	__u32 is_write;
+	__u64 addr;		/* port or guest-physical address */
+	__u32 len;		/* 1, 2, 4 or 8 */
+	__u32 eflags;		/* guest EFLAGS at the exit (IF for the window) */
+	__u64 wdata;		/* a write's value */
+	__u64 icount;		/* instructions interpreted so far */
+};
+#define HVMM_SRUN_IRQ		1u	/* the INTR line is high */
+#define HVMM_SRUN_INJECT	2u	/* `inject` is the acknowledged vector */
+#define HVMM_SRUN_DATA		4u	/* `data` completes the pending read */
+#define HVMM_VCPU_SYS_RUN	_IOWR(HVMM_IOC_MAGIC, 0x32, struct hvmm_sys_run)
+
+/* The interpreter's register dump (text, NUL-terminated). */
+#define HVMM_DUMP_SIZE		16384
+#define HVMM_VCPU_GET_DUMP	_IOR(HVMM_IOC_MAGIC, 0x33, char[64])
+
+struct hvmm_sys_stats {
+	__u64 exits[HVMM_SX_REASONS];
+	__u64 instructions, interrupts, retries, run_calls;
+	__u64 reserved[8];
+};
+#define HVMM_VCPU_SYS_STATS	_IOR(HVMM_IOC_MAGIC, 0x34, struct hvmm_sys_stats)
 
 #endif

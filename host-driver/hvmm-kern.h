@@ -12,6 +12,8 @@
 #include "host-driver/hvmm-abi.h"
 #include "monitor/mon.h"
 
+struct mon_sys;
+
 /* Module-wide counters (reported by HVMM_IOC_INFO; non-zero pinned pages at
  * unload is reported as a leak). */
 extern atomic64_t hvmm_pinned_pages;
@@ -40,7 +42,15 @@ struct hvmm_vcpu {
 	struct hvmm_vm *vm;
 	struct hvmm_world world;
 	u64 world_switches, guest_tsc, run_calls;
+	/* system mode (hvmm-sys.c): NULL until HVMM_VCPU_SET_SYSTEM */
+	struct mon_sys *sys;
+	void *sys_cpu;
+	void **sys_pages;
 };
+
+/* System-mode ioctls of a vCPU (run_lock held); -ENOIOCTLCMD for others. */
+long hvmm__sys_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg);
+void hvmm__sys_free(struct hvmm_vcpu *vc);
 
 /* /dev/hvmm ioctls that create objects (HVMM_IOC_CREATE_VM). */
 long hvmm__vm_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -220,6 +220,15 @@ static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	if (!mutex_trylock(&vc->run_lock))
 		return -EBUSY;
+	r = hvmm__sys_ioctl(vc, cmd, uarg);
+	if (r != -ENOIOCTLCMD) {
+		mutex_unlock(&vc->run_lock);
+		return r;
+	}
+	if (vc->sys && cmd != HVMM_VCPU_GET_STATS) {
+		mutex_unlock(&vc->run_lock);
+		return -EINVAL;	/* user-program ioctls: not in system mode */
+	}
 	switch (cmd) {
 	case HVMM_VCPU_GET_REGS:
 		vcpu_get_regs(vc, &u.regs);
@@ -265,6 +274,7 @@ static int vcpu_release(struct inode *inode, struct file *file)
 {
 	struct hvmm_vcpu *vc = file->private_data;
 
+	hvmm__sys_free(vc);
 	hvmm__world_free(&vc->world);
 	fput(vc->vm_file);
 	kfree(vc);

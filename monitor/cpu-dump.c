@@ -56,15 +56,12 @@ size_t cpu__dump(const struct cpu *cpu, char *buf, size_t size)
 	static const char *const rn[8] = { "eax", "ecx", "edx", "ebx",
 					   "esp", "ebp", "esi", "edi" };
 	static const char *const sn[6] = { "es", "cs", "ss", "ds", "fs", "gs" };
-	struct cpu tmp_flags;
 	struct out o = { buf, size, 0 };
 	uint32_t fl;
 
-	/* Fold lazy flags without touching the caller's CPU. */
-	tmp_flags.lf = cpu->lf;
-	tmp_flags.eflags = cpu->eflags;
-	flags__materialize(&tmp_flags);
-	fl = tmp_flags.eflags;
+	/* Fold lazy flags without touching the caller's CPU (and without a
+	 * struct cpu on the stack: 66 KB, more than a kernel stack). */
+	fl = flags__peek(cpu);
 	for (int r = 0; r < 8; r++) {
 		put(&o, rn[r]);
 		put(&o, "=");

@@ -231,12 +231,20 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 {
 	struct block *b, *prev = NULL;
 	uint64_t end = cpu->icount + max_instructions;
+	/* Loop turns are bounded too: a guest whose exception handlers fault
+	 * before retiring anything (e.g. a #PF handler on an unmapped page)
+	 * delivers exceptions forever without an instruction counted; in
+	 * hvmm.ko that would be a host soft lockup. */
+	uint64_t turns = max_instructions + 64;
 
 	cpu->exit_req = 0;
 	cpu->error = NULL;
 	for (;;) {
 		unsigned n, k;
 		bool inhibit, dbgmode, tf = false, rf = false;
+
+		if (unlikely(turns-- == 0))
+			return CPU_EXIT_BUDGET;
 
 		if (unlikely(cpu->exit_req)) {
 			cpu->exit_req = 0;
@@ -252,6 +260,12 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 			int d = deliver_events(cpu);
 			if (d < 0)
 				return CPU_EXIT_SHUTDOWN;
+			/* intr_ack may ask to stop at this very boundary (the
+			 * hybrid engine fetches the vector from userland). */
+			if (unlikely(cpu->exit_req)) {
+				cpu->exit_req = 0;
+				return CPU_EXIT_STOP;
+			}
 			if (cpu->halted)
 				return (cpu->eflags & FL_IF) ? CPU_EXIT_HALT
 							     : CPU_EXIT_HALT_DEAD;

@@ -84,6 +84,13 @@ void flags__materialize(struct cpu *cpu)
 	cpu->lf.op = LF_NONE;
 }
 
+uint32_t flags__peek(const struct cpu *cpu)
+{
+	if (cpu->lf.op == LF_NONE)
+		return cpu->eflags;
+	return (cpu->eflags & ~FL_ARITH) | lazy_flags(cpu);
+}
+
 void flags__set_arith(struct cpu *cpu, uint32_t mask, uint32_t values)
 {
 	flags__materialize(cpu);

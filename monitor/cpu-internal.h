@@ -99,6 +99,8 @@ static inline void lf_set(struct cpu *cpu, unsigned op, unsigned size,
 
 /* Folds the lazy flags into cpu->eflags (lf.op becomes LF_NONE). */
 void flags__materialize(struct cpu *cpu);
+/* Architectural EFLAGS without changing the CPU (dumps). */
+uint32_t flags__peek(const struct cpu *cpu);
 /* CF of the last flag-setting operation (cheap: no other flag). */
 bool flags__cf(const struct cpu *cpu);
 /* Evaluates condition code cc (0-15, the Jcc/SETcc/CMOVcc encoding). */

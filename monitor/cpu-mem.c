@@ -36,8 +36,9 @@ static uint8_t *phys_page(struct cpu *cpu, uint64_t gpa, bool *writable)
 	return cpu->ops->ram_page(cpu->opaque, gpa & ~0xfffull, writable);
 }
 
-/* Accesses [gpa, gpa+len) within one page, RAM or MMIO. */
-static void phys_access(struct cpu *cpu, uint64_t gpa, void *buf,
+/* Accesses [gpa, gpa+len) within one page, RAM or MMIO. Returns 0, or
+ * CPU_ABORT (no exception queued) when the bus answered CPU_BUS_RETRY. */
+static int phys_access(struct cpu *cpu, uint64_t gpa, void *buf,
 			unsigned len, bool write)
 {
 	bool wr;
@@ -48,21 +49,27 @@ static void phys_access(struct cpu *cpu, uint64_t gpa, void *buf,
 			cpu_memcpy(buf, p + (gpa & 0xfff), len);
 		else if (wr)
 			cpu_memcpy(p + (gpa & 0xfff), buf, len);
-		return;
+		return 0;
 	}
 	if (!write)
 		cpu_memset(buf, 0xff, len);
 	if (gpa < (1ull << 32) && cpu->ops->mmio) {
 		if (len == 1 || len == 2 || len == 4 || len == 8) {
-			if (cpu->ops->mmio(cpu->opaque, gpa, buf, len, write) ==
-			    CPU_BUS_STOP)
+			int r = cpu->ops->mmio(cpu->opaque, gpa, buf, len, write);
+			if (r == CPU_BUS_STOP)
 				cpu->exit_req = 1;
+			if (r == CPU_BUS_RETRY) {
+				cpu->exit_req = 1;
+				return CPU_ABORT;
+			}
 		} else {
 			for (unsigned k = 0; k < len; k++)
-				phys_access(cpu, gpa + k, (uint8_t *)buf + k, 1,
-					    write);
+				if (phys_access(cpu, gpa + k, (uint8_t *)buf + k,
+						1, write))
+					return CPU_ABORT;
 		}
 	}
+	return 0;
 }
 
 static void phys_rw(struct cpu *cpu, uint64_t gpa, void *buf, unsigned len,
@@ -74,7 +81,7 @@ static void phys_rw(struct cpu *cpu, uint64_t gpa, void *buf, unsigned len,
 			n = len;
 		if (write && mem__is_code_page(cpu, (uint32_t)gpa & ~0xfffu))
 			icache__invalidate_page(cpu, (uint32_t)gpa & ~0xfffu);
-		phys_access(cpu, gpa, buf, n, write);
+		(void)phys_access(cpu, gpa, buf, n, write);
 		gpa += n;
 		buf = (uint8_t *)buf + n;
 		len -= n;
@@ -339,8 +346,8 @@ static int lin_page_rw(struct cpu *cpu, uint32_t lin, void *buf, unsigned len,
 	}
 	if (e->global & TF_ROM)
 		return 0;
-	phys_access(cpu, ((uint64_t)e->gpa) | (lin & 0xfff), buf, len, write);
-	return 0;
+	return phys_access(cpu, ((uint64_t)e->gpa) | (lin & 0xfff), buf, len,
+			   write);
 }
 
 int mem__lin_read(struct cpu *cpu, uint32_t lin, void *buf, unsigned len,

@@ -49,11 +49,14 @@ int io__port(struct cpu *cpu, uint16_t port, uint32_t *v, unsigned len,
 	     bool write)
 {
 	uint32_t data = write ? *v : 0xffffffffu;
-	if (cpu->ops->pio &&
-	    cpu->ops->pio(cpu->opaque, port, &data, len, write) == CPU_BUS_STOP) {
+	int r = cpu->ops->pio ? cpu->ops->pio(cpu->opaque, port, &data, len, write)
+			      : 0;
+	if (r == CPU_BUS_STOP || r == CPU_BUS_RETRY) {
 		cpu->exit_req = 1;
 		cpu->smc = true;
 	}
+	if (r == CPU_BUS_RETRY)
+		return CPU_ABORT;	/* no exception queued: re-executed */
 	if (!write)
 		*v = data & size_mask(len);
 	return 0;
@@ -71,11 +74,13 @@ static int h_inout(struct cpu *cpu, const struct insn *i)
 	if (io__check(cpu, port, len))
 		return CPU_ABORT;
 	if (in) {
-		io__port(cpu, port, &v, len, false);
+		if (io__port(cpu, port, &v, len, false))
+			return CPU_ABORT;
 		reg_set(cpu, R_EAX, len, v);
 	} else {
 		v = reg_get(cpu, R_EAX, len);
-		io__port(cpu, port, &v, len, true);
+		if (io__port(cpu, port, &v, len, true))
+			return CPU_ABORT;
 	}
 	return 0;
 }

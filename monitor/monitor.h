@@ -146,12 +146,20 @@ struct cpu_bus_ops {
 	int (*pio)(void *opaque, uint16_t port, void *data, unsigned len,
 		   bool is_write);
 	/* Interrupt acknowledge: the vector of the highest-priority pending
-	 * external interrupt (0..255), or -1 if none after all (spurious). */
+	 * external interrupt (0..255), or -1 if none after all (spurious).
+	 * Setting cpu->exit_req inside it makes cpu__run return CPU_EXIT_STOP
+	 * at this instruction boundary, before anything else executes. */
 	int (*intr_ack)(void *opaque);
 	/* Optional: current TSC value. NULL: the TSC counts instructions. */
 	uint64_t (*read_tsc)(void *opaque);
 };
 #define CPU_BUS_STOP 1
+/* mmio/pio: the value is not available yet (the hybrid engine exits to
+ * userland for it): the instruction is aborted with no side effect of its
+ * own, EIP stays at it, cpu__run returns CPU_EXIT_STOP, and the instruction
+ * re-executes on the next cpu__run (the callback then answers). Only
+ * accesses made by instructions (not cpu__pread/pwrite or page walks). */
+#define CPU_BUS_RETRY 2
 
 /* Return value of every emulation helper that raised an exception: the
  * current instruction is aborted (the exception is already queued for

@@ -1,0 +1,331 @@
+/* monitor/mon-sys.c — the system-mode vCPU of the hybrid engine: the IA-32
+ * interpreter on the VM's pinned frames, inside hvmm.ko (docs/hybrid.md).
+ *
+ * Bus accesses become exits to userland, one per exit:
+ *  - a write (OUT, OUTS, MMIO store) completes in the guest, is recorded and
+ *    the callback answers CPU_BUS_STOP: cpu__run returns after the
+ *    instruction, the run reports HVMM_SX_IO/MMIO with the value, userland
+ *    performs it on its device before the next run (a posted write);
+ *  - a read (IN, INS, MMIO load) that has no data yet is recorded and
+ *    answered CPU_BUS_RETRY: the instruction aborts without side effects and
+ *    re-executes on the next run, when userland supplied the value
+ *    (HVMM_SRUN_DATA), which the callback hands over once;
+ *  - any access after one is recorded in the same run answers RETRY too.
+ * Interrupts: the INTR line level comes with each run; when the interpreter
+ * takes the interrupt (intr_ack) and userland has not injected a vector yet,
+ * the run ends with HVMM_SX_INTR_WINDOW: userland acknowledges its PIC and
+ * injects the vector on the next run, which intr_ack then returns.
+ * Compiled into userland too (plain C): the kernel half is only the caller.
+ */
+#include "monitor/mon-sys.h"
+#include "monitor/cpu-internal.h"
+#include "monitor/fs-libc.h"
+
+enum { ACC_NONE, ACC_PIO, ACC_MMIO };
+
+#define SYS_DEFAULT_BUDGET 20000
+
+struct mon_sys {
+	struct cpu *cpu;
+	void *const *pages;
+	unsigned long npages;
+	unsigned long long (*now_ns)(void);
+	uint64_t clock_start;
+	uint32_t mmio_start, mmio_end, rom_start, rom_end;
+
+	/* the access recorded in this run (exit to userland) */
+	int pend;			/* ACC_* */
+	bool pend_write;
+	uint64_t pend_addr, pend_wdata;
+	unsigned pend_len;
+	/* a read's value supplied by userland, for the re-executed access */
+	int data_kind;			/* ACC_*, NONE when consumed */
+	uint64_t data_addr, data;
+	unsigned data_len;
+	/* interrupt acknowledge */
+	bool have_inject, want_window;
+	int inject;
+
+	struct hvmm_sys_stats st;
+};
+
+unsigned long mon_sys__size(void)
+{
+	return sizeof(struct mon_sys);
+}
+
+unsigned long mon_sys__cpu_size(void)
+{
+	return CPU_ALLOC_SIZE;
+}
+
+static uint8_t *sys_ram_page(void *opaque, uint64_t gpa, bool *writable)
+{
+	struct mon_sys *ms = opaque;
+	uint64_t pfn = gpa >> 12;
+
+	*writable = false;
+	if (pfn >= ms->npages || (gpa >= ms->mmio_start && gpa < ms->mmio_end))
+		return NULL;
+	*writable = !(gpa >= ms->rom_start && gpa < ms->rom_end);
+	return ms->pages[pfn];
+}
+
+/* One bus access from the interpreter: see the file comment. */
+static int sys_access(struct mon_sys *ms, int kind, uint64_t addr, void *data,
+		      unsigned len, bool write)
+{
+	if (ms->pend != ACC_NONE) {
+		ms->st.retries++;
+		return CPU_BUS_RETRY;
+	}
+	if (!write && ms->data_kind == kind && ms->data_addr == addr &&
+	    ms->data_len == len) {
+		memcpy(data, &ms->data, len);
+		ms->data_kind = ACC_NONE;
+		return 0;
+	}
+	ms->pend = kind;
+	ms->pend_write = write;
+	ms->pend_addr = addr;
+	ms->pend_len = len;
+	ms->pend_wdata = 0;
+	if (write) {
+		memcpy(&ms->pend_wdata, data, len);
+		return CPU_BUS_STOP;
+	}
+	ms->st.retries++;
+	return CPU_BUS_RETRY;
+}
+
+static int sys_mmio(void *opaque, uint64_t gpa, void *data, unsigned len,
+		    bool is_write)
+{
+	return sys_access(opaque, ACC_MMIO, gpa, data, len, is_write);
+}
+
+static int sys_pio(void *opaque, uint16_t port, void *data, unsigned len,
+		   bool is_write)
+{
+	return sys_access(opaque, ACC_PIO, port, data, len, is_write);
+}
+
+static int sys_intr_ack(void *opaque)
+{
+	struct mon_sys *ms = opaque;
+
+	if (ms->have_inject) {
+		ms->have_inject = false;
+		ms->st.interrupts++;
+		return ms->inject;
+	}
+	ms->want_window = true;
+	ms->cpu->exit_req = 1;
+	return -1;
+}
+
+static uint64_t sys_read_tsc(void *opaque)
+{
+	struct mon_sys *ms = opaque;
+
+	return ms->now_ns() - ms->clock_start;
+}
+
+static const struct cpu_bus_ops sys_bus_ops = {
+	.ram_page = sys_ram_page,
+	.mmio = sys_mmio,
+	.pio = sys_pio,
+	.intr_ack = sys_intr_ack,
+	.read_tsc = sys_read_tsc,
+};
+
+int mon_sys__init(struct mon_sys *ms, void *cpu, void *const *pages,
+		  unsigned long npages, unsigned long long (*now_ns)(void))
+{
+	int r;
+
+	memset(ms, 0, sizeof(*ms));
+	ms->cpu = cpu;
+	ms->pages = pages;
+	ms->npages = npages;
+	ms->now_ns = now_ns;
+	r = cpu__init(ms->cpu, &sys_bus_ops, ms);
+	if (r)
+		return r < 0 ? r : -1;
+	cpu__reset(ms->cpu);
+	return 0;
+}
+
+static void seg_in(struct seg *s, const struct hvmm_seg *h)
+{
+	s->sel = h->sel;
+	s->attr = h->attr;
+	s->base = h->base;
+	s->limit = h->limit;
+}
+
+static void seg_out(struct hvmm_seg *h, const struct seg *s)
+{
+	h->sel = s->sel;
+	h->attr = s->attr;
+	h->base = s->base;
+	h->limit = s->limit;
+}
+
+void mon_sys__set_state(struct mon_sys *ms, const struct hvmm_sregs *r)
+{
+	struct cpu *cpu = ms->cpu;
+
+	for (int i = 0; i < 8; i++)
+		cpu->r[i] = r->gpr[i];
+	for (int i = 0; i < 8; i++)
+		cpu->dr[i] = r->dr[i];
+	cpu->eip = r->eip;
+	cpu->cr0 = r->cr0 | CR0_ET;
+	cpu->cr2 = r->cr2;
+	cpu->cr3 = r->cr3;
+	cpu->cr4 = r->cr4;
+	cpu->efer = r->efer;
+	cpu->sysenter_cs = r->sysenter_cs;
+	cpu->sysenter_esp = r->sysenter_esp;
+	cpu->sysenter_eip = r->sysenter_eip;
+	cpu->pat = r->pat;
+	cpu->gdtr.base = r->gdt_base;
+	cpu->gdtr.limit = (uint16_t)r->gdt_limit;
+	cpu->idtr.base = r->idt_base;
+	cpu->idtr.limit = (uint16_t)r->idt_limit;
+	seg_in(&cpu->ldtr, &r->ldtr);
+	seg_in(&cpu->tr, &r->tr);
+	for (int s = 0; s < SEG_NSEGS; s++)
+		seg_in(&cpu->seg[s], &r->seg[s]);
+	cpu__set_eflags(cpu, r->eflags);
+	cpu->halted = !!(r->flags & HVMM_SF_HALTED);
+	cpu->a20 = !!(r->flags & HVMM_SF_A20);
+	cpu->a20_mask = cpu->a20 ? ~0u : ~(1u << 20);
+	cpu__mode_changed(cpu);
+	if (cpu_pmode(cpu) && !cpu_v86(cpu))
+		cpu->cpl = r->cpl & 3;
+	cpu__mode_changed(cpu);
+	cpu__flush_all(cpu);
+	ms->clock_start = r->clock_start_ns;
+	ms->mmio_start = r->mmio_start;
+	ms->mmio_end = r->mmio_end;
+	ms->rom_start = r->rom_start;
+	ms->rom_end = r->rom_end;
+	ms->pend = ACC_NONE;
+	ms->data_kind = ACC_NONE;
+	ms->have_inject = false;
+	ms->want_window = false;
+}
+
+void mon_sys__get_state(struct mon_sys *ms, struct hvmm_sregs *r)
+{
+	struct cpu *cpu = ms->cpu;
+
+	memset(r, 0, sizeof(*r));
+	for (int i = 0; i < 8; i++)
+		r->gpr[i] = cpu->r[i];
+	for (int i = 0; i < 8; i++)
+		r->dr[i] = cpu->dr[i];
+	r->eip = cpu->eip;
+	r->eflags = cpu__eflags(cpu);
+	for (int s = 0; s < SEG_NSEGS; s++)
+		seg_out(&r->seg[s], &cpu->seg[s]);
+	seg_out(&r->ldtr, &cpu->ldtr);
+	seg_out(&r->tr, &cpu->tr);
+	r->gdt_base = cpu->gdtr.base;
+	r->gdt_limit = cpu->gdtr.limit;
+	r->idt_base = cpu->idtr.base;
+	r->idt_limit = cpu->idtr.limit;
+	r->cr0 = cpu->cr0;
+	r->cr2 = cpu->cr2;
+	r->cr3 = cpu->cr3;
+	r->cr4 = cpu->cr4;
+	r->cpl = cpu->cpl;
+	r->flags = (cpu->halted ? HVMM_SF_HALTED : 0) | (cpu->a20 ? HVMM_SF_A20 : 0);
+	r->efer = cpu->efer;
+	r->sysenter_cs = cpu->sysenter_cs;
+	r->sysenter_esp = cpu->sysenter_esp;
+	r->sysenter_eip = cpu->sysenter_eip;
+	r->pat = cpu->pat;
+	r->mmio_start = ms->mmio_start;
+	r->mmio_end = ms->mmio_end;
+	r->rom_start = ms->rom_start;
+	r->rom_end = ms->rom_end;
+	r->clock_start_ns = ms->clock_start;
+}
+
+static unsigned int sys_reason(struct mon_sys *ms, enum cpu_exit e)
+{
+	if (ms->pend != ACC_NONE)
+		return ms->pend == ACC_PIO ? HVMM_SX_IO : HVMM_SX_MMIO;
+	switch (e) {
+	case CPU_EXIT_SHUTDOWN:
+		return HVMM_SX_SHUTDOWN;
+	case CPU_EXIT_ERROR:
+		return HVMM_SX_ERROR;
+	default:
+		break;
+	}
+	if (ms->want_window)
+		return HVMM_SX_INTR_WINDOW;
+	if (e == CPU_EXIT_HALT)
+		return HVMM_SX_HLT;
+	if (e == CPU_EXIT_HALT_DEAD)
+		return HVMM_SX_HLT_DEAD;
+	return HVMM_SX_BUDGET;	/* budget, or a stop with nothing to report */
+}
+
+unsigned int mon_sys__run(struct mon_sys *ms, struct hvmm_sys_run *run)
+{
+	struct cpu *cpu = ms->cpu;
+	uint64_t budget = run->budget ? run->budget : SYS_DEFAULT_BUDGET;
+	enum cpu_exit e;
+	unsigned int reason;
+
+	if (run->flags & HVMM_SRUN_DATA && ms->pend != ACC_NONE &&
+	    !ms->pend_write) {
+		ms->data_kind = ms->pend;
+		ms->data_addr = ms->pend_addr;
+		ms->data_len = ms->pend_len;
+		ms->data = run->data;
+	}
+	ms->pend = ACC_NONE;
+	if (run->flags & HVMM_SRUN_INJECT) {
+		ms->have_inject = true;
+		ms->inject = run->inject & 0xff;
+	}
+	ms->want_window = false;
+	cpu->irq_pending = ms->have_inject || (run->flags & HVMM_SRUN_IRQ);
+	ms->st.run_calls++;
+
+	e = cpu__run(cpu, budget);
+	reason = sys_reason(ms, e);
+	ms->st.exits[reason < HVMM_SX_REASONS ? reason : 0]++;
+	ms->st.instructions = cpu->icount;
+	run->reason = reason;
+	run->is_write = ms->pend_write;
+	run->addr = ms->pend_addr;
+	run->len = ms->pend_len;
+	run->wdata = ms->pend_wdata;
+	run->eflags = cpu__eflags(cpu);
+	run->icount = cpu->icount;
+	if (reason != HVMM_SX_IO && reason != HVMM_SX_MMIO) {
+		run->is_write = 0;
+		run->addr = 0;
+		run->len = 0;
+		run->wdata = 0;
+	}
+	return reason;
+}
+
+unsigned long mon_sys__dump(struct mon_sys *ms, char *buf, unsigned long size)
+{
+	return cpu__dump(ms->cpu, buf, size);
+}
+
+void mon_sys__stats(struct mon_sys *ms, struct hvmm_sys_stats *st)
+{
+	*st = ms->st;
+	st->instructions = ms->cpu->icount;
+}

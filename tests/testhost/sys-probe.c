@@ -1,0 +1,176 @@
+/* tests/testhost/sys-probe.c — build/hvmm-sysprobe: abuses the system-mode
+ * ioctls of /dev/hvmm (ABI 4, docs/hybrid.md) inside the test host
+ * (tests/system/testhost-hybrid-guests.sh). Refused arguments give the
+ * documented errors; guests with random state (every mode: real, 16/32-bit
+ * protected, paging, V86, random descriptor caches and tables), random RAM
+ * and random answers to their I/O run to an exit every time: the
+ * interpreter inside the module never takes the host down.
+ *   hvmm-sysprobe [GUESTS]   prints "ok/FAIL - ..." lines, exits 0 if all ok */
+#include "host-driver/hvmm-abi.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define RAM (4u << 20)
+
+static int fails;
+
+static void check(int ok, const char *what)
+{
+	printf("%s - %s\n", ok ? "ok  " : "FAIL", what);
+	fails += !ok;
+}
+
+static long ioc(int fd, unsigned long cmd, void *arg)
+{
+	long r = ioctl(fd, cmd, arg);
+	return r < 0 ? -errno : r;
+}
+
+static uint32_t rnd_state = 0x9e3779b9;
+static uint32_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
+static void rnd_seg(struct hvmm_seg *s)
+{
+	s->sel = (uint16_t)rnd();
+	s->attr = (uint16_t)rnd() | 0x80;
+	s->base = rnd() % 3 ? rnd() & 0x3fffff : rnd();
+	s->limit = rnd() & 1 ? 0xffffffff : rnd() & 0xfffff;
+}
+
+static void rnd_state_for(struct hvmm_sregs *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (int i = 0; i < 8; i++)
+		s->gpr[i] = rnd();
+	s->eip = rnd() & 0x3fffff;
+	s->eflags = rnd();
+	for (int i = 0; i < 6; i++)
+		rnd_seg(&s->seg[i]);
+	rnd_seg(&s->ldtr);
+	rnd_seg(&s->tr);
+	s->gdt_base = rnd() & 0x3fffff;
+	s->gdt_limit = rnd() & 0xffff;
+	s->idt_base = rnd() & 0x3fffff;
+	s->idt_limit = rnd() & 0xffff;
+	s->cr0 = rnd();
+	s->cr3 = rnd() & 0x3ff000;
+	s->cr4 = rnd();
+	for (int i = 0; i < 8; i++)
+		s->dr[i] = rnd();
+	s->cpl = rnd();
+	s->flags = rnd();
+	s->efer = rnd();
+	s->sysenter_cs = rnd();
+	s->sysenter_eip = rnd();
+	s->mmio_start = rnd() & 0x3fffff;
+	s->mmio_end = s->mmio_start + (rnd() & 0xfffff);
+	s->rom_start = rnd();
+	s->rom_end = rnd();
+}
+
+int main(int argc, char **argv)
+{
+	int guests = argc > 1 ? atoi(argv[1]) : 20;
+	int dev = open(HVMM_DEVICE, O_RDWR);
+	static char dump[HVMM_DUMP_SIZE];
+	struct hvmm_sys_run run;
+	struct hvmm_sregs s;
+	struct hvmm_regs regs;
+	unsigned long exits[HVMM_SX_REASONS] = { 0 };
+	int bad_runs = 0;
+
+	if (dev < 0) {
+		perror(HVMM_DEVICE);
+		return 2;
+	}
+	check(ioc(dev, HVMM_IOC_ABI_VERSION, NULL) == HVMM_ABI_VERSION, "ABI version 4");
+	for (int g = 0; g < guests; g++) {
+		uint8_t *ram = mmap(NULL, RAM, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct hvmm_ram r = { (uintptr_t)ram, RAM };
+		int vm = ioc(dev, HVMM_IOC_CREATE_VM, NULL), vcpu;
+
+		for (unsigned i = 0; i < RAM / 4; i++)
+			((uint32_t *)ram)[i] = rnd() % 5 ? rnd() : 0;
+		if (vm < 0 || ioc(vm, HVMM_VM_SET_RAM, &r) ||
+		    (vcpu = ioc(vm, HVMM_VM_CREATE_VCPU, NULL)) < 0) {
+			check(0, "VM creation");
+			break;
+		}
+		if (g == 0) {
+			memset(&run, 0, sizeof(run));
+			check(ioc(vcpu, HVMM_VCPU_SYS_RUN, &run) == -EINVAL,
+			      "SYS_RUN before SET_SYSTEM: -EINVAL");
+			check(ioc(vcpu, HVMM_VCPU_GET_DUMP, dump) == -EINVAL,
+			      "GET_DUMP before SET_SYSTEM: -EINVAL");
+		}
+		rnd_state_for(&s);
+		if (ioc(vcpu, HVMM_VCPU_SET_SYSTEM, &s)) {
+			check(0, "SET_SYSTEM accepts any state");
+			break;
+		}
+		if (g == 0) {
+			check(ioc(vcpu, HVMM_VCPU_GET_REGS, &regs) == -EINVAL,
+			      "user-program GET_REGS in system mode: -EINVAL");
+			run.flags = 0x80;
+			check(ioc(vcpu, HVMM_VCPU_SYS_RUN, &run) == -EINVAL,
+			      "unknown SYS_RUN flag: -EINVAL");
+		}
+		for (int k = 0; k < 100; k++) {
+			memset(&run, 0, sizeof(run));
+			run.flags = rnd() & 7;
+			run.inject = rnd();
+			run.data = ((uint64_t)rnd() << 32) | rnd();
+			run.budget = rnd() % 50 ? rnd() % 5000 : ~0ull;	/* capped: 1 M */
+			if (ioc(vcpu, HVMM_VCPU_SYS_RUN, &run) || !run.reason ||
+			    run.reason >= HVMM_SX_REASONS) {
+				bad_runs++;
+				break;
+			}
+			exits[run.reason]++;
+			if (run.reason == HVMM_SX_SHUTDOWN || run.reason == HVMM_SX_ERROR ||
+			    run.reason == HVMM_SX_HLT_DEAD) {
+				if (ioc(vcpu, HVMM_VCPU_GET_DUMP, dump) || !strstr(dump, "eip="))
+					bad_runs++;
+				rnd_state_for(&s);	/* a fresh random state, same VM */
+				if (ioc(vcpu, HVMM_VCPU_SET_SYSTEM, &s))
+					bad_runs++;
+			}
+			if (rnd() % 50 == 0) {	/* state round trip */
+				if (ioc(vcpu, HVMM_VCPU_GET_SYSTEM, &s) ||
+				    ioc(vcpu, HVMM_VCPU_SET_SYSTEM, &s))
+					bad_runs++;
+			}
+		}
+		fprintf(stderr, "guest %d done\n", g);
+		close(vcpu);
+		close(vm);
+		munmap(ram, RAM);
+	}
+	char msg[256];
+	snprintf(msg, sizeof(msg), "%d random guests: every run ended in an exit "
+		 "(budget %lu, io %lu, mmio %lu, window %lu, hlt %lu, hlt_dead %lu, "
+		 "shutdown %lu, error %lu)", guests, exits[1], exits[2], exits[3],
+		 exits[4], exits[5], exits[6], exits[7], exits[8]);
+	check(bad_runs == 0, msg);
+	check(exits[HVMM_SX_SHUTDOWN] + exits[HVMM_SX_HLT_DEAD] + exits[HVMM_SX_ERROR] > 0 &&
+	      exits[HVMM_SX_IO] + exits[HVMM_SX_MMIO] > 0, "varied exits seen");
+	struct hvmm_info info;
+	check(ioc(dev, HVMM_IOC_INFO, &info) == 0 && info.pinned_pages == 0 &&
+	      info.vms == 0, "nothing pinned, no VM left");
+	return fails ? 1 : 0;
+}

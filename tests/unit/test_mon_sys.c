@@ -1,0 +1,162 @@
+/* tests/unit/test_mon_sys.c — the hybrid engine's system-mode exit protocol
+ * (monitor/mon-sys.c), run in userland on plain memory exactly as hvmm.ko
+ * runs it over pinned frames: a read exits before its instruction commits
+ * and re-executes with userland's value, a write exits after it, a second
+ * access in the same run waits for the next run, HLT exits, the interrupt
+ * window stops at the boundary and the injected vector is delivered. */
+#include "tests/unit/unit.h"
+#include "monitor/mon-sys.h"
+#include "monitor/monitor.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NPAGES 16
+
+static uint8_t *ram;
+static void *pages[NPAGES];
+static struct mon_sys *ms;
+static void *cpu;
+
+static unsigned long long fake_now(void)
+{
+	return 1000;
+}
+
+static void real_seg(struct hvmm_seg *s, uint16_t attr)
+{
+	*s = (struct hvmm_seg){ .sel = 0, .attr = attr, .base = 0, .limit = 0xffff };
+}
+
+/* Real mode at 0000:1000, IF=1, [0x8000, 0x9000) is MMIO. */
+static void setup(const uint8_t *code, size_t len)
+{
+	struct hvmm_sregs s;
+
+	ram = aligned_alloc(4096, NPAGES * 4096);
+	memset(ram, 0, NPAGES * 4096);
+	for (int i = 0; i < NPAGES; i++)
+		pages[i] = ram + i * 4096;
+	ms = calloc(1, mon_sys__size());
+	cpu = aligned_alloc(64, (mon_sys__cpu_size() + 63) & ~63ul);
+	memset(cpu, 0, mon_sys__cpu_size());
+	CU_ASSERT_FATAL(mon_sys__init(ms, cpu, pages, NPAGES, fake_now) == 0);
+	memcpy(ram + 0x1000, code, len);
+	/* IVT[0x20] = 0000:1100: mov byte [0x2001], 0x77; hlt */
+	ram[0x80] = 0x00; ram[0x81] = 0x11; ram[0x82] = 0; ram[0x83] = 0;
+	memcpy(ram + 0x1100, "\xc6\x06\x01\x20\x77\xf4", 6);
+	memset(&s, 0, sizeof(s));
+	s.eip = 0x1000;
+	s.eflags = 0x202;
+	s.gpr[4] = 0x7000;
+	for (int i = 0; i < 6; i++)
+		real_seg(&s.seg[i], 0x93);
+	real_seg(&s.seg[1], 0x9b);
+	s.ldtr = (struct hvmm_seg){ .attr = 0x82, .limit = 0xffff };
+	s.tr = (struct hvmm_seg){ .attr = 0x8b, .limit = 0xffff };
+	s.idt_limit = 0x3ff;
+	s.cr0 = 0x10;
+	s.flags = HVMM_SF_A20;
+	s.mmio_start = 0x8000;
+	s.mmio_end = 0x9000;
+	mon_sys__set_state(ms, &s);
+}
+
+static void teardown(void)
+{
+	free(ram);
+	free(ms);
+	free(cpu);
+}
+
+static uint32_t eip(void)
+{
+	struct hvmm_sregs s;
+	mon_sys__get_state(ms, &s);
+	return s.eip;
+}
+
+static void test_exit_protocol(void)
+{
+	/* in al,0x71; mov [0x2000],al; out 0x80,al; out 0x81,al;
+	 * mov ax,[0x8004]; mov [0x8008],ax; hlt */
+	static const uint8_t code[] = { 0xe4, 0x71, 0xa2, 0x00, 0x20, 0xe6, 0x80,
+					0xe6, 0x81, 0xa1, 0x04, 0x80, 0xa3, 0x08,
+					0x80, 0xf4 };
+	struct hvmm_sys_run r = { 0 };
+	struct hvmm_sys_stats st;
+
+	setup(code, sizeof(code));
+	/* IN: exits before it commits, EIP still at it */
+	CU_ASSERT_EQUAL(mon_sys__run(ms, &r), HVMM_SX_IO);
+	CU_ASSERT(!r.is_write && r.addr == 0x71 && r.len == 1);
+	CU_ASSERT_EQUAL(eip(), 0x1000);
+	/* the value comes back, the IN re-executes; OUT exits after it */
+	r = (struct hvmm_sys_run){ .flags = HVMM_SRUN_DATA, .data = 0x5a };
+	CU_ASSERT_EQUAL(mon_sys__run(ms, &r), HVMM_SX_IO);
+	CU_ASSERT(r.is_write && r.addr == 0x80 && r.len == 1 && r.wdata == 0x5a);
+	CU_ASSERT_EQUAL(ram[0x2000], 0x5a);
+	/* the second OUT of the same block waited for this run */
+	r = (struct hvmm_sys_run){ 0 };
+	CU_ASSERT_EQUAL(mon_sys__run(ms, &r), HVMM_SX_IO);
+	CU_ASSERT(r.is_write && r.addr == 0x81 && r.wdata == 0x5a);
+	/* MMIO read and write */
+	r = (struct hvmm_sys_run){ 0 };
+	CU_ASSERT_EQUAL(mon_sys__run(ms, &r), HVMM_SX_MMIO);
+	CU_ASSERT(!r.is_write && r.addr == 0x8004 && r.len == 2);
+	CU_ASSERT_EQUAL(eip(), 0x1009);
+	r = (struct hvmm_sys_run){ .flags = HVMM_SRUN_DATA, .data = 0xbeef };
+	CU_ASSERT_EQUAL(mon_sys__run(ms, &r), HVMM_SX_MMIO);
+	CU_ASSERT(r.is_write && r.addr == 0x8008 && r.len == 2 && r.wdata == 0xbeef);
+	CU_ASSERT_EQUAL(ram[0x8008], 0);	/* MMIO: RAM behind it untouched */
+	/* HLT, then the INTR line: the window opens at the boundary */
+	r = (struct hvmm_sys_run){ 0 };
+	CU_ASSERT_EQUAL(mon_sys__run(ms, &r), HVMM_SX_HLT);
+	r = (struct hvmm_sys_run){ .flags = HVMM_SRUN_IRQ };
+	CU_ASSERT_EQUAL(mon_sys__run(ms, &r), HVMM_SX_INTR_WINDOW);
+	CU_ASSERT_EQUAL(ram[0x2001], 0);
+	r = (struct hvmm_sys_run){ .flags = HVMM_SRUN_INJECT, .inject = 0x20 };
+	/* the handler runs with IF=0 (the interrupt cleared it): its HLT */
+	CU_ASSERT_EQUAL(mon_sys__run(ms, &r), HVMM_SX_HLT_DEAD);
+	CU_ASSERT_EQUAL(ram[0x2001], 0x77);
+	CU_ASSERT_EQUAL(eip(), 0x1106);
+	mon_sys__stats(ms, &st);
+	CU_ASSERT_EQUAL(st.interrupts, 1);
+	CU_ASSERT_EQUAL(st.exits[HVMM_SX_IO], 3);
+	CU_ASSERT_EQUAL(st.exits[HVMM_SX_MMIO], 2);
+	CU_ASSERT(st.retries >= 2);	/* IN and the MMIO read */
+	teardown();
+}
+
+static void test_budget_and_shutdown(void)
+{
+	/* jmp $ (budget), then a triple fault: IDT limit 0 and int3 */
+	static const uint8_t spin[] = { 0xeb, 0xfe };
+	struct hvmm_sys_run r = { .budget = 1000 };
+	struct hvmm_sregs s;
+	char buf[4096];
+
+	setup(spin, sizeof(spin));
+	CU_ASSERT_EQUAL(mon_sys__run(ms, &r), HVMM_SX_BUDGET);
+	CU_ASSERT(r.icount >= 1000 && r.icount < 1100);
+	mon_sys__get_state(ms, &s);
+	s.idt_limit = 0;
+	s.cr0 |= 1;		/* protected mode, no IDT: #GP -> #DF -> shutdown */
+	s.seg[1].attr = 0xc09b;
+	s.seg[1].limit = 0xffffffff;
+	mon_sys__set_state(ms, &s);
+	ram[0x1000] = 0xcc;
+	r = (struct hvmm_sys_run){ .budget = 1000 };
+	CU_ASSERT_EQUAL(mon_sys__run(ms, &r), HVMM_SX_SHUTDOWN);
+	CU_ASSERT(mon_sys__dump(ms, buf, sizeof(buf)) > 0);
+	CU_ASSERT(strstr(buf, "EIP") != NULL || strstr(buf, "eip") != NULL);
+	teardown();
+}
+
+static CU_TestInfo mon_sys_tests[] = {
+	{ "exit protocol: IN/OUT/MMIO/HLT/interrupt window", test_exit_protocol },
+	{ "budget and triple fault", test_budget_and_shutdown },
+	CU_TEST_INFO_NULL,
+};
+
+UNIT_SUITE(mon_sys, .tests = mon_sys_tests);

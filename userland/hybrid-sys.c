@@ -1,0 +1,277 @@
+/* userland/hybrid-sys.c — the hybrid engine for whole guests (issue 6):
+ * `hvmm run --engine hybrid --kernel K`. The vCPU lives in hvmm.ko in system
+ * mode (ABI 4): the module interprets the guest over the pinned RAM of this
+ * process's board and exits here for port I/O, MMIO, interrupt acknowledge,
+ * HLT and the end of each instruction budget; this loop completes them with
+ * the board's devices, exactly as the interp engine's callbacks would.
+ * See docs/hybrid.md for the exit protocol. */
+#include "userland/engine.h"
+#include "userland/hybrid-dev.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+/* Instructions per run, as the interp engine's batch: timers fire close to
+ * their deadline. */
+#define HYBRID_BUDGET 20000
+
+struct hybrid {
+	struct board *b;
+	int dev, vm, vcpu;
+	struct hvmm_sys_run run;
+	uint64_t last_poll;		/* icount at the last board__poll */
+	uint64_t halts, halt_wakeups, stops, eintr;
+};
+
+static void hybrid_set_intr(void *cpu, bool level)
+{
+	(void)cpu, (void)level;	/* the level is read from b->intr_level per run */
+}
+
+static void flat_seg(struct hvmm_seg *s, uint16_t sel, uint16_t attr)
+{
+	s->sel = sel;
+	s->attr = attr;
+	s->base = 0;
+	s->limit = 0xffffffffu;
+}
+
+/* The loader's entry state (Linux boot.rst "32-bit boot protocol",
+ * Multiboot §3.2): flat 32-bit protected mode, paging and interrupts off;
+ * the rest as after RESET (SDM Vol. 3 Table 9-1). */
+static void entry_state(struct hvmm_sregs *s, const struct boot_entry *e,
+			const struct board *b)
+{
+	memset(s, 0, sizeof(*s));
+	s->gpr[0] = e->eax;	/* EAX */
+	s->gpr[3] = e->ebx;	/* EBX */
+	s->gpr[4] = e->esp;	/* ESP */
+	s->gpr[6] = e->esi;	/* ESI */
+	s->eip = e->eip;
+	s->eflags = 0x2;
+	for (int i = 0; i < 6; i++)
+		flat_seg(&s->seg[i], e->ds, 0xc093);
+	flat_seg(&s->seg[1], e->cs, 0xc09b);
+	s->ldtr = (struct hvmm_seg){ .attr = 0x82, .limit = 0xffff };
+	s->tr = (struct hvmm_seg){ .attr = 0x8b, .limit = 0xffff };
+	s->gdt_base = e->gdt_base;
+	s->gdt_limit = e->gdt_limit;
+	s->idt_limit = 0x3ff;
+	s->cr0 = 0x11;		/* PE, ET */
+	s->dr[6] = 0xffff0ff0;
+	s->dr[7] = 0x400;
+	s->pat = 0x0007040600070406ull;
+	s->flags = HVMM_SF_A20;
+	s->mmio_start = 0xa0000;	/* userland/board.h: VGA window */
+	s->mmio_end = 0xc0000;
+	s->rom_start = 0xc0000;		/* BIOS area, read-only */
+	s->rom_end = 0x100000;
+	s->clock_start_ns = b->clock_start_ns;
+}
+
+static void hybrid_close(struct hybrid *h)
+{
+	if (h->vcpu >= 0)
+		close(h->vcpu);
+	if (h->vm >= 0)
+		close(h->vm);
+	if (h->dev >= 0)
+		close(h->dev);
+}
+
+static int hybrid_create(struct board *b, const struct boot_entry *e,
+			 const struct run_opts *opts, void **state, char *err, size_t n)
+{
+	(void)opts;
+	struct hybrid *h = calloc(1, sizeof(*h));
+	struct hvmm_ram ram = { .uaddr = (uintptr_t)b->ram.host, .size = b->ram.size };
+	struct hvmm_sregs s;
+
+	if (!h) {
+		snprintf(err, n, "out of memory");
+		return -ENOMEM;
+	}
+	h->b = b;
+	h->vm = h->vcpu = -1;
+	h->dev = hybrid__open_dev();
+	if (h->dev < 0) {
+		snprintf(err, n, "cannot use %s", HVMM_DEVICE);
+		free(h);
+		return -ENODEV;
+	}
+	h->vm = ioctl(h->dev, HVMM_IOC_CREATE_VM);
+	if (h->vm < 0 || ioctl(h->vm, HVMM_VM_SET_RAM, &ram) < 0 ||
+	    (h->vcpu = ioctl(h->vm, HVMM_VM_CREATE_VCPU)) < 0) {
+		int rc = -errno;
+		snprintf(err, n, "creating the VM (%llu MiB of RAM): %s",
+			 (unsigned long long)(b->ram.size >> 20), strerror(errno));
+		hybrid_close(h);
+		free(h);
+		return rc;
+	}
+	entry_state(&s, e, b);
+	if (ioctl(h->vcpu, HVMM_VCPU_SET_SYSTEM, &s) < 0) {
+		int rc = -errno;
+		snprintf(err, n, "HVMM_VCPU_SET_SYSTEM: %s", strerror(errno));
+		hybrid_close(h);
+		free(h);
+		return rc;
+	}
+	board__connect_cpu(b, hybrid_set_intr, h);
+	*state = h;
+	return 0;
+}
+
+static void dump(struct hybrid *h, const char *why)
+{
+	static char buf[HVMM_DUMP_SIZE];
+
+	if (ioctl(h->vcpu, HVMM_VCPU_GET_DUMP, buf) < 0)
+		snprintf(buf, sizeof(buf), "(no dump: %s)", strerror(errno));
+	buf[sizeof(buf) - 1] = 0;
+	fprintf(stderr, "\r\nhvmm: %s\n%s\n", why, buf);
+}
+
+/* HLT with IF=1: sleep until a device raises the INTR line (or a stop). */
+static void wait_for_interrupt(struct hybrid *h)
+{
+	struct board *b = h->b;
+
+	h->halts++;
+	for (;;) {
+		uint64_t next = board__poll(b);
+		if (b->intr_level || b->stop != VM_RUNNING) {
+			h->halt_wakeups++;
+			return;
+		}
+		board__wait(b, next);
+	}
+}
+
+/* Completes a port or MMIO access the module reported; a read's value goes
+ * back with the next run. */
+static void complete_access(struct hybrid *h, bool pio)
+{
+	struct hvmm_sys_run *r = &h->run;
+	uint64_t v = r->is_write ? r->wdata : ~0ull;
+
+	if (pio)
+		board__pio(h->b, (uint16_t)r->addr, &v, r->len, r->is_write);
+	else
+		board__mmio(h->b, r->addr, &v, r->len, r->is_write);
+	if (!r->is_write) {
+		r->flags |= HVMM_SRUN_DATA;
+		r->data = v;
+	}
+}
+
+static enum vm_stop hybrid_run(void *state)
+{
+	struct hybrid *h = state;
+	struct board *b = h->b;
+	struct hvmm_sys_run *r = &h->run;
+
+	memset(r, 0, sizeof(*r));
+	for (;;) {
+		if (b->stop != VM_RUNNING)
+			return b->stop;
+		if (b->dump_req) {		/* SIGUSR1: registers, keep going */
+			b->dump_req = 0;
+			dump(h, "register dump (SIGUSR1)");
+		}
+		r->flags = (r->flags & ~HVMM_SRUN_IRQ) |
+			   (b->intr_level ? HVMM_SRUN_IRQ : 0);
+		r->budget = HYBRID_BUDGET;
+		if (ioctl(h->vcpu, HVMM_VCPU_SYS_RUN, r) < 0) {
+			if (errno == EINTR) {	/* a signal: the handler set b->stop */
+				h->eintr++;
+				continue;
+			}
+			fprintf(stderr, "hvmm: HVMM_VCPU_SYS_RUN: %s\n", strerror(errno));
+			return VM_ERROR;
+		}
+		r->flags = 0;
+		if (r->icount - h->last_poll >= HYBRID_BUDGET) {
+			h->last_poll = r->icount;
+			board__poll(b);
+		}
+		switch (r->reason) {
+		case HVMM_SX_BUDGET:
+			break;
+		case HVMM_SX_IO:
+		case HVMM_SX_MMIO:
+			complete_access(h, r->reason == HVMM_SX_IO);
+			break;
+		case HVMM_SX_INTR_WINDOW: {
+			int vec = board__intr_ack(b);
+			if (vec >= 0) {
+				r->flags |= HVMM_SRUN_INJECT;
+				r->inject = (uint32_t)vec;
+			}
+			break;
+		}
+		case HVMM_SX_HLT:
+			wait_for_interrupt(h);
+			break;
+		case HVMM_SX_HLT_DEAD:
+			dump(h, "guest halted with interrupts disabled (cli; hlt)");
+			return VM_ERROR;
+		case HVMM_SX_SHUTDOWN:
+			dump(h, "triple fault: CPU shutdown");
+			return VM_TRIPLE_FAULT;
+		case HVMM_SX_ERROR:
+		default:
+			dump(h, "interpreter error in the monitor");
+			return VM_ERROR;
+		}
+	}
+}
+
+static void hybrid_stats(void *state, FILE *f)
+{
+	static const char *const names[HVMM_SX_REASONS] = {
+		[HVMM_SX_BUDGET] = "budget", [HVMM_SX_IO] = "io", [HVMM_SX_MMIO] = "mmio",
+		[HVMM_SX_INTR_WINDOW] = "intr_window", [HVMM_SX_HLT] = "hlt",
+		[HVMM_SX_HLT_DEAD] = "hlt_dead", [HVMM_SX_SHUTDOWN] = "shutdown",
+		[HVMM_SX_ERROR] = "error",
+	};
+	struct hybrid *h = state;
+	struct hvmm_sys_stats st;
+
+	if (ioctl(h->vcpu, HVMM_VCPU_SYS_STATS, &st) < 0) {
+		fprintf(f, "hybrid.stats_error %d\n", errno);
+		return;
+	}
+	fprintf(f, "cpu.instructions %llu\ncpu.interrupts %llu\n",
+		(unsigned long long)st.instructions, (unsigned long long)st.interrupts);
+	for (int i = 1; i < HVMM_SX_REASONS; i++)
+		fprintf(f, "hybrid.exit.%s %llu\n", names[i], (unsigned long long)st.exits[i]);
+	fprintf(f, "hybrid.run_calls %llu\nhybrid.bus_retries %llu\n"
+		"engine.halts %llu\nengine.halt_wakeups %llu\nengine.eintr %llu\n",
+		(unsigned long long)st.run_calls, (unsigned long long)st.retries,
+		(unsigned long long)h->halts, (unsigned long long)h->halt_wakeups,
+		(unsigned long long)h->eintr);
+}
+
+static void hybrid_destroy(void *state)
+{
+	struct hybrid *h = state;
+
+	if (!h)
+		return;
+	h->b->set_intr = NULL;
+	hybrid_close(h);
+	free(h);
+}
+
+const struct engine_ops engine_hybrid = {
+	.name = "hybrid",
+	.create = hybrid_create,
+	.run = hybrid_run,
+	.stats = hybrid_stats,
+	.destroy = hybrid_destroy,
+};
