@@ -24,17 +24,6 @@ int stack__pop(struct cpu *cpu, uint32_t *v, unsigned size)
 	return 0;
 }
 
-static int peek(struct cpu *cpu, unsigned off, uint32_t *v, unsigned size)
-{
-	return mem__read(cpu, SEG_SS, (cpu->r[R_ESP] + off) & stack_mask(cpu),
-			 v, size);
-}
-
-static void esp_add(struct cpu *cpu, uint32_t n)
-{
-	uint32_t m = stack_mask(cpu);
-	cpu->r[R_ESP] = (cpu->r[R_ESP] & ~m) | ((cpu->r[R_ESP] + n) & m);
-}
 
 static int h_push(struct cpu *cpu, const struct insn *i)
 {
@@ -73,9 +62,9 @@ static int h_pop(struct cpu *cpu, const struct insn *i)
 	uint32_t v, old = cpu->r[R_ESP];
 	unsigned sz = i->op[0].kind == OK_SREG ? i->osz : i->op[0].size;
 
-	if (peek(cpu, 0, &v, sz == 4 && i->op[0].kind == OK_SREG ? 2 : sz))
+	if (stack__peek(cpu, 0, &v, sz == 4 && i->op[0].kind == OK_SREG ? 2 : sz))
 		return CPU_ABORT;
-	esp_add(cpu, sz);
+	stack__add(cpu, sz);
 	if (i->op[0].kind == OK_SREG) {
 		if (seg__load(cpu, i->op[0].reg, (uint16_t)v)) {
 			cpu->r[R_ESP] = old;
@@ -113,12 +102,12 @@ static int h_popa(struct cpu *cpu, const struct insn *i)
 	unsigned sz = i->osz;
 	uint32_t v[8];
 	for (int r = 0; r < 8; r++)
-		if (peek(cpu, (7 - r) * sz, &v[r], sz))
+		if (stack__peek(cpu, (7 - r) * sz, &v[r], sz))
 			return CPU_ABORT;
 	for (int r = 0; r < 8; r++)
 		if (r != R_ESP)
 			reg_set(cpu, r, sz, v[r]);
-	esp_add(cpu, 8 * sz);
+	stack__add(cpu, 8 * sz);
 	return 0;
 }
 
@@ -136,9 +125,9 @@ static int h_popf(struct cpu *cpu, const struct insn *i)
 	uint32_t f, mask;
 	if (cpu_v86(cpu) && cpu_iopl(cpu) < 3)
 		return cpu__raise(cpu, EXC_GP, 0);
-	if (peek(cpu, 0, &f, i->osz))
+	if (stack__peek(cpu, 0, &f, i->osz))
 		return CPU_ABORT;
-	esp_add(cpu, i->osz);
+	stack__add(cpu, i->osz);
 	mask = FL_ARITH | FL_TF | FL_DF | FL_NT | FL_AC | FL_ID;
 	if (!cpu_pmode(cpu) || cpu->cpl == 0)
 		mask |= FL_IOPL | FL_IF;
@@ -202,11 +191,11 @@ static int h_call(struct cpu *cpu, const struct insn *i)
 static int h_ret(struct cpu *cpu, const struct insn *i)
 {
 	uint32_t t;
-	if (peek(cpu, 0, &t, i->osz))
+	if (stack__peek(cpu, 0, &t, i->osz))
 		return CPU_ABORT;
 	if (set_eip(cpu, t, i->osz))
 		return CPU_ABORT;
-	esp_add(cpu, i->osz + (i->nops ? (i->imm & 0xffff) : 0));
+	stack__add(cpu, i->osz + (i->nops ? (i->imm & 0xffff) : 0));
 	return 0;
 }
 

@@ -5,19 +5,22 @@
  */
 #include "monitor/cpu-internal.h"
 
-static int peek(struct cpu *cpu, unsigned off, uint32_t *v, unsigned size)
-{
-	return mem__read(cpu, SEG_SS, (cpu->r[R_ESP] + off) & stack_mask(cpu),
-			 v, size);
-}
-
-static void esp_add(struct cpu *cpu, uint32_t n)
-{
-	uint32_t m = stack_mask(cpu);
-	cpu->r[R_ESP] = (cpu->r[R_ESP] & ~m) | ((cpu->r[R_ESP] + n) & m);
-}
 
 /* ---- Far transfers -------------------------------------------------------- */
+
+/* Pushes a far CALL's return CS and EIP (size 2 or 4 bytes each) on the
+ * current stack; ESP changes only when both writes succeeded.
+ * Returns 0 or CPU_ABORT. */
+static int push_far_return(struct cpu *cpu, uint32_t ret_cs, uint32_t ret_eip,
+			   unsigned size)
+{
+	uint32_t m = stack_mask(cpu), esp = cpu->r[R_ESP];
+	if (mem__write(cpu, SEG_SS, (esp - size) & m, ret_cs, size) ||
+	    mem__write(cpu, SEG_SS, (esp - 2 * size) & m, ret_eip, size))
+		return CPU_ABORT;
+	cpu->r[R_ESP] = (esp & ~m) | ((esp - 2 * size) & m);
+	return 0;
+}
 
 /* Far JMP/CALL to sel:off (SDM Vol. 2 JMP, CALL). */
 static int far_transfer(struct cpu *cpu, uint16_t sel, uint32_t off,
@@ -28,13 +31,8 @@ static int far_transfer(struct cpu *cpu, uint16_t sel, uint32_t off,
 	uint32_t ret_cs = cpu->seg[SEG_CS].sel, ret_eip = cpu->eip;
 
 	if (!cpu_pmode(cpu) || cpu_v86(cpu)) {
-		if (call) {
-			uint32_t m = stack_mask(cpu), esp = cpu->r[R_ESP];
-			if (mem__write(cpu, SEG_SS, (esp - osz) & m, ret_cs, osz) ||
-			    mem__write(cpu, SEG_SS, (esp - 2 * osz) & m, ret_eip, osz))
-				return CPU_ABORT;
-			cpu->r[R_ESP] = (esp & ~m) | ((esp - 2 * osz) & m);
-		}
+		if (call && push_far_return(cpu, ret_cs, ret_eip, osz))
+			return CPU_ABORT;
 		seg__load(cpu, SEG_CS, sel);
 		cpu->eip = osz == 2 ? off & 0xffff : off;
 		return 0;
@@ -54,13 +52,8 @@ static int far_transfer(struct cpu *cpu, uint16_t sel, uint32_t off,
 			off &= 0xffff;
 		if (off > limit)
 			return cpu__raise(cpu, EXC_GP, 0);
-		if (call) {
-			uint32_t m = stack_mask(cpu), esp = cpu->r[R_ESP];
-			if (mem__write(cpu, SEG_SS, (esp - osz) & m, ret_cs, osz) ||
-			    mem__write(cpu, SEG_SS, (esp - 2 * osz) & m, ret_eip, osz))
-				return CPU_ABORT;
-			cpu->r[R_ESP] = (esp & ~m) | ((esp - 2 * osz) & m);
-		}
+		if (call && push_far_return(cpu, ret_cs, ret_eip, osz))
+			return CPU_ABORT;
 		if (seg__commit_cs(cpu, sel, d, cpu->cpl))
 			return CPU_ABORT;
 		cpu->eip = off;
@@ -132,7 +125,7 @@ static int far_transfer(struct cpu *cpu, uint16_t sel, uint32_t off,
 				if (!(sa & SEGA_P))
 					return cpu__raise(cpu, EXC_SS, nss & 0xfffc);
 				for (unsigned k = 0; k < nparam; k++)
-					if (peek(cpu, k * gsz, &params[k], gsz))
+					if (stack__peek(cpu, k * gsz, &params[k], gsz))
 						return CPU_ABORT;
 				{
 					uint8_t buf[4 * 36];
@@ -168,13 +161,8 @@ static int far_transfer(struct cpu *cpu, uint16_t sel, uint32_t off,
 				}
 				return 0;
 			}
-			if (call) {
-				uint32_t m = stack_mask(cpu), esp = cpu->r[R_ESP];
-				if (mem__write(cpu, SEG_SS, (esp - gsz) & m, ret_cs, gsz) ||
-				    mem__write(cpu, SEG_SS, (esp - 2 * gsz) & m, ret_eip, gsz))
-					return CPU_ABORT;
-				cpu->r[R_ESP] = (esp & ~m) | ((esp - 2 * gsz) & m);
-			}
+			if (call && push_far_return(cpu, ret_cs, ret_eip, gsz))
+				return CPU_ABORT;
 			if (seg__commit_cs(cpu, csel, cd, cpu->cpl))
 				return CPU_ABORT;
 			cpu->eip = target;
@@ -217,11 +205,11 @@ static int h_retf(struct cpu *cpu, const struct insn *i)
 	uint32_t eip, cs;
 	uint64_t d;
 
-	if (peek(cpu, 0, &eip, sz) || peek(cpu, sz, &cs, sz))
+	if (stack__peek(cpu, 0, &eip, sz) || stack__peek(cpu, sz, &cs, sz))
 		return CPU_ABORT;
 	cs &= 0xffff;
 	if (!cpu_pmode(cpu) || cpu_v86(cpu)) {
-		esp_add(cpu, 2 * sz + imm);
+		stack__add(cpu, 2 * sz + imm);
 		seg__load(cpu, SEG_CS, (uint16_t)cs);
 		cpu->eip = sz == 2 ? eip & 0xffff : eip;
 		return 0;
@@ -236,8 +224,8 @@ static int h_retf(struct cpu *cpu, const struct insn *i)
 		uint64_t sd;
 		uint16_t sa;
 		unsigned rpl = cs & 3;
-		if (peek(cpu, 2 * sz + imm, &nesp, sz) ||
-		    peek(cpu, 3 * sz + imm, &nss, sz))
+		if (stack__peek(cpu, 2 * sz + imm, &nesp, sz) ||
+		    stack__peek(cpu, 3 * sz + imm, &nss, sz))
 			return CPU_ABORT;
 		nss &= 0xffff;
 		if ((nss & ~3) == 0)
@@ -259,7 +247,7 @@ static int h_retf(struct cpu *cpu, const struct insn *i)
 	} else {
 		if (seg__commit_cs(cpu, (uint16_t)cs, d, cpu->cpl))
 			return CPU_ABORT;
-		esp_add(cpu, 2 * sz + imm);
+		stack__add(cpu, 2 * sz + imm);
 	}
 	cpu->eip = sz == 2 ? eip & 0xffff : eip;
 	return 0;

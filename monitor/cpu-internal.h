@@ -300,6 +300,22 @@ static inline uint32_t stack_mask(const struct cpu *cpu)
 	return cpu->seg[SEG_SS].attr & SEGA_DB ? 0xffffffffu : 0xffffu;
 }
 
+/* Reads size bytes at SS:(ESP + off), wrapped to the stack size; no ESP
+ * change. Returns 0 or CPU_ABORT. */
+static inline int stack__peek(struct cpu *cpu, unsigned off, uint32_t *v, unsigned size)
+{
+	return mem__read(cpu, SEG_SS, (cpu->r[R_ESP] + off) & stack_mask(cpu),
+			 v, size);
+}
+
+/* ESP += n within the stack size (the upper half of ESP is kept for a
+ * 16-bit stack). */
+static inline void stack__add(struct cpu *cpu, uint32_t n)
+{
+	uint32_t m = stack_mask(cpu);
+	cpu->r[R_ESP] = (cpu->r[R_ESP] & ~m) | ((cpu->r[R_ESP] + n) & m);
+}
+
 /* Privilege helpers. */
 static inline bool cpu_pmode(const struct cpu *cpu)
 {
