@@ -93,9 +93,17 @@ vm_exit_status 5
 grep '^pit\.' "$VM_DIR/stats" | sed 's/^/  /'
 mkdir -p "$BUILD/test-logs" && cp "$VM_LOG" "$BUILD/test-logs/guest-time-interp.log" &&
 	cp "$VM_DIR/stats" "$BUILD/test-logs/guest-time-interp.stats"
+edges=$(sed -n 's/^pit.edges //p' "$VM_DIR/stats")
+pulses=$(sed -n 's/^pit.irq_pulses //p' "$VM_DIR/stats")
 lost=$(sed -n 's/^pit.lost_edges //p' "$VM_DIR/stats")
 bmax=$(sed -n 's/^pit.backlog_max //p' "$VM_DIR/stats")
-[ "$lost" = 0 ] && _ok "no PIT edge dropped" || _bad "PIT dropped $lost edges"
+# every edge is pulsed, dropped, or still owed at power-off (at most the bound)
+owed=$(( ${edges:-0} - ${pulses:-0} - ${lost:-0} ))
+[ -n "$edges" ] && [ "$owed" -ge 0 ] && [ "$owed" -le 500 ] && _ok "PIT edges accounted ($owed owed at exit)" ||
+	_bad "PIT edges: $edges, pulses $pulses, lost $lost"
+# Edges are dropped only past the 2 s backlog bound or as merged one-shot
+# edges (a host that starves hvmm for seconds): reported, not a failure.
+[ "${lost:-0}" != 0 ] && echo "  NOTE $lost PIT edges dropped"
 if [ "$STALL_MS" -gt 0 ]; then
 	[ "${bmax:-0}" -gt 1 ] && _ok "PIT caught up after stalls (backlog up to $bmax)" ||
 		_bad "no PIT backlog seen (backlog_max '$bmax')"
