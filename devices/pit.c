@@ -141,8 +141,10 @@ static void load_count(struct pit *p, struct pit_channel *c, uint16_t raw)
 	c->count = n;
 	c->null_count = true;
 	c->has_count = true;
-	if (c == &p->ch[0])
-		p->backlog = 0;		/* a new count: old edges are moot */
+	if (c == &p->ch[0]) {		/* a new count: old edges are moot */
+		p->lost_edges += p->backlog;
+		p->backlog = 0;
+	}
 	if (c->mode == 1 || c->mode == 5) {
 		/* armed: waits for a gate rising edge (gate 0/1 are tied high,
 		 * a hardware-triggered mode on them never starts) */
@@ -201,8 +203,10 @@ static void control_write(struct pit *p, uint8_t v)
 		latch_count(c, now);
 		return;
 	}
-	if (sel == 0)
+	if (sel == 0) {
+		p->lost_edges += p->backlog;
 		p->backlog = 0;
+	}
 	c->rw = rw;
 	c->mode = (v >> 1) & 7;
 	if (c->mode > 5)

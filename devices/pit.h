@@ -70,7 +70,8 @@ struct pit {
 	uint32_t backlog_max;	/* largest backlog seen */
 	uint64_t edges;		/* channel 0 edges accounted */
 	uint64_t irq_pulses;	/* pulses sent: edges - lost_edges - backlog */
-	uint64_t lost_edges;	/* edges dropped (coalesced or over the bound) */
+	uint64_t lost_edges;	/* edges dropped: over the bound, merged, or
+				 * owed when channel 0 was reprogrammed */
 };
 
 /* Power-on: every channel in mode 0 with no count, gate 0,1 high, gate 2 low. */

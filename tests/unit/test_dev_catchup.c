@@ -121,6 +121,8 @@ static void test_pit_reprogram_drops_backlog(void)
 	CU_ASSERT_EQUAL(pit.backlog, 4);
 	outb(&bus, 0x43, 0x38);			/* ch0 mode 4: Linux's one-shot */
 	CU_ASSERT_EQUAL(pit.backlog, 0);
+	CU_ASSERT_EQUAL(pit.lost_edges, 4);
+	CU_ASSERT_EQUAL(pit.edges, pit.irq_pulses + pit.lost_edges);
 	pit_setup(true, 2, LATCH_250HZ);
 	clk.now = tick_ns(1000, 5 * LATCH_250HZ);
 	poll_at(clk.now);
