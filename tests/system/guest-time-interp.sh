@@ -9,8 +9,8 @@
 #   with the TSC, and the guest fell back to the `pit` clocksource and
 #   lost time with every stall);
 # - across `sleep 10`, the guest's /proc/uptime and `date +%s` advance as
-#   much as the host's clock (within 3 % + the console's latency), and the
-#   sleep does not take much longer than 10 s of host time;
+#   much as the host's clock (within 4 % + 0.3 s of console latency), and
+#   the sleep does not take much longer than 10 s of host time;
 # - the board's counters: the PIT had a backlog to catch up (the stalls
 #   did hit periodic ticks) and dropped no edge.
 # HVMM_TIME_STALL="STALL_MS PERIOD_MS" changes the stalls ("0 0": none).
@@ -58,10 +58,10 @@ date_d=$(( $5 - $2 ))
 echo "  host $host s, guest uptime $up s, guest date $date_d s (stalls $STALL_MS/$PERIOD_MS ms)"
 [ "$(echo "$up >= 10" | bc)" = 1 ] && _ok "sleep 10 lasted 10 s of guest time" ||
 	_bad "sleep 10 lasted $up s of guest time"
-[ "$(echo "$host <= 12" | bc)" = 1 ] && _ok "sleep 10 took <= 12 s of host time" ||
+[ "$(echo "$host <= 13" | bc)" = 1 ] && _ok "sleep 10 took <= 13 s of host time" ||
 	_bad "sleep 10 took $host s of host time"
 d=$(echo "$up - $host" | bc); d=${d#-}
-[ "$(echo "$d <= 0.03 * $host + 0.2" | bc)" = 1 ] && _ok "guest uptime kept pace with the host (off by $d s)" ||
+[ "$(echo "$d <= 0.04 * $host + 0.3" | bc)" = 1 ] && _ok "guest uptime kept pace with the host (off by $d s)" ||
 	_bad "guest uptime off by $d s over $host s"
 hd=$(echo "$host / 1" | bc)
 [ "$date_d" -ge $((hd - 1)) ] && [ "$date_d" -le $((hd + 2)) ] && _ok "guest date kept pace" ||
