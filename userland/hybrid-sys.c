@@ -25,6 +25,7 @@ struct hybrid {
 	struct hvmm_sys_run run;
 	uint64_t last_poll;		/* icount at the last board__poll */
 	uint64_t halts, halt_wakeups, stops, eintr;
+	bool a20;			/* the gate as the module's CPU has it */
 };
 
 static void hybrid_set_intr(void *cpu, bool level)
@@ -122,6 +123,7 @@ static int hybrid_create(struct board *b, const struct boot_entry *e,
 		return rc;
 	}
 	board__connect_cpu(b, hybrid_set_intr, h);
+	h->a20 = true;			/* entry_state: HVMM_SF_A20 */
 	*state = h;
 	return 0;
 }
@@ -169,6 +171,26 @@ static void complete_access(struct hybrid *h, bool pio)
 	}
 }
 
+/* The A20 gate moved (an i8042 or port 0x92 write just completed, so the
+ * instruction is done and no read is pending): the module's CPU takes it
+ * with the system state (HVMM_SF_A20; mon-sys.c sets its a20_mask and
+ * flushes its TLB and decoded code). Returns 0 or -errno. */
+static int a20_sync(struct hybrid *h)
+{
+	struct hvmm_sregs s;
+	bool on = h->b->a20;
+
+	if (on == h->a20)
+		return 0;
+	if (ioctl(h->vcpu, HVMM_VCPU_GET_SYSTEM, &s) < 0)
+		return -errno;
+	s.flags = (s.flags & ~HVMM_SF_A20) | (on ? HVMM_SF_A20 : 0);
+	if (ioctl(h->vcpu, HVMM_VCPU_SET_SYSTEM, &s) < 0)
+		return -errno;
+	h->a20 = on;
+	return 0;
+}
+
 static enum vm_stop hybrid_run(void *state)
 {
 	struct hybrid *h = state;
@@ -205,6 +227,10 @@ static enum vm_stop hybrid_run(void *state)
 		case HVMM_SX_IO:
 		case HVMM_SX_MMIO:
 			complete_access(h, r->reason == HVMM_SX_IO);
+			if (r->is_write && a20_sync(h) < 0) {
+				fprintf(stderr, "hvmm: A20 to the module: %s\n", strerror(errno));
+				return VM_ERROR;
+			}
 			break;
 		case HVMM_SX_INTR_WINDOW: {
 			int vec = board__intr_ack(b);
