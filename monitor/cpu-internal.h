@@ -85,6 +85,8 @@ static inline uint32_t size_sign(unsigned size)
 enum {
 	LF_NONE,	/* eflags holds the arithmetic flags */
 	LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_NEG,
+	LF_FIXED,	/* ZF/SF/PF from res; CF, OF, AF exactly as in src2
+			 * (MUL/IMUL, SHL/SHR/SAR, SHLD/SHRD) */
 };
 
 static inline void lf_set(struct cpu *cpu, unsigned op, unsigned size,
