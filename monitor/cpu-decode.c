@@ -235,7 +235,9 @@ static struct block *decode_straddling(struct cpu *cpu, uint32_t lin,
 	}
 	b->ninsn = 1;
 	b->gpa = ~0u;
-	b->succ_gen = cpu->gen - 1;
+	b->mode = (uint8_t)cpu->mode;
+	b->insns[0].end = b->insns[0].len;
+	b->succ_gen[0] = b->succ_gen[1] = cpu->gen - 1;
 	b->insns[0].flags |= IF_ENDBLK;
 	return b;
 }
@@ -277,8 +279,8 @@ struct block *icache__lookup(struct cpu *cpu)
 	b->gpa = gpa;
 	b->mode = cpu->mode;
 	b->ninsn = 0;
-	b->succ = NULL;
-	b->succ_gen = cpu->gen - 1;
+	b->succ[0] = b->succ[1] = NULL;
+	b->succ_gen[0] = b->succ_gen[1] = cpu->gen - 1;
 	{
 		const uint8_t *p = host + (gpa & 0xfff);
 		unsigned off = 0;
@@ -288,6 +290,7 @@ struct block *icache__lookup(struct cpu *cpu)
 				break;
 			b->ninsn++;
 			off += i->len;
+			i->end = (uint16_t)off;
 			if (i->flags & IF_ENDBLK)
 				break;
 		}

@@ -241,6 +241,7 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 	cpu->error = NULL;
 	for (;;) {
 		unsigned n, k;
+		uint32_t beip, emask;
 		bool inhibit, dbgmode, tf = false, rf = false;
 
 		if (unlikely(turns-- == 0))
@@ -275,9 +276,12 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 				continue;
 			}
 		}
-		if (prev && prev->succ_eip == cpu->eip &&
-		    prev->succ_gen == cpu->gen) {
-			b = prev->succ;
+		if (prev && prev->succ_eip[0] == cpu->eip &&
+		    prev->succ_gen[0] == cpu->gen) {
+			b = prev->succ[0];
+		} else if (prev && prev->succ_eip[1] == cpu->eip &&
+			   prev->succ_gen[1] == cpu->gen) {
+			b = prev->succ[1];
 		} else {
 			b = icache__lookup(cpu);
 			if (unlikely(!b)) {
@@ -293,11 +297,16 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 				continue;
 			}
 			/* Never chain to the scratch block of a straddling
-			 * instruction: it is reused for the next one. */
+			 * instruction: it is reused for the next one. The
+			 * newest successor goes to slot 0, the other moves
+			 * to slot 1. */
 			if (prev && b->gpa != ~0u) {
-				prev->succ = b;
-				prev->succ_eip = cpu->eip;
-				prev->succ_gen = cpu->gen;
+				prev->succ[1] = prev->succ[0];
+				prev->succ_eip[1] = prev->succ_eip[0];
+				prev->succ_gen[1] = prev->succ_gen[0];
+				prev->succ[0] = b;
+				prev->succ_eip[0] = cpu->eip;
+				prev->succ_gen[0] = cpu->gen;
 			}
 		}
 		cpu->trace[cpu->ntrace++ & 31] = cpu->eip;
@@ -319,14 +328,19 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 				continue;
 			}
 		}
+		/* Instructions inside a block never change EIP except the
+		 * last one (IF_ENDBLK), so each EIP is the block's start plus
+		 * the instruction's offset: no dependency on the previous
+		 * handler's store to cpu->eip. */
+		beip = cpu->eip;
+		emask = b->mode ? ~0u : 0xffffu;
 		for (k = 0; k < n; k++) {
 			const struct insn *i = &b->insns[k];
+			uint32_t next = beip + i->end;
 			int r;
 
-			cpu->insn_eip = cpu->eip;
-			cpu->eip += i->len;
-			if (unlikely(cpu->mode == 0))
-				cpu->eip &= 0xffff;
+			cpu->insn_eip = (next - i->len) & emask;
+			cpu->eip = next & emask;
 			r = i->fn(cpu, i);
 			if (unlikely(r)) {
 				if (r == CPU_ABORT) {

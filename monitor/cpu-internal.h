@@ -35,6 +35,7 @@ struct insn {
 	uint8_t scale;		/* 0, 1, 2, 4, 8 */
 	uint8_t flags;		/* IF_* */
 	struct insn_op op[3];
+	uint16_t end;		/* offset of the next instruction in the block */
 	uint32_t disp;
 	uint32_t imm;		/* first immediate, relative offset, far offset */
 	uint32_t imm2;		/* second immediate (ENTER), far selector */
@@ -231,10 +232,11 @@ struct block {
 	uint8_t mode;
 	uint8_t ninsn;
 	uint16_t bytes;
-	/* Chaining: last successor seen, valid while gen matches. */
-	uint32_t succ_eip;
-	uint32_t succ_gen;
-	struct block *succ;
+	/* Chaining: the last two successors seen (a conditional branch has
+	 * two), each valid while its gen matches cpu->gen. */
+	uint32_t succ_eip[2];
+	uint32_t succ_gen[2];
+	struct block *succ[2];
 	struct insn insns[];
 };
 
