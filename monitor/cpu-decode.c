@@ -208,6 +208,7 @@ static bool decode_one(struct cpu *cpu, const uint8_t *bytes, unsigned avail,
 	}
 	convert(&zi, zo, i);
 	i->fn = exec__handler(&zi, zo, i);
+	i->xop = fast__classify(i);
 	return true;
 }
 

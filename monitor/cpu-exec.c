@@ -241,7 +241,7 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 	cpu->error = NULL;
 	for (;;) {
 		unsigned n, k;
-		uint32_t beip, emask;
+		int r;
 		bool inhibit, dbgmode, tf = false, rf = false;
 
 		if (unlikely(turns-- == 0))
@@ -328,38 +328,22 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 				continue;
 			}
 		}
-		/* Instructions inside a block never change EIP except the
-		 * last one (IF_ENDBLK), so each EIP is the block's start plus
-		 * the instruction's offset: no dependency on the previous
-		 * handler's store to cpu->eip. */
-		beip = cpu->eip;
-		emask = b->mode ? ~0u : 0xffffu;
-		for (k = 0; k < n; k++) {
-			const struct insn *i = &b->insns[k];
-			uint32_t next = beip + i->end;
-			int r;
-
-			cpu->insn_eip = (next - i->len) & emask;
-			cpu->eip = next & emask;
-			r = i->fn(cpu, i);
-			if (unlikely(r)) {
-				if (r == CPU_ABORT) {
-					cpu->eip = cpu->insn_eip;
-					cpu->icount += k;
-					end--;	/* a fault loop must end */
-					if (exc__deliver_pending(cpu))
-						return CPU_EXIT_SHUTDOWN;
-					k = 0;
-					b = NULL;
-				} else {	/* CPU_RET_EXIT */
-					k++;
-				}
-				break;
-			}
-			if (unlikely(cpu->smc)) {
-				k++;
+		/* monitor/cpu-fast.c runs the block: 0 = ran k instructions,
+		 * 1 = left after instruction k-1 (decoded code dropped or an
+		 * event raised), CPU_RET_EXIT = instruction k-1 asked to leave
+		 * the loop, CPU_ABORT = instruction k faulted (EIP at it). */
+		r = fast__run_block(cpu, b, n, &k);
+		if (unlikely(r)) {
+			if (r == CPU_ABORT) {
+				cpu->eip = cpu->insn_eip;
+				cpu->icount += k;
+				end--;	/* a fault loop must end */
+				if (exc__deliver_pending(cpu))
+					return CPU_EXIT_SHUTDOWN;
+				k = 0;
 				b = NULL;
-				break;
+			} else if (r == 1) {
+				b = NULL;
 			}
 		}
 		cpu->icount += k;

@@ -64,20 +64,7 @@ static uint32_t lazy_flags(const struct cpu *cpu)
 
 bool flags__cf(const struct cpu *cpu)
 {
-	uint32_t m = size_mask(cpu->lf.size);
-	uint32_t res = cpu->lf.res & m, a = cpu->lf.src1 & m,
-		 b = cpu->lf.src2 & m;
-
-	switch (cpu->lf.op) {
-	case LF_ADD: return res < a;
-	case LF_ADC: return ((res - a - b) & m) ? res <= a : res < a;
-	case LF_SUB: return a < b;
-	case LF_SBB: return ((a - b - res) & m) ? a <= b : a < b;
-	case LF_LOGIC: return false;
-	case LF_INC: case LF_DEC: return cpu->lf.src2 != 0;
-	case LF_FIXED: return cpu->lf.src2 & FL_CF;
-	default: return cpu->eflags & FL_CF;
-	}
+	return lf_cf(cpu);
 }
 
 void flags__materialize(struct cpu *cpu)
