@@ -329,3 +329,15 @@ void mon_sys__stats(struct mon_sys *ms, struct hvmm_sys_stats *st)
 	*st = ms->st;
 	st->instructions = ms->cpu->icount;
 }
+
+void mon_sys__invalidate_phys(struct mon_sys *ms, unsigned long long gpa,
+			      unsigned long long len)
+{
+	uint64_t ram = (uint64_t)ms->npages << 12;
+
+	if (gpa >= ram || !len)
+		return;
+	if (len > ram - gpa)
+		len = ram - gpa;
+	cpu__invalidate_phys(ms->cpu, gpa, len);
+}
