@@ -51,6 +51,7 @@ struct mon_sys {
 	bool native_on, go_native, hold;
 	uint32_t mxcsr_mask;
 	uint64_t hold_icount;		/* no native entry before it changes */
+	bool shutdown;			/* an event delivered after a stay triple-faulted */
 	struct seg nat_seg[SEG_NSEGS];	/* segments as exported */
 
 	struct hvmm_sys_stats st;
@@ -270,6 +271,8 @@ void mon_sys__set_state(struct mon_sys *ms, const struct hvmm_sregs *r)
 	ms->data_kind = ACC_NONE;
 	ms->have_inject = false;
 	ms->want_window = false;
+	ms->shutdown = false;
+	ms->hold = false;
 }
 
 void mon_sys__get_state(struct mon_sys *ms, struct hvmm_sregs *r)
@@ -354,18 +357,21 @@ unsigned int mon_sys__run(struct mon_sys *ms, struct hvmm_sys_run *run)
 	ms->st.run_calls++;
 
 	ms->go_native = false;
-	if (native_ok(ms)) {
+	if (ms->shutdown) {
+		e = CPU_EXIT_SHUTDOWN;	/* sticky, like the CPU's shutdown state */
+	} else if (native_ok(ms)) {
 		run->icount = cpu->icount;
 		run->reason = MON_SYS_NATIVE;
 		return MON_SYS_NATIVE;
-	}
-	e = cpu__run(cpu, budget);
-	if (ms->go_native && e == CPU_EXIT_STOP && ms->pend == ACC_NONE &&
-	    !ms->want_window) {
-		ms->st.instructions = cpu->icount;
-		run->icount = cpu->icount;
-		run->reason = MON_SYS_NATIVE;
-		return MON_SYS_NATIVE;
+	} else {
+		e = cpu__run(cpu, budget);
+		if (ms->go_native && e == CPU_EXIT_STOP && ms->pend == ACC_NONE &&
+		    !ms->want_window) {
+			ms->st.instructions = cpu->icount;
+			run->icount = cpu->icount;
+			run->reason = MON_SYS_NATIVE;
+			return MON_SYS_NATIVE;
+		}
 	}
 	reason = sys_reason(ms, e);
 	ms->st.exits[reason < HVMM_SX_REASONS ? reason : 0]++;
@@ -460,10 +466,10 @@ void mon_sys__native_import(struct mon_sys *ms, const struct mon_native_state *s
 		if (fl & FL_TF) {
 			cpu->dr[6] |= 0x4000;	/* DR6.BS (SDM Vol. 3B §17.2.3) */
 			cpu__raise(cpu, EXC_DB, 0);
-			exc__deliver_pending(cpu);
+			ms->shutdown |= exc__deliver_pending(cpu) != 0;
 		} else if (exc__deliver(cpu, EXC_DB, INT_ICEBP, false, 0) &&
 			   cpu->pending_exc >= 0) {
-			exc__deliver_pending(cpu);
+			ms->shutdown |= exc__deliver_pending(cpu) != 0;
 		}
 	}
 }
@@ -474,7 +480,7 @@ void mon_sys__native_pf(struct mon_sys *ms, __u32 err, __u32 cr2)
 
 	cpu->cr2 = cr2;
 	cpu__raise(cpu, EXC_PF, err & (SM_PF_P | SM_PF_W | SM_PF_U | SM_PF_RSVD));
-	exc__deliver_pending(cpu);
+	ms->shutdown |= exc__deliver_pending(cpu) != 0;
 }
 
 void mon_sys__code_written(struct mon_sys *ms, __u32 gfn)

@@ -314,6 +314,18 @@ static void test_native_pf(void)
 	memcpy(&err, ram + 0x9000 - 20, 4);
 	CU_ASSERT_EQUAL(err, 0x4000);			/* the faulting EIP */
 	teardown();
+
+	/* no #PF gate, no #DF gate: the delivery triple-faults, and the vCPU
+	 * stays shut down instead of going native again */
+	setup(0x202, 0);
+	put64(0x600 + 14 * 8, 0);
+	CU_ASSERT_EQUAL_FATAL(run1(&r, 100), MON_SYS_NATIVE);
+	mon_sys__native_export(ms, &st, fx);
+	mon_sys__native_import(ms, &st, fx, 14);
+	mon_sys__native_pf(ms, 0x4, 0x10000000);
+	CU_ASSERT_EQUAL(run1(&r, 100), HVMM_SX_SHUTDOWN);
+	CU_ASSERT_EQUAL(run1(&r, 100), HVMM_SX_SHUTDOWN);
+	teardown();
 }
 
 /* The interpreter has decoded the code page; guest user code then rewrites

@@ -49,7 +49,9 @@ volatile uint32_t u_out[16] __attribute__((aligned(16)));
 uint32_t uenter(uint32_t (*fn)(uint32_t), uint32_t arg);
 void uleave(uint32_t v) __attribute__((noreturn));
 uint32_t u_ro(uint32_t), u_sv(uint32_t), u_tls(uint32_t), u_fpu(uint32_t);
-extern char u_ro_i[], u_sv_i[], u_tls_i[];
+uint32_t u_sysenter(uint32_t), u_tf(uint32_t), u_ljmp(uint32_t);
+extern char u_ro_i[], u_sv_i[], u_tls_i[], u_tf_i[], se_entry[], se_stack_top[];
+volatile uint32_t se_count;
 
 /* Enter CPL 3 with IF=1 at fn(arg) on the user stack; fn's return value
  * comes back through SYS_EXIT (or FAULTED through a fault hook). */
@@ -95,6 +97,26 @@ ASM_FN(u_fpu,
        "fnstsw %ax\n movzwl %ax, %eax\n movl %eax, u_out+0\n"
        "movl $0x1f80, u_out+4\n ldmxcsr u_out+4\n"
        "pop %ebx\n mov $1, %eax\n ret");
+
+/* SYSENTER from CPL 3 (SDM Vol. 2B SYSENTER/SYSEXIT): EAX = 2 * EBX + 1,
+ * back with STI; SYSEXIT to EDX/ECX (CS 0x1b, SS 0x23 from SYSENTER_CS 8). */
+ASM_FN(se_entry, "lea 1(%ebx,%ebx), %eax\n incl se_count\n sti\n sysexit\n"
+		 ".bss\n.p2align 4\n.skip 1024\n.globl se_stack_top\nse_stack_top:\n.text");
+ASM_FN(u_sysenter, "push %ebx\n push %esi\n xor %esi, %esi\n mov 12(%esp), %ebx\n"
+		   "1: push %ebx\n mov %esp, %ecx\n mov $2f, %edx\n sysenter\n"
+		   "2: pop %ebx\n add %eax, %esi\n dec %ebx\n jnz 1b\n"
+		   "mov %esi, %eax\n pop %esi\n pop %ebx\n ret");
+/* A far jump at CPL 3 to a DPL-3 code descriptor with L=1 (bit 53, which
+ * an IA-32 CPU ignores): the code runs as 32-bit code and reports CS. A
+ * monitor that loaded this descriptor raw would run it in 64-bit mode. */
+#define L1_IDX	10
+ASM_FN(u_ljmp, "ljmp $0x53, $1f\n 1: mov %cs, %ebx\n movzwl %bx, %ebx\n"
+	       "mov $0x1234, %ecx\n dec %ecx\n add %ecx, %ebx\n mov $3, %eax\n int $0x80\n ud2");
+
+/* POPF sets TF at CPL 3: the single-step trap comes after the next
+ * instruction (SDM Vol. 3B §17.3.1.4). */
+ASM_FN(u_tf, "pushf\n orl $0x100, (%esp)\n popf\n nop\n u_tf_i: nop\n nop\n"
+	     "pushf\n andl $~0x100, (%esp)\n popf\n xor %eax, %eax\n ret");
 
 static int on_syscall(struct rt_frame *fr)
 {
@@ -143,6 +165,12 @@ static int on_user_fault(struct rt_frame *fr)
 		pt_u[(cr2 - UVA) >> 12] = (uint32_t)pool[ndz] | P | W | U;
 		ndz++;
 		return 1;
+	}
+	if (fr->vector == 1) {
+		uint32_t dr6;
+
+		asm volatile("mov %%dr6, %0" : "=r"(dr6));
+		fr->err = dr6;
 	}
 	lastf.vec = fr->vector;
 	lastf.err = fr->err;
@@ -305,6 +333,23 @@ void test_main(void)
 	rt_check(u_ticks1 > u_ticks0, "timer-ticks-during-user-loop", "ticks %u -> %u",
 		 u_ticks0, u_ticks1);
 	rt_check(uticks > 0, "timer-irq-from-cpl3", "uticks %u", uticks);
+
+	wrmsr(0x174, SEL_KCODE);
+	wrmsr(0x175, (uint32_t)se_stack_top);
+	wrmsr(0x176, (uint32_t)se_entry);
+	v = uenter(u_sysenter, 500);
+	rt_expect_eq("sysenter-results", v, 500 * 501 + 500);
+	rt_expect_eq("sysenter-count", se_count, 500);
+
+	v = uenter(u_tf, 0);
+	rt_expect_eq("popf-tf-single-step", v, FAULTED | 1);
+	rt_expect_eq("popf-tf-trap-eip", lastf.eip, (uint32_t)u_tf_i);
+	rt_check(lastf.err & 0x4000, "popf-tf-dr6-bs", "dr6 0x%x", lastf.err);
+
+	rt_gdt_set(L1_IDX, 0, 0xfffff, ACC_P | ACC_S | ACC_DPL(3) | ACC_CODE | ACC_CODE_R,
+		   FLG_G | FLG_DB | 0x2);
+	v = uenter(u_ljmp, 0);
+	rt_expect_eq("far-jmp-to-l1-code-runs-32-bit", v, 0x53 + 0x1233);
 
 	v = uenter(u_fpu, 0);
 	rt_expect_eq("fpu-user-returns", v, 1);
