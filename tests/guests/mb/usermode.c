@@ -261,6 +261,16 @@ static uint32_t u_compute(uint32_t n)
 	return s;
 }
 
+/* RDTSC at CPL 3 reads the guest's TSC (the monitor traps it natively). */
+static uint32_t u_rdtsc(uint32_t arg)
+{
+	uint64_t t = rdtsc();
+
+	u_out[0] = (uint32_t)t;
+	u_out[1] = (uint32_t)(t >> 32);
+	return 1;
+}
+
 static uint32_t u_switch(uint32_t arg)
 {
 	volatile uint32_t *p = (volatile uint32_t *)SWVA;
@@ -380,6 +390,17 @@ void test_main(void)
 	rt_expect_eq("pt-change-write-lands-in-new-frame",
 		     *(uint32_t *)fr_sw[2] | *(uint32_t *)fr_sw[1] << 8 |
 		     *(uint32_t *)fr_sw[0] << 16, 0x77 | 2 << 8 | 1 << 16);
+
+	{
+		uint64_t t0 = rdtsc(), t1, tu;
+
+		v = uenter(u_rdtsc, 0);
+		t1 = rdtsc();
+		tu = (uint64_t)u_out[1] << 32 | u_out[0];
+		rt_check(v == 1 && tu >= t0 && tu <= t1, "rdtsc-cpl3-between-cpl0-reads",
+			 "0x%x%08x not in [0x%x%08x, 0x%x%08x]", u_out[1], u_out[0],
+			 (uint32_t)(t0 >> 32), (uint32_t)t0, (uint32_t)(t1 >> 32), (uint32_t)t1);
+	}
 
 	v = uenter(u_tls, 0);
 	rt_expect_eq("user-segment-load-base", v, 0x7105a - 0x7105b);
