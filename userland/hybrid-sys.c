@@ -32,6 +32,7 @@ struct hybrid {
 	struct hvmm_phys_range dma[DMA_RANGES];
 	unsigned ndma;
 	uint64_t dma_reports, dma_syncs;
+	bool no_native;			/* --no-native */
 };
 
 static void hybrid_set_intr(void *cpu, bool level)
@@ -139,7 +140,6 @@ static void hybrid_close(struct hybrid *h)
 static int hybrid_create(struct board *b, const struct boot_entry *e,
 			 const struct run_opts *opts, void **state, char *err, size_t n)
 {
-	(void)opts;
 	struct hybrid *h = calloc(1, sizeof(*h));
 	struct hvmm_ram ram = { .uaddr = (uintptr_t)b->ram.host, .size = b->ram.size };
 	struct hvmm_sregs s;
@@ -149,6 +149,7 @@ static int hybrid_create(struct board *b, const struct boot_entry *e,
 		return -ENOMEM;
 	}
 	h->b = b;
+	h->no_native = opts && opts->no_native;
 	h->vm = h->vcpu = -1;
 	h->dev = hybrid__open_dev();
 	if (h->dev < 0) {
@@ -237,8 +238,9 @@ static enum vm_stop hybrid_run(void *state)
 			b->dump_req = 0;
 			dump(h, "register dump (SIGUSR1)");
 		}
-		r->flags = (r->flags & ~HVMM_SRUN_IRQ) |
-			   (b->intr_level ? HVMM_SRUN_IRQ : 0);
+		r->flags = (r->flags & ~(HVMM_SRUN_IRQ | HVMM_SRUN_NO_NATIVE)) |
+			   (b->intr_level ? HVMM_SRUN_IRQ : 0) |
+			   (h->no_native ? HVMM_SRUN_NO_NATIVE : 0);
 		r->budget = HYBRID_BUDGET;
 		if (h->ndma && dma_sync(h) < 0) {
 			fprintf(stderr, "hvmm: HVMM_VCPU_INVALIDATE_PHYS: %s\n", strerror(errno));
@@ -253,7 +255,10 @@ static enum vm_stop hybrid_run(void *state)
 			return VM_ERROR;
 		}
 		r->flags = 0;
-		if (r->icount - h->last_poll >= HYBRID_BUDGET) {
+		/* BUDGET also ends native stays (host tick, time slice), during
+		 * which no instruction is counted */
+		if (r->reason == HVMM_SX_BUDGET ||
+		    r->icount - h->last_poll >= HYBRID_BUDGET) {
 			h->last_poll = r->icount;
 			board__poll(b);
 		}
@@ -315,6 +320,27 @@ static void hybrid_stats(void *state, FILE *f)
 		(unsigned long long)h->halts, (unsigned long long)h->halt_wakeups,
 		(unsigned long long)h->eintr, (unsigned long long)h->dma_reports,
 		(unsigned long long)h->dma_syncs);
+	fprintf(f, "native.entries %llu\nnative.stays %llu\nnative.ns %llu\n"
+		"interp.ns %llu\nnative.hidden_faults %llu\nnative.reflected_pf %llu\n"
+		"native.shadow_flushes %llu\nnative.code_invalidations %llu\n",
+		(unsigned long long)st.native_entries, (unsigned long long)st.native_stays,
+		(unsigned long long)st.native_ns, (unsigned long long)st.interp_ns,
+		(unsigned long long)st.hidden_faults, (unsigned long long)st.reflected_pf,
+		(unsigned long long)st.shadow_flushes,
+		(unsigned long long)st.code_invalidations);
+	for (int i = 0; i < HVMM_NX_REASONS; i++) {
+		if (!st.native_exits[i])
+			continue;
+		if (i == HVMM_NX_IRQ)
+			fprintf(f, "native.exit.host_irq");
+		else if (i == HVMM_NX_NMI)
+			fprintf(f, "native.exit.host_nmi");
+		else if (i == HVMM_NX_SLICE)
+			fprintf(f, "native.exit.other");
+		else
+			fprintf(f, "native.exit.vector%d", i);
+		fprintf(f, " %llu\n", (unsigned long long)st.native_exits[i]);
+	}
 }
 
 static void hybrid_destroy(void *state)
