@@ -180,19 +180,37 @@ int fast__run_block(struct cpu *cpu, const struct block *b, unsigned n,
  * have dropped decoded code or raised the interrupt line. */
 #define NEXT_M	do {							\
 		if (unlikely(cpu->smc)) {				\
+			cpu->eip = NEXT_EIP;				\
 			rc = 1;						\
 			goto done;					\
 		}							\
-		if (unlikely(i == last))				\
-			goto done;					\
-		i++;							\
-		DISPATCH;						\
+		NEXT_R;							\
 	} while (0)
 #define ABORT	do { rc = CPU_ABORT; goto out; } while (0)
-#define RD(off, vp, sz)	do {						\
-		SYNC();							\
-		if (unlikely(mem__read(cpu, i->seg, (off), (vp), (sz))))	\
-			ABORT;						\
+/* Memory access: the inline fast path, or EIP synced and the slow path
+ * (which may fault, reach a device or drop decoded code). */
+#define RD(seg, off, dst, sz)	do {					\
+		uint32_t o_ = (off), v_;				\
+		uint8_t *p_ = mem__fast_ptr(cpu, (seg), o_, (sz), false); \
+		if (likely(p_)) {					\
+			(dst) = load_le(p_, (sz));			\
+		} else {						\
+			SYNC();						\
+			if (mem__read_slow(cpu, (seg), o_, &v_, (sz)))	\
+				ABORT;					\
+			(dst) = v_;					\
+		}							\
+	} while (0)
+#define WR(seg, off, val, sz)	do {					\
+		uint32_t o_ = (off);					\
+		uint8_t *p_ = mem__fast_ptr(cpu, (seg), o_, (sz), true); \
+		if (likely(p_)) {					\
+			store_le(p_, (val), (sz));			\
+		} else {						\
+			SYNC();						\
+			if (mem__write_slow(cpu, (seg), o_, (val), (sz))) \
+				ABORT;					\
+		}							\
 	} while (0)
 #define ALU_RR(name, OP, LF)						\
 	l_##name##_rr:							\
@@ -211,7 +229,7 @@ int fast__run_block(struct cpu *cpu, const struct block *b, unsigned n,
 		NEXT_R;
 #define ALU_RM(name, OP, LF)						\
 	l_##name##_rm:							\
-		RD(ea32(cpu, i), &t, 4);				\
+		RD(i->seg, ea32(cpu, i), t, 4);				\
 		v = r[i->op[0].reg];					\
 		res = v OP t;						\
 		lf_set(cpu, LF, 4, res, LF == LF_LOGIC ? 0 : v,		\
@@ -230,7 +248,15 @@ l_call:
 			goto done;	/* CPU_RET_EXIT: it completed */
 		goto out;
 	}
-	NEXT_M;
+	/* The handler has set EIP (it may have branched). */
+	if (unlikely(cpu->smc)) {
+		rc = 1;
+		goto done;
+	}
+	if (unlikely(i == last))
+		goto done;
+	i++;
+	DISPATCH;
 
 l_mov_rr:
 	r[i->op[0].reg] = r[i->op[1].reg];
@@ -239,13 +265,11 @@ l_mov_ri:
 	r[i->op[0].reg] = i->imm;
 	NEXT_R;
 l_mov_rm:
-	RD(ea32(cpu, i), &v, 4);
+	RD(i->seg, ea32(cpu, i), v, 4);
 	r[i->op[0].reg] = v;
 	NEXT_M;
 l_mov_mr:
-	SYNC();
-	if (unlikely(mem__write(cpu, i->seg, ea32(cpu, i), r[i->op[1].reg], 4)))
-		ABORT;
+	WR(i->seg, ea32(cpu, i), r[i->op[1].reg], 4);
 	NEXT_M;
 
 	ALU_RR(add, +, LF_ADD)
@@ -268,12 +292,12 @@ l_cmp_ri:
 	lf_set(cpu, LF_SUB, 4, v - t, v, t);
 	NEXT_R;
 l_cmp_rm:
-	RD(ea32(cpu, i), &t, 4);
+	RD(i->seg, ea32(cpu, i), t, 4);
 	v = r[i->op[0].reg];
 	lf_set(cpu, LF_SUB, 4, v - t, v, t);
 	NEXT_M;
 l_cmp_mr:
-	RD(ea32(cpu, i), &v, 4);
+	RD(i->seg, ea32(cpu, i), v, 4);
 	t = r[i->op[1].reg];
 	lf_set(cpu, LF_SUB, 4, v - t, v, t);
 	NEXT_M;
@@ -362,7 +386,7 @@ imul: {
 	NEXT_R;
 }
 l_imul_rm:
-	RD(ea32(cpu, i), &t, 4);
+	RD(i->seg, ea32(cpu, i), t, 4);
 	goto imul;
 l_inc_r:
 	t = lf_cf(cpu);
@@ -387,30 +411,45 @@ l_movsx16_rr:
 	r[i->op[0].reg] = (uint32_t)(int32_t)(int16_t)r[i->op[1].reg];
 	NEXT_R;
 l_movzx8_rm:
-	RD(ea32(cpu, i), &v, 1);
+	RD(i->seg, ea32(cpu, i), v, 1);
 	r[i->op[0].reg] = v & 0xff;
 	NEXT_M;
 l_movzx16_rm:
-	RD(ea32(cpu, i), &v, 2);
+	RD(i->seg, ea32(cpu, i), v, 2);
 	r[i->op[0].reg] = v & 0xffff;
 	NEXT_M;
 l_movsx8_rm:
-	RD(ea32(cpu, i), &v, 1);
+	RD(i->seg, ea32(cpu, i), v, 1);
 	r[i->op[0].reg] = (uint32_t)(int32_t)(int8_t)v;
 	NEXT_M;
 l_movsx16_rm:
-	RD(ea32(cpu, i), &v, 2);
+	RD(i->seg, ea32(cpu, i), v, 2);
 	r[i->op[0].reg] = (uint32_t)(int32_t)(int16_t)v;
 	NEXT_M;
 l_push_r:
-	SYNC();
-	if (unlikely(stack__push(cpu, r[i->op[0].reg], 4)))
-		ABORT;
+	/* 32-bit stack inline; a 16-bit one through stack__push. */
+	v = r[i->op[0].reg];
+	if (likely(cpu->seg[SEG_SS].attr & SEGA_DB)) {
+		t = r[R_ESP] - 4;
+		WR(SEG_SS, t, v, 4);
+		r[R_ESP] = t;
+	} else {
+		SYNC();
+		if (stack__push(cpu, v, 4))
+			ABORT;
+	}
 	NEXT_M;
 l_pop_r:
-	SYNC();
-	if (unlikely(stack__pop(cpu, &v, 4)))
-		ABORT;
+	if (likely(cpu->seg[SEG_SS].attr & SEGA_DB)) {
+		t = r[R_ESP];
+		RD(SEG_SS, t, v, 4);
+		/* ESP first: POP ESP loads the popped value. */
+		r[R_ESP] = t + 4;
+	} else {
+		SYNC();
+		if (stack__pop(cpu, &v, 4))
+			ABORT;
+	}
 	r[i->op[0].reg] = v;
 	NEXT_M;
 l_jcc:

@@ -425,6 +425,8 @@ void mem__seg_update(struct cpu *cpu, int seg)
 		else if (!(t & 4))	/* data, expand-up */
 			f = (t & 2) ? 3 : 1;
 	}
+	if (s->base == 0 && s->limit == 0xffffffffu)
+		f |= f << 2;	/* SF_FLAT_R / SF_FLAT_W */
 	cpu->seg_fast[seg] = f;
 }
 
