@@ -236,7 +236,6 @@ void mem__tlb_flush(struct cpu *cpu, bool global_too)
 			e->global = 0;
 		}
 	cpu->ntlb_flush++;
-	cpu->gen++;
 }
 
 void mem__tlb_flush_page(struct cpu *cpu, uint32_t lin)
@@ -256,7 +255,6 @@ void mem__tlb_flush_page(struct cpu *cpu, uint32_t lin)
 				e->global = 0;
 			}
 		}
-	cpu->gen++;
 }
 
 /* Finds or creates the TLB entry for lin with the rights acc needs.

@@ -250,7 +250,7 @@ struct cpu {
 	uint8_t dbg_data;	/* DR7 enables a data breakpoint */
 	bool step_one;		/* REP strings: one iteration per step (TF) */
 	uint32_t db_hits;	/* data breakpoints hit by this instruction */
-	uint32_t gen;		/* bumped when block chaining must be dropped */
+	uint32_t gen;		/* bumped when decoded blocks are dropped */
 	uint64_t budget_end;	/* icount at which cpu__run stops */
 	struct cpu_tlb_entry tlb[2][CPU_TLB_SIZE];	/* [user] */
 	struct cpu_icache *ic;
