@@ -166,17 +166,6 @@ static inline bool fcond(struct cpu *cpu, unsigned cc)
 	return flags__cond(cpu, cc);
 }
 
-/* Effective address of a 32-bit-addressing memory operand. */
-static inline uint32_t ea32(const struct cpu *cpu, const struct insn *i)
-{
-	uint32_t ea = i->disp;
-	if (i->base != REG_NONE)
-		ea += cpu->r[i->base];
-	if (i->index != REG_NONE)
-		ea += cpu->r[i->index] * i->scale;
-	return ea;
-}
-
 /* No cross-jumping: every inline form keeps its own dispatch jump, so the
  * host's branch predictor sees one indirect jump per form (threaded code)
  * instead of one shared jump. */
@@ -221,6 +210,8 @@ int fast__run_block(struct cpu *cpu, const struct block *b, unsigned n,
 	const struct insn *i = b->insns, *last = b->insns + n - 1;
 	uint32_t *r = cpu->r;
 	uint32_t beip = cpu->eip, emask = b->mode ? ~0u : 0xffffu;
+	/* The TLB of the current CPL: only a handler call can change it. */
+	struct cpu_tlb_entry *tlb = cpu->tlb[cpu->cpl == 3];
 	uint32_t v, t, res;
 	int rc;
 
@@ -253,7 +244,7 @@ int fast__run_block(struct cpu *cpu, const struct block *b, unsigned n,
  * (which may fault, reach a device or drop decoded code). */
 #define RD(seg, off, dst, sz)	do {					\
 		uint32_t o_ = (off), v_;				\
-		uint8_t *p_ = mem__fast_ptr(cpu, (seg), o_, (sz), false); \
+		uint8_t *p_ = mem__fast_ptr_in(cpu, tlb, (seg), o_, (sz), false); \
 		if (likely(p_)) {					\
 			(dst) = load_le(p_, (sz));			\
 		} else {						\
@@ -265,7 +256,7 @@ int fast__run_block(struct cpu *cpu, const struct block *b, unsigned n,
 	} while (0)
 #define WR(seg, off, val, sz)	do {					\
 		uint32_t o_ = (off);					\
-		uint8_t *p_ = mem__fast_ptr(cpu, (seg), o_, (sz), true); \
+		uint8_t *p_ = mem__fast_ptr_in(cpu, tlb, (seg), o_, (sz), true); \
 		if (likely(p_)) {					\
 			store_le(p_, (val), (sz));			\
 		} else {						\
@@ -291,7 +282,7 @@ int fast__run_block(struct cpu *cpu, const struct block *b, unsigned n,
 		NEXT_R;
 #define ALU_RM(name, OP, LF)						\
 	l_##name##_rm:							\
-		RD(i->seg, ea32(cpu, i), t, 4);				\
+		RD(i->seg, insn_ea32(cpu, i), t, 4);				\
 		v = r[i->op[0].reg];					\
 		res = v OP t;						\
 		lf_set(cpu, LF, 4, res, LF == LF_LOGIC ? 0 : v,		\
@@ -310,6 +301,7 @@ l_call:
 			goto done;	/* CPU_RET_EXIT: it completed */
 		goto out;
 	}
+	tlb = cpu->tlb[cpu->cpl == 3];
 	/* The handler has set EIP (it may have branched). */
 	if (unlikely(cpu->smc)) {
 		rc = 1;
@@ -327,11 +319,11 @@ l_mov_ri:
 	r[i->op[0].reg] = i->imm;
 	NEXT_R;
 l_mov_rm:
-	RD(i->seg, ea32(cpu, i), v, 4);
+	RD(i->seg, insn_ea32(cpu, i), v, 4);
 	r[i->op[0].reg] = v;
 	NEXT_M;
 l_mov_mr:
-	WR(i->seg, ea32(cpu, i), r[i->op[1].reg], 4);
+	WR(i->seg, insn_ea32(cpu, i), r[i->op[1].reg], 4);
 	NEXT_M;
 
 	ALU_RR(add, +, LF_ADD)
@@ -354,12 +346,12 @@ l_cmp_ri:
 	lf_set(cpu, LF_SUB, 4, v - t, v, t);
 	NEXT_R;
 l_cmp_rm:
-	RD(i->seg, ea32(cpu, i), t, 4);
+	RD(i->seg, insn_ea32(cpu, i), t, 4);
 	v = r[i->op[0].reg];
 	lf_set(cpu, LF_SUB, 4, v - t, v, t);
 	NEXT_M;
 l_cmp_mr:
-	RD(i->seg, ea32(cpu, i), v, 4);
+	RD(i->seg, insn_ea32(cpu, i), v, 4);
 	t = r[i->op[1].reg];
 	lf_set(cpu, LF_SUB, 4, v - t, v, t);
 	NEXT_M;
@@ -403,7 +395,7 @@ sbb:
 	NEXT_R;
 
 l_lea:
-	r[i->op[0].reg] = ea32(cpu, i);
+	r[i->op[0].reg] = insn_ea32(cpu, i);
 	NEXT_R;
 l_shl_ri:
 	t = i->imm & 31;
@@ -448,7 +440,7 @@ imul: {
 	NEXT_R;
 }
 l_imul_rm:
-	RD(i->seg, ea32(cpu, i), t, 4);
+	RD(i->seg, insn_ea32(cpu, i), t, 4);
 	goto imul;
 l_inc_r:
 	t = lf_cf(cpu);
@@ -473,19 +465,19 @@ l_movsx16_rr:
 	r[i->op[0].reg] = (uint32_t)(int32_t)(int16_t)r[i->op[1].reg];
 	NEXT_R;
 l_movzx8_rm:
-	RD(i->seg, ea32(cpu, i), v, 1);
+	RD(i->seg, insn_ea32(cpu, i), v, 1);
 	r[i->op[0].reg] = v & 0xff;
 	NEXT_M;
 l_movzx16_rm:
-	RD(i->seg, ea32(cpu, i), v, 2);
+	RD(i->seg, insn_ea32(cpu, i), v, 2);
 	r[i->op[0].reg] = v & 0xffff;
 	NEXT_M;
 l_movsx8_rm:
-	RD(i->seg, ea32(cpu, i), v, 1);
+	RD(i->seg, insn_ea32(cpu, i), v, 1);
 	r[i->op[0].reg] = (uint32_t)(int32_t)(int8_t)v;
 	NEXT_M;
 l_movsx16_rm:
-	RD(i->seg, ea32(cpu, i), v, 2);
+	RD(i->seg, insn_ea32(cpu, i), v, 2);
 	r[i->op[0].reg] = (uint32_t)(int32_t)(int16_t)v;
 	NEXT_M;
 l_push_r:
@@ -523,26 +515,26 @@ l_cmov_rr:
 	NEXT_R;
 l_cmov_rm:
 	/* The source is read (and may fault) whatever the condition. */
-	RD(i->seg, ea32(cpu, i), v, 4);
+	RD(i->seg, insn_ea32(cpu, i), v, 4);
 	if (fcond(cpu, i->imm2))
 		r[i->op[0].reg] = v;
 	NEXT_M;
 l_mov8_rm:
-	RD(i->seg, ea32(cpu, i), v, 1);
+	RD(i->seg, insn_ea32(cpu, i), v, 1);
 	reg_set(cpu, i->op[0].reg, 1, v);
 	NEXT_M;
 l_mov16_rm:
-	RD(i->seg, ea32(cpu, i), v, 2);
+	RD(i->seg, insn_ea32(cpu, i), v, 2);
 	reg_set(cpu, i->op[0].reg, 2, v);
 	NEXT_M;
 l_mov8_mr:
-	WR(i->seg, ea32(cpu, i), reg_get(cpu, i->op[1].reg, 1), 1);
+	WR(i->seg, insn_ea32(cpu, i), reg_get(cpu, i->op[1].reg, 1), 1);
 	NEXT_M;
 l_mov16_mr:
-	WR(i->seg, ea32(cpu, i), r[i->op[1].reg] & 0xffff, 2);
+	WR(i->seg, insn_ea32(cpu, i), r[i->op[1].reg] & 0xffff, 2);
 	NEXT_M;
 l_mov_mi:
-	WR(i->seg, ea32(cpu, i), i->imm, 4);
+	WR(i->seg, insn_ea32(cpu, i), i->imm, 4);
 	NEXT_M;
 l_cmp8_ri:
 	v = reg_get(cpu, i->op[0].reg, 1);
