@@ -35,6 +35,7 @@ struct run_opts {
 	const char *stats_file;		/* --stats=FILE */
 	bool stats;
 	bool no_reboot;
+	bool guest_decompress;		/* bzImage: run its own decompressor */
 	bool help;
 };
 
