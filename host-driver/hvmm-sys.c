@@ -58,6 +58,14 @@ static u32 host_mxcsr_mask(void)
 	return m ? m : 0xffbf;
 }
 
+/* Every shadow entry goes (the next entry's CR3 load flushes the TLB). */
+static void sys_shadow_drop(struct mon_world *w)
+{
+	mon__shadow_flush(w);
+	mon__shadow_untrack(w);
+	w->shadow->wlog_n = 0;
+}
+
 /* One native stay of guest user code (the interpreter said MON_SYS_NATIVE):
  * export the state into the world (frame, GDT slots, FXSAVE image, guest
  * CR0/3/4), enter it, take the state back. Shadows are dropped when the
@@ -80,11 +88,15 @@ static int sys_native(struct hvmm_vcpu *vc, u64 icount)
 
 	mon_sys__native_export(vc->sys, &st, fx);
 	ns->native_stays++;
-	if (icount != vc->nat_icount || st.cr3 != w->guest_cr3 ||
-	    ((st.cr4 ^ w->guest_cr4) & X86_CR4_PSE)) {
-		mon__shadow_flush(w);
-		w->shadow->wlog_n = 0;
+	/* The shadow is exact while CR3, CR4.PSE and every guest table it was
+	 * built from are unchanged (the interpreter may have run the guest
+	 * kernel, written tables, run INVLPG or reloaded CR3 meanwhile). */
+	if (st.cr3 != w->guest_cr3 || ((st.cr4 ^ w->guest_cr4) & X86_CR4_PSE) ||
+	    (icount != vc->nat_icount && mon__shadow_tables_changed(w))) {
+		sys_shadow_drop(w);
 		ns->shadow_flushes++;
+	} else if (icount != vc->nat_icount) {
+		ns->shadow_kept++;
 	}
 	w->guest_cr0 = st.cr0;
 	w->guest_cr3 = st.cr3;
@@ -194,6 +206,7 @@ static void sys_set_layout(struct hvmm_vcpu *vc, const struct hvmm_sregs *r)
 			vc->sys_frames[i] = SM_NO_FRAME;
 	}
 	vc->nat_icount = ~0ull;
+	sys_shadow_drop(vc->world.w);
 }
 
 /* A run that ends after a native stay: the outputs of an exit without an
@@ -288,6 +301,7 @@ static void sys_stats_native(struct hvmm_vcpu *vc, struct hvmm_sys_stats *st)
 	st->reflected_pf = ns->reflected_pf;
 	st->shadow_flushes = ns->shadow_flushes;
 	st->code_invalidations = ns->code_invalidations;
+	st->shadow_kept = ns->shadow_kept;
 }
 
 long hvmm__sys_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg)
