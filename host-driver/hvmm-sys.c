@@ -68,11 +68,11 @@ static void sys_shadow_drop(struct mon_world *w)
 
 /* One native stay of guest user code (the interpreter said MON_SYS_NATIVE):
  * export the state into the world (frame, GDT slots, FXSAVE image, guest
- * CR0/3/4), enter it, take the state back. Shadows are dropped when the
- * interpreter ran since the last stay (it may have changed page tables,
- * run INVLPG or reloaded CR3). Returns 0 when the interpreter must handle a
- * guest exception now, 1 when the stay ended for the host (interrupt, NMI,
- * rescheduling, a signal), -1 on a monitor error (the vCPU is dead). */
+ * CR0/3/4), enter it once, take the state back. Shadows are dropped when
+ * the guest tables they derive from changed (docs/hybrid.md). Returns 0
+ * when the interpreter must handle a guest exception now, 1 when the stay
+ * ended for the host (interrupt, NMI), -1 on a monitor error (the vCPU is
+ * dead). */
 static int sys_native(struct hvmm_vcpu *vc, u64 icount)
 {
 	struct hvmm_world *hw = &vc->world;
@@ -111,36 +111,34 @@ static int sys_native(struct hvmm_vcpu *vc, u64 icount)
 	f->ds = st.sel[3]; f->fs = st.sel[4]; f->gs = st.sel[5];
 	hvmm__world_sync_kernel(hw);
 
-	for (;;) {
-		ns->native_entries++;
-		kernel_fpu_begin();
-		local_irq_disable();
-		t0 = ktime_get_ns();
-		reason = hvmm__world_run_once(hw);
-		ns->native_ns += ktime_get_ns() - t0;
-		local_irq_enable();
-		kernel_fpu_end();
-		vc->world_switches++;
-		w->n_exits[reason < MON_EXITS ? reason : 0]++;
+	ns->native_entries++;
+	kernel_fpu_begin();
+	local_irq_disable();
+	t0 = ktime_get_ns();
+	reason = hvmm__world_run_once(hw);
+	ns->native_ns += ktime_get_ns() - t0;
+	local_irq_enable();
+	kernel_fpu_end();
+	vc->world_switches++;
+	w->n_exits[reason < MON_EXITS ? reason : 0]++;
 
-		if (reason == MON_X_MONITOR_ERROR) {
-			pr_err("hvmm: monitor error (native user mode): vector %u error %#x cr2 %#x at %pS\n",
-			       w->exit_vector, w->exit_error, w->exit_cr2, (void *)w->exit_rip);
-			return -1;
-		}
-		if (reason == MON_X_HOST_IRQ || reason == MON_X_HOST_NMI) {
-			ns->native_exits[reason == MON_X_HOST_IRQ ? HVMM_NX_IRQ : HVMM_NX_NMI]++;
-			r = 1;
-			break;
-		}
+	if (reason == MON_X_MONITOR_ERROR) {
+		pr_err("hvmm: monitor error (native user mode): vector %u error %#x cr2 %#x at %pS\n",
+		       w->exit_vector, w->exit_error, w->exit_cr2, (void *)w->exit_rip);
+		return -1;
+	}
+	if (reason == MON_X_HOST_IRQ || reason == MON_X_HOST_NMI) {
+		ns->native_exits[reason == MON_X_HOST_IRQ ? HVMM_NX_IRQ : HVMM_NX_NMI]++;
+		r = 1;
+	} else {
 		vec = w->exit_vector;
 		ns->native_exits[vec < 32 ? vec : HVMM_NX_SLICE]++;
-		/* a #PF the guest's own tables give: delivered directly */
+		/* a #PF the guest's own tables give: delivered directly; any
+		 * other exit (holes, #GP, #UD...) re-executes in the interpreter */
 		pf = reason == MON_X_FAULT && vec == 14;
 		if (pf)
 			ns->reflected_pf++;
 		r = 0;
-		break;
 	}
 
 	st.gpr[0] = f->rax; st.gpr[1] = f->rcx; st.gpr[2] = f->rdx; st.gpr[3] = f->rbx;
