@@ -35,9 +35,11 @@ struct insn {
 	uint8_t scale;		/* 0, 1, 2, 4, 8 */
 	uint8_t flags;		/* IF_* */
 	struct insn_op op[3];
+	uint16_t end;		/* offset of the next instruction in the block */
 	uint32_t disp;
 	uint32_t imm;		/* first immediate, relative offset, far offset */
 	uint32_t imm2;		/* second immediate (ENTER), far selector */
+	uint8_t xop;		/* inline form in cpu-fast.c, 0 = call fn */
 };
 #define REG_NONE 0xff
 #define IF_LOCK		0x01
@@ -85,6 +87,8 @@ static inline uint32_t size_sign(unsigned size)
 enum {
 	LF_NONE,	/* eflags holds the arithmetic flags */
 	LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_NEG,
+	LF_FIXED,	/* ZF/SF/PF from res; CF, OF, AF exactly as in src2
+			 * (MUL/IMUL, SHL/SHR/SAR, SHLD/SHRD) */
 };
 
 static inline void lf_set(struct cpu *cpu, unsigned op, unsigned size,
@@ -95,6 +99,25 @@ static inline void lf_set(struct cpu *cpu, unsigned op, unsigned size,
 	cpu->lf.res = res;
 	cpu->lf.src1 = s1;
 	cpu->lf.src2 = s2;
+}
+
+/* CF of the recorded operation (flags__cf inline). */
+static inline bool lf_cf(const struct cpu *cpu)
+{
+	uint32_t m = size_mask(cpu->lf.size);
+	uint32_t res = cpu->lf.res & m, a = cpu->lf.src1 & m,
+		 b = cpu->lf.src2 & m;
+
+	switch (cpu->lf.op) {
+	case LF_ADD: return res < a;
+	case LF_ADC: return ((res - a - b) & m) ? res <= a : res < a;
+	case LF_SUB: return a < b;
+	case LF_SBB: return ((a - b - res) & m) ? a <= b : a < b;
+	case LF_LOGIC: return false;
+	case LF_INC: case LF_DEC: return cpu->lf.src2 != 0;
+	case LF_FIXED: return cpu->lf.src2 & FL_CF;
+	default: return cpu->eflags & FL_CF;
+	}
 }
 
 /* Folds the lazy flags into cpu->eflags (lf.op becomes LF_NONE). */
@@ -229,12 +252,19 @@ struct block {
 	uint8_t mode;
 	uint8_t ninsn;
 	uint16_t bytes;
-	/* Chaining: last successor seen, valid while gen matches. */
-	uint32_t succ_eip;
-	uint32_t succ_gen;
-	struct block *succ;
+	/* Chaining: the last two successors seen (a conditional branch has
+	 * two), each valid while its gen matches cpu->gen. */
+	uint32_t succ_eip[2];
+	uint32_t succ_gen[2];
+	struct block *succ[2];
 	struct insn insns[];
 };
+
+/* Block executor (monitor/cpu-fast.c): the inline form of an
+ * instruction, and the run of up to n instructions of b from cpu->eip. */
+uint8_t fast__classify(const struct insn *i);
+int fast__run_block(struct cpu *cpu, const struct block *b, unsigned n,
+		    unsigned *done);
 
 /* The decoded block starting at cpu->eip, or NULL with an exception raised
  * (#PF on fetch, #GP on limit) — the caller delivers it. */

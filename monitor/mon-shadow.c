@@ -28,7 +28,7 @@ void mon__shadow_flush(struct mon_world *w)
 
 	for (int i = 0; i < 4; i++)
 		zero_page(s->pd[i]);
-	s->pool_used = 0;
+	s->pool_used = 0;	/* wlog stays: its owner resets it */
 	w->n_shadow_flushes++;
 }
 
@@ -61,6 +61,7 @@ int mon__shadow_fault(struct mon_world *w, uint32_t va, uint32_t err)
 	struct sm_walk walk;
 	uint64_t *pt, hpa;
 	uint32_t acc = (err & (SM_PF_W | SM_PF_U | SM_PF_I)) | SM_PF_U;
+	bool writable;
 	int r;
 
 	r = sm__walk32(&w->gmem, w->guest_cr3, (w->guest_cr4 & 0x10) != 0,
@@ -77,10 +78,25 @@ int mon__shadow_fault(struct mon_world *w, uint32_t va, uint32_t err)
 		w->exit_cr2 = va;
 		return 1;
 	}
+	if (w->gmem.frames[walk.gpa >> 12] == SM_NO_FRAME) {
+		/* MMIO or ROM (system mode): never mapped, the interpreter
+		 * performs the access */
+		w->exit_reason = MON_X_BAD_MEMORY;
+		w->exit_cr2 = va;
+		return -1;
+	}
 	hpa = w->gmem.frames[walk.gpa >> 12] & SPTE_ADDR;
 	pt = shadow_pt(w, va);
-	pt[(va >> 12) & 511] = hpa | SPTE_P | SPTE_U |
-		((walk.writable && (walk.dirty || (acc & SM_PF_W))) ? SPTE_W : 0);
+	writable = walk.writable && (walk.dirty || (acc & SM_PF_W));
+	pt[(va >> 12) & 511] = hpa | SPTE_P | SPTE_U | (writable ? SPTE_W : 0);
+	if (writable) {
+		struct mon_shadow *s = w->shadow;
+
+		if (s->wlog_n < MON_WLOG)
+			s->wlog[s->wlog_n] = walk.gpa >> 12;
+		if (s->wlog_n <= MON_WLOG)
+			s->wlog_n++;
+	}
 	w->n_shadow_faults++;
 	return 0;
 }

@@ -152,6 +152,11 @@ struct cpu_bus_ops {
 	int (*intr_ack)(void *opaque);
 	/* Optional: current TSC value. NULL: the TSC counts instructions. */
 	uint64_t (*read_tsc)(void *opaque);
+	/* Optional (hybrid engine): asked at each instruction-block boundary
+	 * while CPL is 3; returning true makes cpu__run return CPU_EXIT_STOP
+	 * there, before any event delivery (the monitor then runs the guest's
+	 * user code natively, docs/hybrid.md). */
+	bool (*user_boundary)(void *opaque);
 };
 #define CPU_BUS_STOP 1
 /* mmio/pio: the value is not available yet (the hybrid engine exits to

@@ -19,17 +19,71 @@
  * their deadline. */
 #define HYBRID_BUDGET 20000
 
+/* DMA ranges (page-aligned, merged) reported by the board since the last
+ * run; handed to the module before the next one. */
+#define DMA_RANGES 8
+
 struct hybrid {
 	struct board *b;
 	int dev, vm, vcpu;
 	struct hvmm_sys_run run;
 	uint64_t last_poll;		/* icount at the last board__poll */
 	uint64_t halts, halt_wakeups, stops, eintr;
+	struct hvmm_phys_range dma[DMA_RANGES];
+	unsigned ndma;
+	uint64_t dma_reports, dma_syncs;
+	bool no_native;			/* --no-native */
 };
 
 static void hybrid_set_intr(void *cpu, bool level)
 {
 	(void)cpu, (void)level;	/* the level is read from b->intr_level per run */
+}
+
+/* Hands the DMA ranges collected since the last run to the module, which
+ * drops the decoded code of those pages (HVMM_VCPU_INVALIDATE_PHYS). */
+static int dma_sync(struct hybrid *h)
+{
+	for (unsigned i = 0; i < h->ndma; i++) {
+		if (ioctl(h->vcpu, HVMM_VCPU_INVALIDATE_PHYS, &h->dma[i]) < 0)
+			return -errno;
+		h->dma_syncs++;
+	}
+	h->ndma = 0;
+	return 0;
+}
+
+/* The board's DMA hook (board__connect_dma): a device model is about to
+ * access guest RAM [gpa, gpa+len) through gmem. The vCPU is not running
+ * (device models run between SYS_RUN calls), so the range only has to reach
+ * the module before the next run; ranges are widened to pages and merged. */
+static void hybrid_dma_written(void *cpu, uint64_t gpa, uint64_t len)
+{
+	struct hybrid *h = cpu;
+	uint64_t start = gpa & ~0xfffull, end = (gpa + len + 0xfff) & ~0xfffull;
+
+	h->dma_reports++;
+	if (!len || end <= start)
+		return;
+	for (unsigned i = 0; i < h->ndma; i++) {
+		struct hvmm_phys_range *r = &h->dma[i];
+		if (start <= r->gpa + r->len && end >= r->gpa) {
+			uint64_t e = end > r->gpa + r->len ? end : r->gpa + r->len;
+			if (start < r->gpa)
+				r->gpa = start;
+			r->len = e - r->gpa;
+			return;
+		}
+	}
+	if (h->ndma == DMA_RANGES) {	/* full: widen the last one (a superset is safe) */
+		struct hvmm_phys_range *r = &h->dma[DMA_RANGES - 1];
+		uint64_t e = end > r->gpa + r->len ? end : r->gpa + r->len;
+		if (start < r->gpa)
+			r->gpa = start;
+		r->len = e - r->gpa;
+		return;
+	}
+	h->dma[h->ndma++] = (struct hvmm_phys_range){ .gpa = start, .len = end - start };
 }
 
 static void flat_seg(struct hvmm_seg *s, uint16_t sel, uint16_t attr)
@@ -86,7 +140,6 @@ static void hybrid_close(struct hybrid *h)
 static int hybrid_create(struct board *b, const struct boot_entry *e,
 			 const struct run_opts *opts, void **state, char *err, size_t n)
 {
-	(void)opts;
 	struct hybrid *h = calloc(1, sizeof(*h));
 	struct hvmm_ram ram = { .uaddr = (uintptr_t)b->ram.host, .size = b->ram.size };
 	struct hvmm_sregs s;
@@ -96,6 +149,7 @@ static int hybrid_create(struct board *b, const struct boot_entry *e,
 		return -ENOMEM;
 	}
 	h->b = b;
+	h->no_native = opts && opts->no_native;
 	h->vm = h->vcpu = -1;
 	h->dev = hybrid__open_dev();
 	if (h->dev < 0) {
@@ -122,6 +176,7 @@ static int hybrid_create(struct board *b, const struct boot_entry *e,
 		return rc;
 	}
 	board__connect_cpu(b, hybrid_set_intr, h);
+	board__connect_dma(b, hybrid_dma_written);
 	*state = h;
 	return 0;
 }
@@ -183,9 +238,14 @@ static enum vm_stop hybrid_run(void *state)
 			b->dump_req = 0;
 			dump(h, "register dump (SIGUSR1)");
 		}
-		r->flags = (r->flags & ~HVMM_SRUN_IRQ) |
-			   (b->intr_level ? HVMM_SRUN_IRQ : 0);
+		r->flags = (r->flags & ~(HVMM_SRUN_IRQ | HVMM_SRUN_NO_NATIVE)) |
+			   (b->intr_level ? HVMM_SRUN_IRQ : 0) |
+			   (h->no_native ? HVMM_SRUN_NO_NATIVE : 0);
 		r->budget = HYBRID_BUDGET;
+		if (h->ndma && dma_sync(h) < 0) {
+			fprintf(stderr, "hvmm: HVMM_VCPU_INVALIDATE_PHYS: %s\n", strerror(errno));
+			return VM_ERROR;
+		}
 		if (ioctl(h->vcpu, HVMM_VCPU_SYS_RUN, r) < 0) {
 			if (errno == EINTR) {	/* a signal: the handler set b->stop */
 				h->eintr++;
@@ -195,7 +255,10 @@ static enum vm_stop hybrid_run(void *state)
 			return VM_ERROR;
 		}
 		r->flags = 0;
-		if (r->icount - h->last_poll >= HYBRID_BUDGET) {
+		/* BUDGET also ends native stays (host tick, time slice), during
+		 * which no instruction is counted */
+		if (r->reason == HVMM_SX_BUDGET ||
+		    r->icount - h->last_poll >= HYBRID_BUDGET) {
 			h->last_poll = r->icount;
 			board__poll(b);
 		}
@@ -251,10 +314,33 @@ static void hybrid_stats(void *state, FILE *f)
 	for (int i = 1; i < HVMM_SX_REASONS; i++)
 		fprintf(f, "hybrid.exit.%s %llu\n", names[i], (unsigned long long)st.exits[i]);
 	fprintf(f, "hybrid.run_calls %llu\nhybrid.bus_retries %llu\n"
-		"engine.halts %llu\nengine.halt_wakeups %llu\nengine.eintr %llu\n",
+		"engine.halts %llu\nengine.halt_wakeups %llu\nengine.eintr %llu\n"
+		"hybrid.dma_reports %llu\nhybrid.dma_syncs %llu\n",
 		(unsigned long long)st.run_calls, (unsigned long long)st.retries,
 		(unsigned long long)h->halts, (unsigned long long)h->halt_wakeups,
-		(unsigned long long)h->eintr);
+		(unsigned long long)h->eintr, (unsigned long long)h->dma_reports,
+		(unsigned long long)h->dma_syncs);
+	fprintf(f, "native.entries %llu\nnative.stays %llu\nnative.ns %llu\n"
+		"interp.ns %llu\nnative.hidden_faults %llu\nnative.reflected_pf %llu\n"
+		"native.shadow_flushes %llu\nnative.code_invalidations %llu\n",
+		(unsigned long long)st.native_entries, (unsigned long long)st.native_stays,
+		(unsigned long long)st.native_ns, (unsigned long long)st.interp_ns,
+		(unsigned long long)st.hidden_faults, (unsigned long long)st.reflected_pf,
+		(unsigned long long)st.shadow_flushes,
+		(unsigned long long)st.code_invalidations);
+	for (int i = 0; i < HVMM_NX_REASONS; i++) {
+		if (!st.native_exits[i])
+			continue;
+		if (i == HVMM_NX_IRQ)
+			fprintf(f, "native.exit.host_irq");
+		else if (i == HVMM_NX_NMI)
+			fprintf(f, "native.exit.host_nmi");
+		else if (i == HVMM_NX_SLICE)
+			fprintf(f, "native.exit.other");
+		else
+			fprintf(f, "native.exit.vector%d", i);
+		fprintf(f, " %llu\n", (unsigned long long)st.native_exits[i]);
+	}
 }
 
 static void hybrid_destroy(void *state)
@@ -264,6 +350,7 @@ static void hybrid_destroy(void *state)
 	if (!h)
 		return;
 	h->b->set_intr = NULL;
+	board__connect_dma(h->b, NULL);
 	hybrid_close(h);
 	free(h);
 }
