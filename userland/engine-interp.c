@@ -153,6 +153,10 @@ static void wait_for_interrupt(struct interp *in)
 			in->halt_wakeups++;
 			return;
 		}
+		if (b->dump_req) {	/* SIGUSR1 while idle: say so */
+			b->dump_req = 0;
+			dump(in, "register dump (SIGUSR1, halted: waiting for an interrupt)");
+		}
 		board__wait(b, next);
 	}
 }

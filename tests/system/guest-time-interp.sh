@@ -17,7 +17,7 @@
 # HVMM_TIME_STALL="STALL_MS PERIOD_MS" changes the stalls ("0 0": none).
 . "$(dirname "$0")/lib.inc"
 . "$(dirname "$0")/guest.inc"
-trap 'kill $STALLER 2>/dev/null; vm_cleanup' EXIT
+trap 'kill $STALLER 2>/dev/null; [ -n "$VM_PID" ] && kill -CONT $VM_PID 2>/dev/null; vm_cleanup' EXIT
 make -s -C "$ROOT" guest >/dev/null || { _bad "make guest"; finish; }
 set -- ${HVMM_TIME_STALL:-80 400}
 STALL_MS=$1 PERIOD_MS=$2
@@ -90,7 +90,9 @@ tr -d '\r' <"$VM_LOG" | grep -a -q "PM-Timer running at invalid rate" &&
 tr -d '\r' <"$VM_LOG" | grep -a -q "Marking clocksource 'tsc-early'" &&
 	_bad "tsc-early marked unstable (TSC demoted)" || _ok "tsc-early never marked unstable"
 [ "$src" = tsc ] && _ok "clocksource is the TSC" || _bad "clocksource is '$src'"
-kill "$STALLER" 2>/dev/null; STALLER=
+# the staller may die between its STOP and CONT: wake hvmm up for sure
+kill "$STALLER" 2>/dev/null; wait "$STALLER" 2>/dev/null; STALLER=
+kill -CONT "$VM_PID" 2>/dev/null
 vm_send "poweroff"
 for i in $(seq 300); do vm_alive || break; sleep 0.2; done
 vm_alive && { kill -USR1 "$VM_PID"; sleep 1; }		# where is it? (register dump)
