@@ -170,8 +170,8 @@ static inline bool fcond(struct cpu *cpu, unsigned cc)
  * host's branch predictor sees one indirect jump per form (threaded code)
  * instead of one shared jump. */
 __attribute__((optimize("no-crossjumping")))
-int fast__run_block(struct cpu *cpu, const struct block *b, unsigned n,
-		    unsigned *done)
+int fast__run_block(struct cpu *cpu, struct block **pb, unsigned n,
+		    uint64_t end, unsigned *done)
 {
 	static const void *const tab[X_NOPS] = {
 		[X_CALL] = &&l_call,
@@ -207,6 +207,7 @@ int fast__run_block(struct cpu *cpu, const struct block *b, unsigned n,
 		[X_MOV_MI] = &&l_mov_mi,
 		[X_CMP8_RI] = &&l_cmp8_ri, [X_TEST8_RR] = &&l_test8_rr,
 	};
+	struct block *b = *pb, *nb;
 	const struct insn *i = b->insns, *last = b->insns + n - 1;
 	uint32_t *r = cpu->r;
 	uint32_t beip = cpu->eip, emask = b->mode ? ~0u : 0xffffu;
@@ -569,7 +570,35 @@ jump:
 
 done:	/* the current instruction completed */
 	i++;
+	/* The whole block ran: go on into a linked successor unless the run
+	 * loop has to look at something first (the checks of cpu__run
+	 * before a block: stop request, interrupt shadow, NMI, HLT, INTR
+	 * with IF, debug mode, budget). */
+	if (rc == 0 && i == b->insns + b->ninsn && b->gpa != ~0u &&
+	    !(cpu->exit_req | cpu->shadow | cpu->nmi_pending | cpu->halted |
+	      cpu->dbg) &&
+	    !(cpu->eflags & (FL_TF | FL_RF)) &&
+	    !(cpu->irq_pending && (cpu->eflags & FL_IF))) {
+		if (chain_ok(cpu, b, 0))
+			nb = b->succ[0];
+		else if (chain_ok(cpu, b, 1))
+			nb = b->succ[1];
+		else
+			goto out;
+		if (cpu->icount + b->ninsn + nb->ninsn > end)
+			goto out;
+		cpu->icount += b->ninsn;
+		cpu->trace[cpu->ntrace++ & 31] = cpu->eip;
+		b = nb;
+		i = b->insns;
+		last = i + b->ninsn - 1;
+		beip = cpu->eip;
+		emask = b->mode ? ~0u : 0xffffu;
+		tlb = cpu->tlb[cpu->cpl == 3];
+		DISPATCH;
+	}
 out:	/* i: the first instruction not completed */
+	*pb = b;
 	*done = (unsigned)(i - b->insns);
 	return rc;
 #undef CUR_EIP
