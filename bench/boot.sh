@@ -12,7 +12,9 @@
 #   e.g. "console=ttyS0 hvmm_poweroff cryptomgr.notests" without the kernel's
 #   crypto self-tests.
 # Prints one line per run and the best of each engine; exits non-zero if a
-# run failed to reach /init or to power off.
+# run failed to reach /init or to power off. The CPU column is the user+system
+# CPU time of the whole run (all threads): on a shared machine wall times
+# swing with the load, CPU times much less.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -27,12 +29,22 @@ T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-# run_one NAME CMD...: prints "init_ms total_ms rc"
+# timed CMD...: runs CMD, its CPU time (user, system; children included)
+# into $T/cpu when /usr/bin/time exists.
+timed() {
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -f "%U %S" -o "$T/cpu" "$@"
+	else
+		"$@"
+	fi
+}
+
+# run_one NAME CMD...: prints "init_ms total_ms rc cpu_ms"
 run_one() {
 	shift
-	rm -f "$T/init"
+	rm -f "$T/init" "$T/cpu"
 	start=$(now_ms)
-	( timeout "$TMO" "$@" </dev/null 2>&1; echo "rc=$?" >"$T/rc" ) |
+	( timed timeout "$TMO" "$@" </dev/null 2>&1; echo "rc=$?" >"$T/rc" ) |
 	while IFS= read -r line; do
 		case $line in
 		*"hvmm-guest: /init started"*) now_ms >"$T/init" ;;
@@ -42,14 +54,16 @@ run_one() {
 	end=$(now_ms)
 	init=-1
 	[ -f "$T/init" ] && init=$(( $(cat "$T/init") - start ))
-	echo "$init $(( end - start )) $(sed 's/rc=//' "$T/rc")"
+	cpu=-1
+	[ -s "$T/cpu" ] && cpu=$(awk 'NF==2{printf "%d", ($1 + $2) * 1000}' "$T/cpu" | tail -1)
+	echo "$init $(( end - start )) $(sed 's/rc=//' "$T/rc") ${cpu:--1}"
 }
 
 fail=0
 echo "kernel command line: $APPEND"
-printf '%-14s %12s %14s  %s\n' engine "to /init" "to power-off" status
+printf '%-14s %12s %14s %10s  %s\n' engine "to /init" "to power-off" "CPU" status
 for e in $ENGINES; do
-	best_i= best_t=
+	best_i= best_t= best_c=
 	for r in $(seq "$RUNS"); do
 		: >"$T/log"
 		case $e in
@@ -61,26 +75,30 @@ for e in $ENGINES; do
 			--guest-decompress --kernel "$K" --initrd "$I" --append "$APPEND" ;;
 		esac
 		set -- $(run_one "$e" "$@")
-		i=$1 t=$2 rc=$3
+		i=$1 t=$2 rc=$3 c=$4
 		st=ok
 		if [ "$i" -lt 0 ] || [ "$rc" -ne 0 ]; then
 			st="FAILED (exit $rc)"; fail=1
 			tail -5 "$T/log" | sed 's/^/    | /'
 		fi
-		printf '%-14s %10d ms %12d ms  %s\n' "$e" "$i" "$t" "$st"
+		printf '%-14s %10d ms %12d ms %7d ms  %s\n' "$e" "$i" "$t" "$c" "$st"
 		[ "$st" = ok ] || continue
 		[ -z "$best_t" ] || [ "$t" -lt "$best_t" ] && best_t=$t best_i=$i
+		[ -z "$best_c" ] || [ "$c" -lt "$best_c" ] && best_c=$c
 	done
-	[ -n "$best_t" ] && echo "$e $best_i $best_t" >>"$T/best"
+	[ -n "$best_t" ] && echo "$e $best_i $best_t $best_c" >>"$T/best"
 done
 if [ -f "$T/best" ]; then
 	echo "best of $RUNS:"
 	q=$(awk '$1=="qemu"{print $3}' "$T/best")
-	while read -r e i t; do
-		ratio=
+	qc=$(awk '$1=="qemu"{print $4}' "$T/best")
+	while read -r e i t c; do
+		ratio= cratio=
 		[ -n "$q" ] && [ "$e" != qemu ] && ratio=$(awk -v a="$t" -v b="$q" 'BEGIN{printf "  (%.2fx qemu)", a/b}')
-		printf '  %-12s /init %6.2f s   power-off %6.2f s%s\n' "$e" \
-			"$(awk -v x="$i" 'BEGIN{print x/1000}')" "$(awk -v x="$t" 'BEGIN{print x/1000}')" "$ratio"
+		[ -n "$qc" ] && [ "$e" != qemu ] && [ "$qc" -gt 0 ] && cratio=$(awk -v a="$c" -v b="$qc" 'BEGIN{printf " (%.2fx)", a/b}')
+		printf '  %-12s /init %6.2f s   power-off %6.2f s%s   CPU %6.2f s%s\n' "$e" \
+			"$(awk -v x="$i" 'BEGIN{print x/1000}')" "$(awk -v x="$t" 'BEGIN{print x/1000}')" "$ratio" \
+			"$(awk -v x="$c" 'BEGIN{print x/1000}')" "$cratio"
 	done <"$T/best"
 fi
 exit $fail

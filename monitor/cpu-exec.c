@@ -226,26 +226,6 @@ static int deliver_events(struct cpu *cpu)
 	return 0;
 }
 
-/* Whether prev's successor slot s is the block at CS:EIP now. Blocks are
- * keyed by guest-physical address, so the link is checked against the
- * current translation instead of being dropped on every TLB flush, CS load
- * or IRET: same EIP, no decoded code dropped since (gen), the TLB maps
- * CS.base + EIP executable at this CPL to the block's page, same mode. */
-static inline bool chain_ok(const struct cpu *cpu, const struct block *prev,
-			    unsigned s)
-{
-	const struct block *nb = prev->succ[s];
-	const struct cpu_tlb_entry *e;
-	uint32_t lin;
-
-	if (prev->succ_eip[s] != cpu->eip || prev->succ_gen[s] != cpu->gen)
-		return false;
-	lin = cpu->seg[SEG_CS].base + cpu->eip;
-	e = &cpu->tlb[cpu->cpl == 3][(lin >> 12) & (CPU_TLB_SIZE - 1)];
-	return e->tag_x == (lin & ~0xfffu) && e->gpa == (nb->gpa & ~0xfffu) &&
-	       nb->mode == cpu->mode;
-}
-
 enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 {
 	struct block *b, *prev = NULL;
@@ -351,8 +331,12 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 		/* monitor/cpu-fast.c runs the block: 0 = ran k instructions,
 		 * 1 = left after instruction k-1 (decoded code dropped or an
 		 * event raised), CPU_RET_EXIT = instruction k-1 asked to leave
-		 * the loop, CPU_ABORT = instruction k faulted (EIP at it). */
-		r = fast__run_block(cpu, b, n, &k);
+		 * the loop, CPU_ABORT = instruction k faulted (EIP at it); all
+		 * of b, which may be a successor of the block passed in (the
+		 * executor follows block links itself; not in debug mode nor
+		 * in an interrupt shadow). */
+		r = fast__run_block(cpu, &b, n,
+				    inhibit || dbgmode ? 0 : end, &k);
 		if (unlikely(r)) {
 			if (r == CPU_ABORT) {
 				cpu->eip = cpu->insn_eip;

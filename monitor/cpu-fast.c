@@ -31,7 +31,7 @@ enum {
 	X_PUSH_R, X_POP_R, X_JCC, X_JMP,
 	X_SETCC_R, X_CMOV_RR, X_CMOV_RM,
 	X_MOV8_RM, X_MOV8_MR, X_MOV16_RM, X_MOV16_MR, X_MOV_MI,
-	X_CMP8_RI, X_TEST8_RR,
+	X_CMP8_RI, X_TEST8_RR, X_CALL_REL, X_RET,
 	X_NOPS
 };
 
@@ -130,6 +130,13 @@ uint8_t fast__classify(const struct insn *i)
 		return a->kind == OK_REL ? X_JCC : X_CALL;
 	case ZYDIS_MNEMONIC_JMP:
 		return i->nops == 1 && a->kind == OK_REL ? X_JMP : X_CALL;
+	case ZYDIS_MNEMONIC_CALL:
+		return i->nops == 1 && a->kind == OK_REL && i->osz == 4
+		       ? X_CALL_REL : X_CALL;
+	case ZYDIS_MNEMONIC_RET:
+		/* Far RET has the same fields: told apart by its handler. */
+		return i->nops == 0 && i->osz == 4 &&
+		       i->fn == ctl__handler(ZYDIS_MNEMONIC_RET) ? X_RET : X_CALL;
 	default:
 		return X_CALL;
 	}
@@ -170,8 +177,8 @@ static inline bool fcond(struct cpu *cpu, unsigned cc)
  * host's branch predictor sees one indirect jump per form (threaded code)
  * instead of one shared jump. */
 __attribute__((optimize("no-crossjumping")))
-int fast__run_block(struct cpu *cpu, const struct block *b, unsigned n,
-		    unsigned *done)
+int fast__run_block(struct cpu *cpu, struct block **pb, unsigned n,
+		    uint64_t end, unsigned *done)
 {
 	static const void *const tab[X_NOPS] = {
 		[X_CALL] = &&l_call,
@@ -206,7 +213,9 @@ int fast__run_block(struct cpu *cpu, const struct block *b, unsigned n,
 		[X_MOV16_RM] = &&l_mov16_rm, [X_MOV16_MR] = &&l_mov16_mr,
 		[X_MOV_MI] = &&l_mov_mi,
 		[X_CMP8_RI] = &&l_cmp8_ri, [X_TEST8_RR] = &&l_test8_rr,
+		[X_CALL_REL] = &&l_call_rel, [X_RET] = &&l_ret,
 	};
+	struct block *b = *pb, *nb;
 	const struct insn *i = b->insns, *last = b->insns + n - 1;
 	uint32_t *r = cpu->r;
 	uint32_t beip = cpu->eip, emask = b->mode ? ~0u : 0xffffu;
@@ -545,6 +554,35 @@ l_test8_rr:
 	lf_set(cpu, LF_LOGIC, 1, reg_get(cpu, i->op[0].reg, 1) &
 	       reg_get(cpu, i->op[1].reg, 1), 0, 0);
 	NEXT_R;
+l_call_rel:
+	/* Near CALL rel32 (last in its block); a 16-bit stack goes through
+	 * the handler. */
+	if (unlikely(!(cpu->seg[SEG_SS].attr & SEGA_DB)))
+		goto l_call;
+	t = NEXT_EIP + i->imm;
+	if (unlikely(t > cpu->seg[SEG_CS].limit)) {
+		SYNC();
+		rc = cpu__raise(cpu, EXC_GP, 0);
+		goto out;
+	}
+	v = r[R_ESP] - 4;
+	WR(SEG_SS, v, NEXT_EIP, 4);
+	r[R_ESP] = v;
+	cpu->eip = t;
+	goto done;
+l_ret:
+	/* Near RET with a 32-bit operand size (last in its block). */
+	if (unlikely(!(cpu->seg[SEG_SS].attr & SEGA_DB)))
+		goto l_call;
+	RD(SEG_SS, r[R_ESP], t, 4);
+	if (unlikely(t > cpu->seg[SEG_CS].limit)) {
+		SYNC();
+		rc = cpu__raise(cpu, EXC_GP, 0);
+		goto out;
+	}
+	r[R_ESP] += 4;
+	cpu->eip = t;
+	goto done;
 l_jcc:
 	/* Last instruction of its block. */
 	t = NEXT_EIP;
@@ -569,7 +607,35 @@ jump:
 
 done:	/* the current instruction completed */
 	i++;
+	/* The whole block ran: go on into a linked successor unless the run
+	 * loop has to look at something first (the checks of cpu__run
+	 * before a block: stop request, interrupt shadow, NMI, HLT, INTR
+	 * with IF, debug mode, budget). */
+	if (rc == 0 && i == b->insns + b->ninsn && b->gpa != ~0u &&
+	    !(cpu->exit_req | cpu->shadow | cpu->nmi_pending | cpu->halted |
+	      cpu->dbg) &&
+	    !(cpu->eflags & (FL_TF | FL_RF)) &&
+	    !(cpu->irq_pending && (cpu->eflags & FL_IF))) {
+		if (chain_ok(cpu, b, 0))
+			nb = b->succ[0];
+		else if (chain_ok(cpu, b, 1))
+			nb = b->succ[1];
+		else
+			goto out;
+		if (cpu->icount + b->ninsn + nb->ninsn > end)
+			goto out;
+		cpu->icount += b->ninsn;
+		cpu->trace[cpu->ntrace++ & 31] = cpu->eip;
+		b = nb;
+		i = b->insns;
+		last = i + b->ninsn - 1;
+		beip = cpu->eip;
+		emask = b->mode ? ~0u : 0xffffu;
+		tlb = cpu->tlb[cpu->cpl == 3];
+		DISPATCH;
+	}
 out:	/* i: the first instruction not completed */
+	*pb = b;
 	*done = (unsigned)(i - b->insns);
 	return rc;
 #undef CUR_EIP

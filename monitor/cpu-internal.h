@@ -297,10 +297,33 @@ struct block {
 };
 
 /* Block executor (monitor/cpu-fast.c): the inline form of an
- * instruction, and the run of up to n instructions of b from cpu->eip. */
+ * instruction; the run of up to n instructions of *pb from cpu->eip, which
+ * goes on into linked successor blocks while no event needs the run loop
+ * and cpu->icount stays within end (0: never). On return *pb is the block
+ * the result and *done refer to; cpu->icount counts the blocks before it. */
 uint8_t fast__classify(const struct insn *i);
-int fast__run_block(struct cpu *cpu, const struct block *b, unsigned n,
-		    unsigned *done);
+int fast__run_block(struct cpu *cpu, struct block **pb, unsigned n,
+		    uint64_t end, unsigned *done);
+
+/* Whether prev's successor slot s is the block at CS:EIP now. Blocks are
+ * keyed by guest-physical address, so the link is checked against the
+ * current translation instead of being dropped on every TLB flush, CS load
+ * or IRET: same EIP, no decoded code dropped since (gen), the TLB maps
+ * CS.base + EIP executable at this CPL to the block's page, same mode. */
+static inline bool chain_ok(const struct cpu *cpu, const struct block *prev,
+			    unsigned s)
+{
+	const struct block *nb = prev->succ[s];
+	const struct cpu_tlb_entry *e;
+	uint32_t lin;
+
+	if (prev->succ_eip[s] != cpu->eip || prev->succ_gen[s] != cpu->gen)
+		return false;
+	lin = cpu->seg[SEG_CS].base + cpu->eip;
+	e = &cpu->tlb[cpu->cpl == 3][(lin >> 12) & (CPU_TLB_SIZE - 1)];
+	return e->tag_x == (lin & ~0xfffu) && e->gpa == (nb->gpa & ~0xfffu) &&
+	       nb->mode == cpu->mode;
+}
 
 /* The decoded block starting at cpu->eip, or NULL with an exception raised
  * (#PF on fetch, #GP on limit) — the caller delivers it. */
