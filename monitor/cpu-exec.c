@@ -283,6 +283,8 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 		} else if (prev && chain_ok(cpu, prev, 1)) {
 			b = prev->succ[1];
 		} else {
+			uint32_t gen0 = cpu->gen;
+
 			b = icache__lookup(cpu);
 			if (unlikely(!b)) {
 				prev = NULL;
@@ -299,8 +301,12 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 			/* Never chain to the scratch block of a straddling
 			 * instruction: it is reused for the next one. The
 			 * newest successor goes to slot 0, the other moves
-			 * to slot 1. */
-			if (prev && b->gpa != ~0u) {
+			 * to slot 1. Nor link from prev when the lookup
+			 * dropped decoded code (gen moved): a full cache
+			 * flush recycles the arena, and prev's memory may
+			 * now hold b itself or another new block, whose
+			 * instructions the link would overwrite. */
+			if (prev && b->gpa != ~0u && cpu->gen == gen0) {
 				prev->succ[1] = prev->succ[0];
 				prev->succ_eip[1] = prev->succ_eip[0];
 				prev->succ_gen[1] = prev->succ_gen[0];

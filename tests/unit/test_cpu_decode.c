@@ -197,6 +197,75 @@ static void test_import(void)
 	free(c);
 }
 
+
+/* The decoded-block arena fills up and is recycled (icache__flush) during
+ * the lookup that follows block prev: prev's memory then belongs to the new
+ * arena, and linking prev to its successor wrote into the new blocks (the
+ * successor's own instructions). A dispatcher A (mov (%ebx),%eax; add $4,
+ * %ebx; jmp *%eax) walks a table of small blocks S (jmp A) and large ones L
+ * (63 x add $imm,%esi, then jmp A) in a pseudo-random order, in a 1 MiB
+ * cache, so that many flushes happen with prev = A decoded just after a
+ * small first block and the flush-triggering block a large L. */
+static void test_arena_flush_link(void)
+{
+	enum { NS = 64, NL = 1024, NTAB = 24000 };
+	const uint32_t a_at = 0x1000, s_at = 0x2000, l_at = 0x10000,
+		       tab_at = 0x100000, hlt_at = 0x1800;
+	struct bed *b = bed__new(4 << 20, 0x1000);
+	const struct cpu_bus_ops *ops = b->cpu->ops;
+	uint32_t seed = 12345, expect = 0, lsum[NL];
+	uint8_t buf[512];
+
+	/* a 1 MiB cache: many arena flushes in a short run */
+	CU_ASSERT_EQUAL_FATAL(cpu__init_sized(b->cpu, ops, b, CPU_ICACHE_MIN), 0);
+	cpu__setup_flat32(b->cpu, 0x08, 0x10, a_at);
+	b->cpu->r[R_ESP] = (4 << 20) - 16;
+	b->cpu->r[R_EBX] = tab_at;
+	b->cpu->r[R_ESI] = 0;
+	bed__load(b, a_at, "\x8b\x03\x83\xc3\x04\xff\xe0", 7);
+	bed__load(b, hlt_at, "\xf4", 1);
+	for (uint32_t k = 0; k < NS; k++) {
+		uint32_t at = s_at + k * 16, rel = a_at - (at + 5);
+		buf[0] = 0xe9;
+		memcpy(buf + 1, &rel, 4);
+		bed__load(b, at, buf, 5);
+	}
+	for (uint32_t k = 0; k < NL; k++) {
+		uint32_t at = l_at + k * 512, rel;
+		lsum[k] = 0;
+		for (uint32_t j = 0; j < 63; j++) {
+			/* low byte 0: a link written over the decoded
+			 * immediate turns the fast-op index into a call */
+			uint32_t imm = ((k * 63 + j) * 2654435761u) & ~0xffu;
+			buf[j * 6] = 0x81;
+			buf[j * 6 + 1] = 0xc6;
+			memcpy(buf + j * 6 + 2, &imm, 4);
+			lsum[k] += imm;
+		}
+		rel = a_at - (at + 378 + 5);
+		buf[378] = 0xe9;
+		memcpy(buf + 379, &rel, 4);
+		bed__load(b, at, buf, 383);
+	}
+	for (uint32_t t = 0; t < NTAB; t++) {
+		uint32_t target;
+		seed = seed * 1103515245u + 12345u;
+		if ((seed >> 16) & 1) {
+			target = s_at + ((seed >> 17) % NS) * 16;
+		} else {
+			uint32_t k = (seed >> 17) % NL;
+			target = l_at + k * 512;
+			expect += lsum[k];
+		}
+		bed__load(b, tab_at + t * 4, &target, 4);
+	}
+	bed__load(b, tab_at + NTAB * 4, &hlt_at, 4);
+	CU_ASSERT_EQUAL(bed__run(b, 10000000), CPU_EXIT_HALT_DEAD);
+	CU_ASSERT_EQUAL(b->cpu->r[R_EBX], tab_at + NTAB * 4 + 4);
+	CU_ASSERT_EQUAL(b->cpu->r[R_ESI], expect);
+	bed__free(b);
+}
+
 static CU_TestInfo cpu_decode_tests[] = {
 	{ "small cache, imported state", test_import },
 	{ "compact operands", test_operands },
@@ -204,6 +273,7 @@ static CU_TestInfo cpu_decode_tests[] = {
 	{ "invalidation on a write behind the CPU", test_invalidate },
 	{ "lazy flag values", test_flags },
 	{ "condition codes", test_conditions },
+	{ "no link into a recycled arena", test_arena_flush_link },
 	CU_TEST_INFO_NULL,
 };
 UNIT_SUITE(cpu_decode, .tests = cpu_decode_tests);
