@@ -91,6 +91,7 @@ long hvmm__sys_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg)
 	union {
 		struct hvmm_sregs sregs;
 		struct hvmm_sys_stats st;
+		struct hvmm_phys_range pr;
 	} *u;
 	long r;
 
@@ -98,16 +99,6 @@ long hvmm__sys_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg)
 		return vc->sys ? sys_run(vc, uarg) : -EINVAL;
 	if (cmd == HVMM_VCPU_GET_DUMP)
 		return vc->sys ? sys_dump(vc, uarg) : -EINVAL;
-	if (cmd == HVMM_VCPU_INVALIDATE_PHYS) {	/* DMA coherence, docs/hybrid.md */
-		struct hvmm_phys_range pr;
-
-		if (!vc->sys)
-			return -EINVAL;
-		if (copy_from_user(&pr, uarg, sizeof(pr)))
-			return -EFAULT;
-		mon_sys__invalidate_phys(vc->sys, pr.gpa, pr.len);
-		return 0;
-	}
 	u = kzalloc(sizeof(*u), GFP_KERNEL);
 	if (!u)
 		return -ENOMEM;
@@ -136,6 +127,15 @@ long hvmm__sys_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg)
 		}
 		mon_sys__stats(vc->sys, &u->st);
 		r = copy_to_user(uarg, &u->st, sizeof(u->st)) ? -EFAULT : 0;
+		break;
+	case HVMM_VCPU_INVALIDATE_PHYS:	/* DMA coherence, docs/hybrid.md */
+		if (!vc->sys) {
+			r = -EINVAL;
+			break;
+		}
+		r = copy_from_user(&u->pr, uarg, sizeof(u->pr)) ? -EFAULT : 0;
+		if (!r)
+			mon_sys__invalidate_phys(vc->sys, u->pr.gpa, u->pr.len);
 		break;
 	default:
 		r = -ENOIOCTLCMD;
