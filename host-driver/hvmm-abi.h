@@ -17,7 +17,7 @@ typedef uint64_t __u64;
 #include <linux/types.h>
 #endif
 
-#define HVMM_ABI_VERSION	4
+#define HVMM_ABI_VERSION	5
 #define HVMM_DEVICE		"/dev/hvmm"
 #define HVMM_IOC_MAGIC		0xE7
 
@@ -215,16 +215,35 @@ struct hvmm_sys_run {
 #define HVMM_SRUN_IRQ		1u	/* the INTR line is high */
 #define HVMM_SRUN_INJECT	2u	/* `inject` is the acknowledged vector */
 #define HVMM_SRUN_DATA		4u	/* `data` completes the pending read */
+#define HVMM_SRUN_NO_NATIVE	8u	/* ABI 5: interpret guest user code too */
 #define HVMM_VCPU_SYS_RUN	_IOWR(HVMM_IOC_MAGIC, 0x32, struct hvmm_sys_run)
 
 /* The interpreter's register dump (text, NUL-terminated). */
 #define HVMM_DUMP_SIZE		16384
 #define HVMM_VCPU_GET_DUMP	_IOR(HVMM_IOC_MAGIC, 0x33, char[64])
 
+/* ABI 5 (issue 6 stage 2): native guest user mode. native_exits[v] for an
+ * exception vector v < 32; HVMM_NX_IRQ a host interrupt, HVMM_NX_NMI an
+ * NMI, HVMM_NX_SLICE a stay ended for rescheduling or a signal. */
+#define HVMM_NX_IRQ		32
+#define HVMM_NX_NMI		33
+#define HVMM_NX_SLICE		34
+#define HVMM_NX_REASONS		40
 struct hvmm_sys_stats {
 	__u64 exits[HVMM_SX_REASONS];
 	__u64 instructions, interrupts, retries, run_calls;
 	__u64 reserved[8];
+	/* ABI 5 */
+	__u64 native_entries;	/* world entries running guest user code */
+	__u64 native_stays;	/* interpreter -> native transitions */
+	__u64 native_exits[HVMM_NX_REASONS];
+	__u64 native_ns, interp_ns;	/* time in the world / in the interpreter */
+	__u64 hidden_faults;	/* #PF fixed in the monitor (shadow built) */
+	__u64 reflected_pf;	/* #PF handed to the interpreter (guest's fault) */
+	__u64 shadow_flushes;	/* all shadows dropped (stay after interpretation) */
+	__u64 code_invalidations;	/* natively writable pages checked for decoded code */
+	__u64 shadow_kept;	/* stays after interpretation that kept the shadows */
+	__u64 reserved5[7];
 };
 #define HVMM_VCPU_SYS_STATS	_IOR(HVMM_IOC_MAGIC, 0x34, struct hvmm_sys_stats)
 

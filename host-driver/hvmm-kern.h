@@ -34,6 +34,10 @@ struct hvmm_world {
 	u64 *root;			/* monitor page root (PML4 or PML5) */
 	u64 *mid[2];			/* PML4 (5-level only), PDPT */
 	int levels;
+	/* system mode (hvmm__world_set_system) */
+	bool sys_mode, cpuid_fault;
+	int nslots;			/* world GDT slots holding guest segments */
+	u16 slots[6];
 };
 
 struct hvmm_vcpu {
@@ -46,6 +50,10 @@ struct hvmm_vcpu {
 	struct mon_sys *sys;
 	void *sys_cpu;
 	void **sys_pages;
+	u64 *sys_frames;		/* frames with MMIO/ROM pages as holes */
+	struct hvmm_sys_stats nst;	/* native-mode counters (ABI 5 part) */
+	u64 nat_icount;			/* interpreter icount at the last stay */
+	u32 mxcsr_mask;			/* host FXSAVE MXCSR_MASK */
 };
 
 /* System-mode ioctls of a vCPU (run_lock held); -ENOIOCTLCMD for others. */
@@ -64,6 +72,11 @@ void hvmm__world_free(struct hvmm_world *hw);
  * FPU owned (kernel_fpu_begin). Returns the exit reason (MON_X_*); host
  * interrupts and NMIs that ended it have been re-raised through Linux. */
 u32 hvmm__world_run_once(struct hvmm_world *hw);
+
+/* System mode: see hvmm-world.c. */
+void hvmm__world_set_system(struct hvmm_world *hw, const u64 *frames);
+void hvmm__world_set_segs(struct hvmm_world *hw, const u16 *sel, const u64 *desc,
+			  int n, u32 guest_cr4);
 
 /* Refresh the kernel half of the monitor root from the current host root. */
 void hvmm__world_sync_kernel(struct hvmm_world *hw);

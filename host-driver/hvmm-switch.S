@@ -37,6 +37,8 @@ hvmm_world_enter:
 	mov	%rax, W_HOST_SS(%rdi)
 	mov	%cr3, %rax
 	mov	%rax, W_HOST_CR3(%rdi)
+	xor	%eax, %eax			/* SS null (allowed at CPL 0 in 64-bit */
+	mov	%eax, %ss			/* mode): nothing needs a DPL-0 data slot */
 
 	lgdt	W_MON_GDTR(%rdi)
 	andb	$0xfd, MON_OFF_GDT + MON_SEL_TSS + 5(%rdi)	/* not busy */
@@ -47,7 +49,13 @@ hvmm_world_enter:
 	xor	%eax, %eax			/* no LDT: the guest gets only our GDT's */
 	lldt	%ax				/* selectors (no 64-bit code segment) */
 	lidt	W_MON_IDTR(%rdi)
-	mov	W_MON_CR3(%rdi), %rax
+	mov	W_MON_CR4(%rdi), %rax		/* CR4 changes only under our IDT */
+	test	%rax, %rax
+	jz	1f
+	mov	%cr4, %rcx
+	mov	%rcx, W_HOST_CR4(%rdi)
+	mov	%rax, %cr4
+1:	mov	W_MON_CR3(%rdi), %rax
 	mov	%rax, %cr3			/* flushes the guest's old TLB entries */
 	lea	MON_FRAME_OFF(%rdi), %rsp
 	jmp	hvmm_resume
@@ -135,7 +143,11 @@ hvmm_resume_iret:
  * load_direct_gdt / load_fixmap_gdt sequence), then the read-only fixmap
  * GDT, host SS and RSP, and return to hvmm_world_enter's caller. */
 hvmm_world_leave:
-	lidt	W_HOST_IDTR(%rbx)
+	cmpq	$0, W_MON_CR4(%rbx)
+	je	1f
+	mov	W_HOST_CR4(%rbx), %rax
+	mov	%rax, %cr4
+1:	lidt	W_HOST_IDTR(%rbx)
 	mov	W_HOST_CR3(%rbx), %rax
 	mov	%rax, %cr3
 	lgdt	W_HOST_GDTR_RW(%rbx)

@@ -8,6 +8,8 @@
  * host timers, signals and the scheduler keep working (docs/hybrid.md). */
 #include <linux/ktime.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
+#include <asm/fpu/api.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -18,6 +20,9 @@
 
 /* Instructions per SYS_RUN at most: a stay stays in the milliseconds. */
 #define SYS_MAX_BUDGET 1000000ull
+/* Wall time of one SYS_RUN at most when it alternates between native user
+ * code and the interpreter: userland polls its timers after each run. */
+#define SYS_MAX_RUN_NS 2000000ull
 
 static unsigned long long sys_now_ns(void)
 {
@@ -26,6 +31,8 @@ static unsigned long long sys_now_ns(void)
 
 void hvmm__sys_free(struct hvmm_vcpu *vc)
 {
+	kvfree(vc->sys_frames);
+	vc->sys_frames = NULL;
 	vfree(vc->sys_cpu);
 	kvfree(vc->sys);
 	kvfree(vc->sys_pages);
@@ -34,15 +41,138 @@ void hvmm__sys_free(struct hvmm_vcpu *vc)
 	vc->sys_pages = NULL;
 }
 
+/* MXCSR bits the host's FXRSTOR accepts (SDM Vol. 1 §11.6.6: a zero
+ * MXCSR_MASK in the FXSAVE image means 0xffbf). */
+static u32 host_mxcsr_mask(void)
+{
+	static u8 img[512] __aligned(16);
+	static DEFINE_MUTEX(lock);
+	u32 m;
+
+	mutex_lock(&lock);
+	kernel_fpu_begin();
+	asm volatile("fxsave %0" : "=m"(img));
+	kernel_fpu_end();
+	m = *(u32 *)(img + 28);
+	mutex_unlock(&lock);
+	return m ? m : 0xffbf;
+}
+
+/* Every shadow entry goes (the next entry's CR3 load flushes the TLB). */
+static void sys_shadow_drop(struct mon_world *w)
+{
+	mon__shadow_flush(w);
+	mon__shadow_untrack(w);
+	w->shadow->wlog_n = 0;
+}
+
+/* One native stay of guest user code (the interpreter said MON_SYS_NATIVE):
+ * export the state into the world (frame, GDT slots, FXSAVE image, guest
+ * CR0/3/4), enter it once, take the state back. Shadows are dropped when
+ * the guest tables they derive from changed (docs/hybrid.md). Returns 0
+ * when the interpreter must handle a guest exception now, 1 when the stay
+ * ended for the host (interrupt, NMI), -1 on a monitor error (the vCPU is
+ * dead). */
+static int sys_native(struct hvmm_vcpu *vc, u64 icount)
+{
+	struct hvmm_world *hw = &vc->world;
+	struct mon_world *w = hw->w;
+	struct mon_frame *f = mon__frame(w);
+	struct hvmm_sys_stats *ns = &vc->nst;
+	void *fx = (u8 *)w + MON_OFF_FPU;
+	struct mon_native_state st;
+	u32 reason, vec = 0, n, i;
+	bool pf = false;
+	u64 t0;
+	int r;
+
+	mon_sys__native_export(vc->sys, &st, fx);
+	ns->native_stays++;
+	/* The shadow is exact while CR3, CR4.PSE and every guest table it was
+	 * built from are unchanged (the interpreter may have run the guest
+	 * kernel, written tables, run INVLPG or reloaded CR3 meanwhile). */
+	if (st.cr3 != w->guest_cr3 || ((st.cr4 ^ w->guest_cr4) & X86_CR4_PSE) ||
+	    (icount != vc->nat_icount && mon__shadow_tables_changed(w))) {
+		sys_shadow_drop(w);
+		ns->shadow_flushes++;
+	} else if (icount != vc->nat_icount) {
+		ns->shadow_kept++;
+	}
+	w->guest_cr0 = st.cr0;
+	w->guest_cr3 = st.cr3;
+	w->guest_cr4 = st.cr4;
+	hvmm__world_set_segs(hw, st.sel, st.desc, 6, st.cr4);
+	f->rax = st.gpr[0]; f->rcx = st.gpr[1]; f->rdx = st.gpr[2]; f->rbx = st.gpr[3];
+	f->rsp = st.gpr[4]; f->rbp = st.gpr[5]; f->rsi = st.gpr[6]; f->rdi = st.gpr[7];
+	f->r8 = f->r9 = f->r10 = f->r11 = f->r12 = f->r13 = f->r14 = f->r15 = 0;
+	f->rip = st.eip;
+	f->rflags = st.eflags;
+	f->es = st.sel[0]; f->cs = st.sel[1]; f->ss = st.sel[2];
+	f->ds = st.sel[3]; f->fs = st.sel[4]; f->gs = st.sel[5];
+	hvmm__world_sync_kernel(hw);
+
+	ns->native_entries++;
+	kernel_fpu_begin();
+	local_irq_disable();
+	t0 = ktime_get_ns();
+	reason = hvmm__world_run_once(hw);
+	ns->native_ns += ktime_get_ns() - t0;
+	local_irq_enable();
+	kernel_fpu_end();
+	vc->world_switches++;
+	w->n_exits[reason < MON_EXITS ? reason : 0]++;
+
+	if (reason == MON_X_MONITOR_ERROR) {
+		pr_err("hvmm: monitor error (native user mode): vector %u error %#x cr2 %#x at %pS\n",
+		       w->exit_vector, w->exit_error, w->exit_cr2, (void *)w->exit_rip);
+		return -1;
+	}
+	if (reason == MON_X_HOST_IRQ || reason == MON_X_HOST_NMI) {
+		ns->native_exits[reason == MON_X_HOST_IRQ ? HVMM_NX_IRQ : HVMM_NX_NMI]++;
+		r = 1;
+	} else {
+		vec = w->exit_vector;
+		ns->native_exits[vec < 32 ? vec : HVMM_NX_SLICE]++;
+		/* a #PF the guest's own tables give: delivered directly; any
+		 * other exit (holes, #GP, #UD...) re-executes in the interpreter */
+		pf = reason == MON_X_FAULT && vec == 14;
+		if (pf)
+			ns->reflected_pf++;
+		r = 0;
+	}
+
+	st.gpr[0] = f->rax; st.gpr[1] = f->rcx; st.gpr[2] = f->rdx; st.gpr[3] = f->rbx;
+	st.gpr[4] = f->rsp; st.gpr[5] = f->rbp; st.gpr[6] = f->rsi; st.gpr[7] = f->rdi;
+	st.eip = f->rip;
+	st.eflags = f->rflags;
+	st.sel[0] = f->es; st.sel[1] = f->cs; st.sel[2] = f->ss;
+	st.sel[3] = f->ds; st.sel[4] = f->fs; st.sel[5] = f->gs;
+	mon_sys__native_import(vc->sys, &st, fx, r == 0 ? (int)vec : -1);
+	if (pf)
+		mon_sys__native_pf(vc->sys, w->exit_error, w->exit_cr2);
+
+	/* decoded code of pages guest user code could write is stale */
+	n = w->shadow->wlog_n;
+	if (n > MON_WLOG) {
+		mon_sys__code_written(vc->sys, ~0u);
+	} else {
+		for (i = 0; i < n; i++)
+			mon_sys__code_written(vc->sys, w->shadow->wlog[i]);
+	}
+	ns->code_invalidations += n;
+	return r;
+}
+
 static int sys_create(struct hvmm_vcpu *vc)
 {
 	struct hvmm_vm *vm = vc->vm;
 	u32 i;
 
 	vc->sys_pages = kvcalloc(vm->nframes, sizeof(void *), GFP_KERNEL);
+	vc->sys_frames = kvcalloc(vm->nframes, sizeof(u64), GFP_KERNEL);
 	vc->sys = kvzalloc(mon_sys__size(), GFP_KERNEL);
 	vc->sys_cpu = vzalloc(mon_sys__cpu_size());
-	if (!vc->sys_pages || !vc->sys || !vc->sys_cpu) {
+	if (!vc->sys_pages || !vc->sys_frames || !vc->sys || !vc->sys_cpu) {
 		hvmm__sys_free(vc);
 		return -ENOMEM;
 	}
@@ -52,23 +182,88 @@ static int sys_create(struct hvmm_vcpu *vc)
 		hvmm__sys_free(vc);
 		return -EINVAL;
 	}
+	vc->mxcsr_mask = host_mxcsr_mask();
+	hvmm__world_set_system(&vc->world, vc->sys_frames);
 	return 0;
+}
+
+/* The guest-physical layout changed (SET_SYSTEM): MMIO and ROM pages become
+ * holes for the shadow (never mapped natively; the interpreter does those
+ * accesses), and every shadow goes. */
+static void sys_set_layout(struct hvmm_vcpu *vc, const struct hvmm_sregs *r)
+{
+	struct hvmm_vm *vm = vc->vm;
+	u64 gpa;
+	u32 i;
+
+	for (i = 0; i < vm->nframes; i++) {
+		gpa = (u64)i << PAGE_SHIFT;
+		vc->sys_frames[i] = vm->frames[i];
+		if ((gpa + PAGE_SIZE > r->mmio_start && gpa < r->mmio_end) ||
+		    (gpa + PAGE_SIZE > r->rom_start && gpa < r->rom_end))
+			vc->sys_frames[i] = SM_NO_FRAME;
+	}
+	vc->nat_icount = ~0ull;
+	sys_shadow_drop(vc->world.w);
+}
+
+/* A run that ends after a native stay: the outputs of an exit without an
+ * access (the guest state is back in the interpreter). */
+static void sys_run_end(struct hvmm_vcpu *vc, struct hvmm_sys_run *run, u32 reason)
+{
+	struct hvmm_sregs *r = kzalloc(sizeof(*r), GFP_KERNEL);
+
+	run->reason = reason;
+	run->is_write = 0;
+	run->addr = 0;
+	run->len = 0;
+	run->wdata = 0;
+	if (r) {
+		mon_sys__get_state(vc->sys, r);
+		run->eflags = r->eflags;
+		kfree(r);
+	}
+	vc->nst.exits[reason]++;
 }
 
 static long sys_run(struct hvmm_vcpu *vc, void __user *uarg)
 {
 	struct hvmm_sys_run run;
+	u64 start, t0;
+	u32 reason;
+	int r;
 
 	if (copy_from_user(&run, uarg, sizeof(run)))
 		return -EFAULT;
-	if (run.flags & ~(HVMM_SRUN_IRQ | HVMM_SRUN_INJECT | HVMM_SRUN_DATA))
+	if (run.flags & ~(HVMM_SRUN_IRQ | HVMM_SRUN_INJECT | HVMM_SRUN_DATA |
+			  HVMM_SRUN_NO_NATIVE))
 		return -EINVAL;
 	if (run.budget > SYS_MAX_BUDGET)
 		run.budget = SYS_MAX_BUDGET;
 	if (signal_pending(current))
 		return -EINTR;
+	if (vc->world.w->dead)
+		return -EIO;
 	vc->run_calls++;
-	mon_sys__run(vc->sys, &run);
+	mon_sys__set_native(vc->sys, !(run.flags & HVMM_SRUN_NO_NATIVE), vc->mxcsr_mask);
+	start = ktime_get_ns();
+	for (;;) {
+		t0 = ktime_get_ns();
+		reason = mon_sys__run(vc->sys, &run);
+		vc->nst.interp_ns += ktime_get_ns() - t0;
+		if (reason != MON_SYS_NATIVE)
+			break;
+		run.flags &= ~(HVMM_SRUN_INJECT | HVMM_SRUN_DATA);
+		r = sys_native(vc, run.icount);
+		vc->nat_icount = run.icount;
+		if (r || ktime_get_ns() - start > SYS_MAX_RUN_NS || need_resched() ||
+		    signal_pending(current)) {
+			if (r < 0)
+				vc->world.w->dead = 1;
+			sys_run_end(vc, &run, r < 0 ? HVMM_SX_ERROR : HVMM_SX_BUDGET);
+			break;
+		}
+	}
 	cond_resched();
 	return copy_to_user(uarg, &run, sizeof(run)) ? -EFAULT : 0;
 }
@@ -84,6 +279,27 @@ static long sys_dump(struct hvmm_vcpu *vc, void __user *uarg)
 	r = copy_to_user(uarg, buf, HVMM_DUMP_SIZE) ? -EFAULT : 0;
 	kvfree(buf);
 	return r;
+}
+
+/* The native-mode part of HVMM_VCPU_SYS_STATS. */
+static void sys_stats_native(struct hvmm_vcpu *vc, struct hvmm_sys_stats *st)
+{
+	const struct hvmm_sys_stats *ns = &vc->nst;
+	int i;
+
+	for (i = 0; i < HVMM_SX_REASONS; i++)
+		st->exits[i] += ns->exits[i];
+	st->native_entries = ns->native_entries;
+	st->native_stays = ns->native_stays;
+	for (i = 0; i < HVMM_NX_REASONS; i++)
+		st->native_exits[i] = ns->native_exits[i];
+	st->native_ns = ns->native_ns;
+	st->interp_ns = ns->interp_ns;
+	st->hidden_faults = vc->world.w->n_shadow_faults;
+	st->reflected_pf = ns->reflected_pf;
+	st->shadow_flushes = ns->shadow_flushes;
+	st->code_invalidations = ns->code_invalidations;
+	st->shadow_kept = ns->shadow_kept;
 }
 
 long hvmm__sys_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg)
@@ -109,8 +325,10 @@ long hvmm__sys_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg)
 			break;
 		}
 		r = vc->sys ? 0 : sys_create(vc);
-		if (!r)
+		if (!r) {
 			mon_sys__set_state(vc->sys, &u->sregs);
+			sys_set_layout(vc, &u->sregs);
+		}
 		break;
 	case HVMM_VCPU_GET_SYSTEM:
 		if (!vc->sys) {
@@ -126,6 +344,7 @@ long hvmm__sys_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg)
 			break;
 		}
 		mon_sys__stats(vc->sys, &u->st);
+		sys_stats_native(vc, &u->st);
 		r = copy_to_user(uarg, &u->st, sizeof(u->st)) ? -EFAULT : 0;
 		break;
 	case HVMM_VCPU_INVALIDATE_PHYS:	/* DMA coherence, docs/hybrid.md */

@@ -29,6 +29,8 @@ static_assert(offsetof(struct mon_world, mon_gdtr) == W_MON_GDTR);
 static_assert(offsetof(struct mon_world, mon_idtr) == W_MON_IDTR);
 static_assert(offsetof(struct mon_world, host_gdtr_rw) == W_HOST_GDTR_RW);
 static_assert(offsetof(struct mon_world, host_ldt) == W_HOST_LDT);
+static_assert(offsetof(struct mon_world, host_cr4) == W_HOST_CR4);
+static_assert(offsetof(struct mon_world, mon_cr4) == W_MON_CR4);
 static_assert(sizeof(struct mon_world) <= MON_OFF_GDT);
 static_assert(sizeof(struct mon_frame) == MON_FRAME_SIZE);
 static_assert(offsetof(struct mon_frame, ds) == F_DS);
@@ -36,7 +38,8 @@ static_assert(offsetof(struct mon_frame, gs) == F_GS);
 static_assert(offsetof(struct mon_frame, cs) == F_CS);
 static_assert(MON_SEL_CS == __KERNEL_CS && MON_SEL_DS == __KERNEL_DS);
 static_assert(MON_SEL_GCODE == HVMM_SEL_CODE && MON_SEL_GDATA == HVMM_SEL_DATA);
-static_assert(MON_SEL_TSS == GDT_ENTRY_TSS * 8);
+static_assert((MON_SEL_TSS >> 3) + 1 < MON_GDT_ENTRIES);
+static_assert(MON_GDT_ENTRIES * 8 <= MON_OFF_IDT - MON_OFF_GDT);
 static_assert(MON_X_SYSCALL == HVMM_EXIT_SYSCALL && MON_X_IO == HVMM_EXIT_IO &&
 	      MON_X_HLT == HVMM_EXIT_HLT && MON_X_FAULT == HVMM_EXIT_FAULT &&
 	      MON_X_BAD_MEMORY == HVMM_EXIT_BAD_MEMORY &&
@@ -128,6 +131,8 @@ void hvmm__world_free(struct hvmm_world *hw)
 	int i;
 
 	if (s) {
+		for (i = 0; i < MON_TRACK; i++)
+			free_table((u64 *)s->track_copy[i]);
 		for (i = 0; i < MON_POOL_PAGES; i++)
 			free_table(s->pool_kva[i]);
 		for (i = 0; i < 4; i++)
@@ -223,7 +228,7 @@ u32 hvmm__world_run_once(struct hvmm_world *hw)
 	struct mon_world *w = hw->w;
 	struct fxarea *fx = (struct fxarea *)((u8 *)w + MON_OFF_FPU);
 	unsigned short ds, es, fs, gs;
-	u64 fsbase, gsbase, kgsbase, sysenter_cs, efer;
+	u64 fsbase, gsbase, kgsbase, sysenter_cs, efer, misc = 0;
 	u32 reason;
 
 	lockdep_assert_irqs_disabled();
@@ -249,11 +254,28 @@ u32 hvmm__world_run_once(struct hvmm_world *hw)
 		wrmsrl(MSR_IA32_SYSENTER_CS, 0);
 	if (efer & EFER_SCE)
 		wrmsrl(MSR_EFER, efer & ~EFER_SCE);
-	asm volatile("fxrstor64 %0" : : "m"(*fx));
+	if (hw->sys_mode) {
+		/* 32-bit FXSAVE format (FCS/FDS, the guest's view) */
+		asm volatile("fxrstor %0" : : "m"(*fx));
+		if (hw->cpuid_fault) {
+			rdmsrl(MSR_MISC_FEATURES_ENABLES, misc);
+			if (!(misc & MSR_MISC_FEATURES_ENABLES_CPUID_FAULT))
+				wrmsrl(MSR_MISC_FEATURES_ENABLES,
+				       misc | MSR_MISC_FEATURES_ENABLES_CPUID_FAULT);
+		}
+	} else {
+		asm volatile("fxrstor64 %0" : : "m"(*fx));
+	}
 
 	hvmm_world_enter(w);
 
-	asm volatile("fxsave64 %0" : "=m"(*fx));
+	if (hw->sys_mode) {
+		asm volatile("fxsave %0" : "=m"(*fx));
+		if (hw->cpuid_fault && !(misc & MSR_MISC_FEATURES_ENABLES_CPUID_FAULT))
+			wrmsrl(MSR_MISC_FEATURES_ENABLES, misc);
+	} else {
+		asm volatile("fxsave64 %0" : "=m"(*fx));
+	}
 	if (efer & EFER_SCE)
 		wrmsrl(MSR_EFER, efer);
 	if (sysenter_cs)
@@ -274,4 +296,80 @@ u32 hvmm__world_run_once(struct hvmm_world *hw)
 		hvmm_raise_vector(2);
 	}
 	return reason;
+}
+
+/* Switches a vCPU's world to system mode for good (issue 6 stage 2): the
+ * guest's own selectors get world GDT slots (hvmm__world_set_segs), so the
+ * user-program slots and the DPL-0 data slot go; int3, into and int 0x80
+ * gates become DPL 0 (every `int n` from guest user code is a #GP at the
+ * instruction, which the interpreter re-executes through the guest's IDT);
+ * CR4 inside the world: TSD (RDTSC traps: the guest's TSC is the
+ * interpreter's), no PCE, no OSXSAVE (VEX/XGETBV #UD as on the guest's CPU,
+ * which has no AVX); OSFXSR/OSXMMEXCPT follow the guest (set per entry).
+ * CPUID faults (CPUID faulting) when the host CPU has it. */
+void hvmm__world_set_system(struct hvmm_world *hw, const u64 *frames)
+{
+	struct mon_world *w = hw->w;
+	u64 *gdt = (u64 *)((char *)w + MON_OFF_GDT);
+	u64 *idt = (u64 *)((char *)w + MON_OFF_IDT);
+	static const int vecs[] = { 3, 4, 0x80 };
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(vecs); i++)
+		idt[2 * vecs[i]] &= ~(3ull << 45);
+	gdt[MON_SEL_DS >> 3] = 0;
+	gdt[MON_SEL_GCODE >> 3] = 0;
+	gdt[MON_SEL_GDATA >> 3] = 0;
+	/* copies of the guest tables the shadow derives from (all or none:
+	 * without them every stay after interpretation drops the shadows) */
+	for (i = 0; i < MON_TRACK; i++) {
+		u64 pa;
+
+		hw->shadow->track_copy[i] = (u32 *)alloc_table(&pa);
+		if (!hw->shadow->track_copy[i])
+			break;
+	}
+	if (i < MON_TRACK) {
+		while (i--) {
+			free_table((u64 *)hw->shadow->track_copy[i]);
+			hw->shadow->track_copy[i] = NULL;
+		}
+	}
+	w->gmem.frames = frames;
+	w->sys_mode = 1;
+	hw->sys_mode = true;
+	hw->cpuid_fault = boot_cpu_has(X86_FEATURE_CPUID_FAULT);
+	hw->nslots = 0;
+}
+
+/* Loads the guest user segments of the next native stay: the slots of the
+ * previous stay are cleared, desc[i] goes to index sel[i] >> 3 (the caller
+ * checked the indexes: not 0, not 2, below the TSS). CR4 for the world. */
+void hvmm__world_set_segs(struct hvmm_world *hw, const u16 *sel, const u64 *desc,
+			  int n, u32 guest_cr4)
+{
+	struct mon_world *w = hw->w;
+	u64 *gdt = (u64 *)((char *)w + MON_OFF_GDT);
+	u64 cr4 = __read_cr4();
+	int i;
+
+	for (i = 0; i < hw->nslots; i++)
+		gdt[hw->slots[i]] = 0;
+	hw->nslots = 0;
+	for (i = 0; i < n; i++) {
+		unsigned int idx = sel[i] >> 3;
+
+		if (!desc[i] || idx == 0 || idx == (MON_SEL_CS >> 3) ||
+		    idx >= (MON_SEL_TSS >> 3))
+			continue;
+		gdt[idx] = desc[i];
+		hw->slots[hw->nslots++] = idx;
+	}
+	cr4 = (cr4 | X86_CR4_TSD) & ~(X86_CR4_PCE | X86_CR4_OSXSAVE |
+				      X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT);
+	if (guest_cr4 & X86_CR4_OSFXSR)
+		cr4 |= X86_CR4_OSFXSR;
+	if (guest_cr4 & X86_CR4_OSXMMEXCPT)
+		cr4 |= X86_CR4_OSXMMEXCPT;
+	w->mon_cr4 = cr4;
 }

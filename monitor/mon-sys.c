@@ -9,7 +9,8 @@
  *  - a read (IN, INS, MMIO load) that has no data yet is recorded and
  *    answered CPU_BUS_RETRY: the instruction aborts without side effects and
  *    re-executes on the next run, when userland supplied the value
- *    (HVMM_SRUN_DATA), which the callback hands over once;
+ *    (HVMM_SRUN_DATA), which the callback hands over (an instruction
+ *    with several reads collects them one exit at a time: struct mon_sys);
  *  - any access after one is recorded in the same run answers RETRY too.
  * Interrupts: the INTR line level comes with each run; when the interpreter
  * takes the interrupt (intr_ack) and userland has not injected a vector yet,
@@ -20,10 +21,14 @@
 #include "monitor/mon-sys.h"
 #include "monitor/cpu-internal.h"
 #include "monitor/fs-libc.h"
+#include "monitor/mon-native.h"
+#include "shadowmm/sm.h"
 
 enum { ACC_NONE, ACC_PIO, ACC_MMIO };
 
 #define SYS_DEFAULT_BUDGET 20000
+/* device reads one instruction may make before the rest read as all-ones */
+#define SYS_READS 16
 
 struct mon_sys {
 	struct cpu *cpu;
@@ -38,13 +43,26 @@ struct mon_sys {
 	bool pend_write;
 	uint64_t pend_addr, pend_wdata;
 	unsigned pend_len;
-	/* a read's value supplied by userland, for the re-executed access */
-	int data_kind;			/* ACC_*, NONE when consumed */
-	uint64_t data_addr, data;
-	unsigned data_len;
+	/* Reads userland completed for the instruction being re-executed, in
+	 * the order it makes them: each re-execution is served from the start
+	 * of the list (nread entries, the next at read_pos), so an
+	 * instruction that needs several device reads (a gate and a
+	 * descriptor in an MMIO table, a page walk through tables outside
+	 * RAM) progresses by one read per exit instead of livelocking. The
+	 * list belongs to one instruction state (read_fp): any progress (a
+	 * retired instruction, a committed REP iteration) starts a new one. */
+	struct sys_read { int kind; unsigned len; uint64_t addr, data; } reads[SYS_READS];
+	unsigned nread, read_pos;
+	uint64_t read_fp[5];
 	/* interrupt acknowledge */
 	bool have_inject, want_window;
 	int inject;
+	/* native guest user mode */
+	bool native_on, go_native, hold;
+	uint32_t mxcsr_mask;
+	uint64_t hold_icount;		/* no native entry before it changes */
+	bool shutdown;			/* an event delivered after a stay triple-faulted */
+	struct seg nat_seg[SEG_NSEGS];	/* segments as exported */
 
 	struct hvmm_sys_stats st;
 };
@@ -79,10 +97,20 @@ static int sys_access(struct mon_sys *ms, int kind, uint64_t addr, void *data,
 		ms->st.retries++;
 		return CPU_BUS_RETRY;
 	}
-	if (!write && ms->data_kind == kind && ms->data_addr == addr &&
-	    ms->data_len == len) {
-		memcpy(data, &ms->data, len);
-		ms->data_kind = ACC_NONE;
+	if (!write && ms->read_pos < ms->nread) {
+		struct sys_read *r = &ms->reads[ms->read_pos];
+		if (r->kind == kind && r->addr == addr && r->len == len) {
+			memcpy(data, &r->data, len);
+			ms->read_pos++;
+			return 0;
+		}
+		ms->nread = ms->read_pos;	/* another path: forget the rest */
+	}
+	if (!write && ms->nread == SYS_READS) {
+		/* an instruction with more device reads than the list holds
+		 * (none known): the rest read as a floating bus, so that it
+		 * still ends */
+		memset(data, 0xff, len);
 		return 0;
 	}
 	ms->pend = kind;
@@ -131,7 +159,54 @@ static uint64_t sys_read_tsc(void *opaque)
 	return ms->now_ns() - ms->clock_start;
 }
 
+/* May the guest run natively now? CPL 3 under 2-level paging with nothing
+ * the native CPU would do differently: IF=1 and IOPL=0 (PUSHF shows them),
+ * no TF, no VM86, no pending event, no interrupt shadow, no guest DR7
+ * breakpoint, CR0.TS/EM clear, A20 on, every segment satisfiable by a world
+ * GDT slot, MXCSR valid for the host. */
+static bool native_ok(struct mon_sys *ms)
+{
+	struct cpu *cpu = ms->cpu;
+	uint32_t fl;
+
+	if (!ms->native_on || cpu->cpl != 3 || ms->have_inject ||
+	    ms->read_pos < ms->nread || ms->pend != ACC_NONE)
+		return false;
+	if ((cpu->cr0 & (CR0_PE | CR0_PG | CR0_TS | CR0_EM)) != (CR0_PE | CR0_PG) ||
+	    (cpu->cr4 & CR4_PAE) || !cpu->a20 || (cpu->dr[7] & 0xff) ||
+	    cpu->shadow || cpu->halted || cpu->pending_exc >= 0 || cpu->nmi_pending ||
+	    cpu->irq_pending || (cpu->fpu.mxcsr & ~ms->mxcsr_mask))
+		return false;
+	if (ms->hold && cpu->icount == ms->hold_icount)
+		return false;
+	fl = cpu__eflags(cpu);
+	if ((fl & (FL_IF | FL_IOPL | FL_TF | FL_VM | FL_RF)) != FL_IF)
+		return false;
+	for (int i = 0; i < SEG_NSEGS; i++) {
+		const struct seg *sg = &cpu->seg[i];
+		uint64_t d;
+
+		if ((sg->sel & ~3) == 0 && i != SEG_CS && i != SEG_SS)
+			continue;
+		if (!mon_native__sel_ok(sg->sel) ||
+		    mon_native__desc(i, sg->attr, sg->base, sg->limit, &d))
+			return false;
+	}
+	return (cpu->seg[SEG_CS].sel & 3) == 3;
+}
+
+static bool sys_user_boundary(void *opaque)
+{
+	struct mon_sys *ms = opaque;
+
+	if (!native_ok(ms))
+		return false;
+	ms->go_native = true;
+	return true;
+}
+
 static const struct cpu_bus_ops sys_bus_ops = {
+	.user_boundary = sys_user_boundary,
 	.ram_page = sys_ram_page,
 	.mmio = sys_mmio,
 	.pio = sys_pio,
@@ -213,9 +288,11 @@ void mon_sys__set_state(struct mon_sys *ms, const struct hvmm_sregs *r)
 	ms->rom_start = r->rom_start;
 	ms->rom_end = r->rom_end;
 	ms->pend = ACC_NONE;
-	ms->data_kind = ACC_NONE;
+	ms->nread = 0;
 	ms->have_inject = false;
 	ms->want_window = false;
+	ms->shutdown = false;
+	ms->hold = false;
 }
 
 void mon_sys__get_state(struct mon_sys *ms, struct hvmm_sregs *r)
@@ -283,13 +360,20 @@ unsigned int mon_sys__run(struct mon_sys *ms, struct hvmm_sys_run *run)
 	enum cpu_exit e;
 	unsigned int reason;
 
-	if (run->flags & HVMM_SRUN_DATA && ms->pend != ACC_NONE &&
-	    !ms->pend_write) {
-		ms->data_kind = ms->pend;
-		ms->data_addr = ms->pend_addr;
-		ms->data_len = ms->pend_len;
-		ms->data = run->data;
+	uint64_t fp[5] = { cpu->icount, cpu->eip, cpu->r[R_ECX], cpu->r[R_ESI], cpu->r[R_EDI] };
+	if (memcmp(fp, ms->read_fp, sizeof(fp))) {	/* progress: a new list */
+		ms->nread = 0;
+		memcpy(ms->read_fp, fp, sizeof(fp));
 	}
+	if (run->flags & HVMM_SRUN_DATA && ms->pend != ACC_NONE &&
+	    !ms->pend_write && ms->nread < SYS_READS) {
+		struct sys_read *r = &ms->reads[ms->nread++];
+		r->kind = ms->pend;
+		r->addr = ms->pend_addr;
+		r->len = ms->pend_len;
+		r->data = run->data;
+	}
+	ms->read_pos = 0;
 	ms->pend = ACC_NONE;
 	if (run->flags & HVMM_SRUN_INJECT) {
 		ms->have_inject = true;
@@ -299,7 +383,23 @@ unsigned int mon_sys__run(struct mon_sys *ms, struct hvmm_sys_run *run)
 	cpu->irq_pending = ms->have_inject || (run->flags & HVMM_SRUN_IRQ);
 	ms->st.run_calls++;
 
-	e = cpu__run(cpu, budget);
+	ms->go_native = false;
+	if (ms->shutdown) {
+		e = CPU_EXIT_SHUTDOWN;	/* sticky, like the CPU's shutdown state */
+	} else if (native_ok(ms)) {
+		run->icount = cpu->icount;
+		run->reason = MON_SYS_NATIVE;
+		return MON_SYS_NATIVE;
+	} else {
+		e = cpu__run(cpu, budget);
+		if (ms->go_native && e == CPU_EXIT_STOP && ms->pend == ACC_NONE &&
+		    !ms->want_window) {
+			ms->st.instructions = cpu->icount;
+			run->icount = cpu->icount;
+			run->reason = MON_SYS_NATIVE;
+			return MON_SYS_NATIVE;
+		}
+	}
 	reason = sys_reason(ms, e);
 	ms->st.exits[reason < HVMM_SX_REASONS ? reason : 0]++;
 	ms->st.instructions = cpu->icount;
@@ -340,4 +440,92 @@ void mon_sys__invalidate_phys(struct mon_sys *ms, unsigned long long gpa,
 	if (len > ram - gpa)
 		len = ram - gpa;
 	cpu__invalidate_phys(ms->cpu, gpa, len);
+}
+
+void mon_sys__set_native(struct mon_sys *ms, int on, __u32 mxcsr_mask)
+{
+	ms->native_on = on != 0;
+	ms->mxcsr_mask = mxcsr_mask;
+}
+
+void mon_sys__native_export(struct mon_sys *ms, struct mon_native_state *st, void *fx)
+{
+	struct cpu *cpu = ms->cpu;
+
+	for (int i = 0; i < 8; i++)
+		st->gpr[i] = cpu->r[i];
+	st->eip = cpu->eip;
+	st->eflags = mon_native__eflags_in(cpu__eflags(cpu));
+	for (int i = 0; i < SEG_NSEGS; i++) {
+		const struct seg *sg = &cpu->seg[i];
+		uint64_t d = 0;
+
+		ms->nat_seg[i] = *sg;
+		st->sel[i] = sg->sel;
+		if ((sg->sel & ~3) != 0 && mon_native__desc(i, sg->attr, sg->base, sg->limit, &d))
+			d = 0;	/* not reached: native_ok checked it */
+		st->desc[i] = d;
+	}
+	st->cr0 = cpu->cr0;
+	st->cr3 = cpu->cr3;
+	st->cr4 = cpu->cr4;
+	mon_native__fx_from_fpu(fx, &cpu->fpu, ms->mxcsr_mask);
+}
+
+void mon_sys__native_import(struct mon_sys *ms, const struct mon_native_state *st,
+			    const void *fx, int vector)
+{
+	struct cpu *cpu = ms->cpu;
+	uint32_t fl = mon_native__eflags_out(cpu__eflags(cpu), st->eflags);
+
+	for (int i = 0; i < 8; i++)
+		cpu->r[i] = st->gpr[i];
+	cpu->eip = st->eip;
+	/* A native segment load could only find the slots of the exported
+	 * selectors (or null): take that register's hidden part. */
+	for (int i = 0; i < SEG_NSEGS; i++) {
+		const struct seg *from = NULL;
+
+		if (st->sel[i] == ms->nat_seg[i].sel)
+			continue;
+		for (int j = 0; j < SEG_NSEGS && !from; j++)
+			if ((ms->nat_seg[j].sel & ~3) && (ms->nat_seg[j].sel & ~3) == (st->sel[i] & ~3))
+				from = &ms->nat_seg[j];
+		if (from)
+			seg__load_raw(cpu, i, st->sel[i], from->base, from->limit, from->attr);
+		else
+			seg__load_raw(cpu, i, st->sel[i], 0, 0, 0);
+	}
+	mon_native__fx_to_fpu(&cpu->fpu, fx);
+	cpu__set_eflags(cpu, fl);
+	ms->hold = vector >= 0;
+	ms->hold_icount = cpu->icount;
+	if (vector == EXC_DB) {
+		/* a native #DB trap: single step after a POPF set TF, or ICEBP */
+		if (fl & FL_TF) {
+			cpu->dr[6] |= 0x4000;	/* DR6.BS (SDM Vol. 3B §17.2.3) */
+			cpu__raise(cpu, EXC_DB, 0);
+			ms->shutdown |= exc__deliver_pending(cpu) != 0;
+		} else if (exc__deliver(cpu, EXC_DB, INT_ICEBP, false, 0) &&
+			   cpu->pending_exc >= 0) {
+			ms->shutdown |= exc__deliver_pending(cpu) != 0;
+		}
+	}
+}
+
+void mon_sys__native_pf(struct mon_sys *ms, __u32 err, __u32 cr2)
+{
+	struct cpu *cpu = ms->cpu;
+
+	cpu->cr2 = cr2;
+	cpu__raise(cpu, EXC_PF, err & (SM_PF_P | SM_PF_W | SM_PF_U | SM_PF_RSVD));
+	ms->shutdown |= exc__deliver_pending(cpu) != 0;
+}
+
+void mon_sys__code_written(struct mon_sys *ms, __u32 gfn)
+{
+	if (gfn == ~0u)
+		cpu__flush_all(ms->cpu);
+	else
+		cpu__invalidate_phys(ms->cpu, (uint64_t)gfn << 12, 4096);
 }

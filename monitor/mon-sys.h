@@ -48,4 +48,50 @@ void mon_sys__invalidate_phys(struct mon_sys *ms, unsigned long long gpa,
 /* Counters. */
 void mon_sys__stats(struct mon_sys *ms, struct hvmm_sys_stats *st);
 
+/* ---- Native guest user mode (issue 6 stage 2, docs/hybrid.md) -----------
+ * mon_sys__run returns MON_SYS_NATIVE (never reported to userland) when the
+ * interpreter reached a point where the guest is at CPL 3 and may run
+ * natively: the caller exports the state, runs it in the monitor world and
+ * imports it back, then calls mon_sys__run again (with no new inputs). */
+#define MON_SYS_NATIVE	100
+
+/* The guest user state as the world runs it: segment selectors are the
+ * guest's own; desc[i] is the sanitised descriptor the world GDT gets at
+ * index sel[i] >> 3 (0 for a null selector). eflags is the native value. */
+struct mon_native_state {
+	__u32 gpr[8];		/* EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI */
+	__u32 eip, eflags;
+	__u16 sel[6];		/* ES, CS, SS, DS, FS, GS */
+	__u64 desc[6];
+	__u32 cr0, cr3, cr4;
+};
+
+/* Turns native mode on or off (default off until called); mxcsr_mask is
+ * the host's FXSAVE MXCSR_MASK (a guest MXCSR outside it stays interpreted). */
+void mon_sys__set_native(struct mon_sys *ms, int on, __u32 mxcsr_mask);
+
+/* Fills st and the 512-byte FXSAVE image fx (16-byte aligned) from the
+ * interpreter's state. Only after mon_sys__run returned MON_SYS_NATIVE. */
+void mon_sys__native_export(struct mon_sys *ms, struct mon_native_state *st, void *fx);
+
+/* Takes the state back after a native stay that ended with @vector (an
+ * exception vector 0-31, or -1 for a host interrupt / end of slice). A
+ * guest exception makes the interpreter execute at least one instruction
+ * (it re-executes the faulting one and delivers what the guest must see)
+ * before the guest may go native again; a native single-step trap (TF set
+ * by a POPF) is delivered as the guest's #DB here. */
+void mon_sys__native_import(struct mon_sys *ms, const struct mon_native_state *st,
+			    const void *fx, int vector);
+
+/* Delivers a guest #PF found by the monitor's walk of the guest tables
+ * during a native stay (after mon_sys__native_import): CR2 = @cr2, error
+ * code @err (a 2-level guest never sees I/D). The faulting instruction is
+ * not re-executed by the interpreter, so an instruction the interpreter
+ * does not implement (the host CPU may have more) still faults right. */
+void mon_sys__native_pf(struct mon_sys *ms, __u32 err, __u32 cr2);
+
+/* Guest page @gfn may have been written natively: drop decoded code of it.
+ * gfn == ~0u: drop all decoded code. */
+void mon_sys__code_written(struct mon_sys *ms, __u32 gfn);
+
 #endif

@@ -37,8 +37,8 @@
 #define MON_SEL_DS	0x18
 #define MON_SEL_GCODE	0x23
 #define MON_SEL_GDATA	0x2b
-#define MON_SEL_TSS	0x40
-#define MON_GDT_ENTRIES	16
+#define MON_SEL_TSS	0xff0	/* index 510-511: the guest may use 1..509 but 2 */
+#define MON_GDT_ENTRIES	512
 
 /* Header offsets used by the assembly (checked against the struct in C). */
 #define W_HOST_RSP	0x00
@@ -53,6 +53,8 @@
 #define W_MON_IDTR	0x60
 #define W_HOST_GDTR_RW	0x70
 #define W_HOST_LDT	0x80
+#define W_HOST_CR4	0xa0
+#define W_MON_CR4	0xa8	/* 0: the world keeps the host's CR4 */
 
 /* Frame offsets (struct mon_frame). */
 #define F_DS		(15 * 8)
@@ -112,11 +114,27 @@ struct mon_dtr {
  * (no allocation inside the monitor world) and the whole shadow is dropped
  * when the pool runs dry. Pointers are host direct-map addresses. */
 #define MON_POOL_PAGES	512
+#define MON_WLOG	1024
+#define MON_TRACK	64
 struct mon_shadow {
 	uint64_t *pd[4];
 	uint64_t *pool_kva[MON_POOL_PAGES];
 	uint64_t pool_hpa[MON_POOL_PAGES];
 	uint32_t pool_used;
+	/* guest frames mapped writable since the last flush (system mode: the
+	 * interpreter drops its decoded code of them); wlog_n > MON_WLOG means
+	 * the log overflowed */
+	uint32_t wlog_n;
+	uint32_t wlog[MON_WLOG];
+	/* system mode: the guest page-table frames the shadow was built from,
+	 * with a copy of each as the shadow saw it (kept up to date for the
+	 * A/D bits the walker sets). While every frame still equals its copy
+	 * the shadow is exact, whatever the interpreter did meanwhile.
+	 * track_copy[i] NULL: no tracking (every check answers "changed");
+	 * track_n > MON_TRACK: overflow, also "changed". */
+	uint32_t track_n;
+	uint32_t track_gfn[MON_TRACK];
+	uint32_t *track_copy[MON_TRACK];
 };
 
 /* The world header at offset 0 of the block (at most 4 KiB). */
@@ -131,6 +149,7 @@ struct mon_world {
 	struct mon_dtr host_gdtr_rw;	uint8_t pad4[6];
 	uint64_t host_ldt;		/* LDTR selector; the world runs with none */
 	uint64_t resume_sregs, resume_add, resume_iret;	/* labels in the switch code */
+	uint64_t host_cr4, mon_cr4;
 
 	/* --- the guest, as the monitor sees it --- */
 	struct sm_gmem gmem;		/* guest RAM (pinned frames) */
@@ -145,6 +164,7 @@ struct mon_world {
 	uint32_t nmi_pending;
 	uint32_t dead;			/* a monitor error happened */
 	uint32_t shadow_flushed;	/* set by mon__shadow_fault */
+	uint32_t sys_mode;		/* system mode: guest user code of a whole guest */
 
 	/* --- counters (struct hvmm_stats) --- */
 	uint64_t n_exits[MON_EXITS];
@@ -163,6 +183,13 @@ int mon__trap(struct mon_world *w, struct mon_frame *f);
 
 /* Drop every shadow entry (pool back to empty). The caller flushes the TLB. */
 void mon__shadow_flush(struct mon_world *w);
+
+/* System mode: true when a guest page-table frame the shadow derives from
+ * differs from the copy taken when the shadow used it (or tracking
+ * overflowed): the caller must then drop every shadow (mon__shadow_flush
+ * and mon__shadow_untrack). */
+bool mon__shadow_tables_changed(struct mon_world *w);
+void mon__shadow_untrack(struct mon_world *w);
 
 /* Build the shadow entry for guest linear @va after a #PF with @err (pure
  * memory work: the caller invalidates the TLB entry, and reloads CR3 when

@@ -177,6 +177,8 @@ int cli__parse_run(int argc, const char *const *argv, struct run_opts *o, char *
 			o->user_program = val;
 		} else if (!strcmp(name, "no-reboot")) {
 			o->no_reboot = true;
+		} else if (!strcmp(name, "no-native")) {
+			o->no_native = true;
 		} else if (!strcmp(name, "guest-decompress")) {
 			o->guest_decompress = true;
 		} else if (!strcmp(name, "stats")) {
@@ -213,6 +215,7 @@ void cli__usage(void *file)
 		"  --engine NAME       interp (default) or hybrid (needs /dev/hvmm)\n"
 		"  --user-program FILE hybrid engine only: run FILE as a guest user program\n"
 		"  --no-reboot         exit with status %d when the guest reboots\n"
+		"  --no-native         hybrid engine: interpret guest user code too\n"
 		"  --guest-decompress  bzImage: let the guest run the kernel's own\n"
 		"                      decompressor (default: an XZ kernel is unpacked\n"
 		"                      by the loader and started at its vmlinux entry)\n"

@@ -35,6 +35,7 @@ struct run_opts {
 	const char *stats_file;		/* --stats=FILE */
 	bool stats;
 	bool no_reboot;
+	bool no_native;			/* hybrid: interpret guest user code too */
 	bool guest_decompress;		/* bzImage: run its own decompressor */
 	bool help;
 };

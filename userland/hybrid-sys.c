@@ -33,6 +33,9 @@ struct hybrid {
 	struct hvmm_phys_range dma[DMA_RANGES];
 	unsigned ndma;
 	uint64_t dma_reports, dma_syncs;
+	bool no_native;			/* --no-native */
+	bool a20;			/* the gate as the module's CPU has it */
+	uint64_t a20_syncs;
 	/* where the time goes: inside SYS_RUN (interpreting, plus the ioctl
 	 * round trip) and in this process after each exit, by reason */
 	uint64_t ns_module, ns_user[HVMM_SX_REASONS];
@@ -130,7 +133,7 @@ static void entry_state(struct hvmm_sregs *s, const struct boot_entry *e,
 	s->dr[6] = 0xffff0ff0;
 	s->dr[7] = 0x400;
 	s->pat = 0x0007040600070406ull;
-	s->flags = HVMM_SF_A20;
+	s->flags = b->a20 ? HVMM_SF_A20 : 0;
 	s->mmio_start = 0xa0000;	/* userland/board.h: VGA window */
 	s->mmio_end = 0xc0000;
 	s->rom_start = 0xc0000;		/* BIOS area, read-only */
@@ -151,7 +154,6 @@ static void hybrid_close(struct hybrid *h)
 static int hybrid_create(struct board *b, const struct boot_entry *e,
 			 const struct run_opts *opts, void **state, char *err, size_t n)
 {
-	(void)opts;
 	struct hybrid *h = calloc(1, sizeof(*h));
 	struct hvmm_ram ram = { .uaddr = (uintptr_t)b->ram.host, .size = b->ram.size };
 	struct hvmm_sregs s;
@@ -161,6 +163,7 @@ static int hybrid_create(struct board *b, const struct boot_entry *e,
 		return -ENOMEM;
 	}
 	h->b = b;
+	h->no_native = opts && opts->no_native;
 	h->vm = h->vcpu = -1;
 	h->dev = hybrid__open_dev();
 	if (h->dev < 0) {
@@ -186,6 +189,7 @@ static int hybrid_create(struct board *b, const struct boot_entry *e,
 		free(h);
 		return rc;
 	}
+	h->a20 = b->a20;
 	board__connect_cpu(b, hybrid_set_intr, h);
 	board__connect_dma(b, hybrid_dma_written);
 	*state = h;
@@ -220,6 +224,25 @@ static void wait_for_interrupt(struct hybrid *h)
 
 /* Completes a port or MMIO access the module reported; a read's value goes
  * back with the next run. */
+/* The board's A20 gate moved (a port write to the i8042 output port or port
+ * 0x92, which has just exited and completed): hand it to the module's CPU,
+ * which masks bit 20 of physical addresses while it is off and drops its
+ * cached translations and decoded code (SET_SYSTEM reloads the state read
+ * back with GET_SYSTEM at this instruction boundary). 0 or -errno. */
+static int a20_sync(struct hybrid *h)
+{
+	struct hvmm_sregs s;
+
+	if (ioctl(h->vcpu, HVMM_VCPU_GET_SYSTEM, &s) < 0)
+		return -errno;
+	s.flags = (s.flags & ~HVMM_SF_A20) | (h->b->a20 ? HVMM_SF_A20 : 0);
+	if (ioctl(h->vcpu, HVMM_VCPU_SET_SYSTEM, &s) < 0)
+		return -errno;
+	h->a20 = h->b->a20;
+	h->a20_syncs++;
+	return 0;
+}
+
 static void complete_access(struct hybrid *h, bool pio)
 {
 	struct hvmm_sys_run *r = &h->run;
@@ -251,8 +274,9 @@ static enum vm_stop hybrid_run(void *state)
 			b->dump_req = 0;
 			dump(h, "register dump (SIGUSR1)");
 		}
-		r->flags = (r->flags & ~HVMM_SRUN_IRQ) |
-			   (b->intr_level ? HVMM_SRUN_IRQ : 0);
+		r->flags = (r->flags & ~(HVMM_SRUN_IRQ | HVMM_SRUN_NO_NATIVE)) |
+			   (b->intr_level ? HVMM_SRUN_IRQ : 0) |
+			   (h->no_native ? HVMM_SRUN_NO_NATIVE : 0);
 		r->budget = HYBRID_BUDGET;
 		if (h->ndma && dma_sync(h) < 0) {
 			fprintf(stderr, "hvmm: HVMM_VCPU_INVALIDATE_PHYS: %s\n", strerror(errno));
@@ -274,7 +298,10 @@ static enum vm_stop hybrid_run(void *state)
 		h->ns_module += t_exit - t_enter;
 		last = r->reason < HVMM_SX_REASONS ? r->reason : 0;
 		r->flags = 0;
-		if (r->icount - h->last_poll >= HYBRID_BUDGET) {
+		/* BUDGET also ends native stays (host tick, time slice), during
+		 * which no instruction is counted */
+		if (r->reason == HVMM_SX_BUDGET ||
+		    r->icount - h->last_poll >= HYBRID_BUDGET) {
 			h->last_poll = r->icount;
 			board__poll(b);
 		}
@@ -284,6 +311,14 @@ static enum vm_stop hybrid_run(void *state)
 		case HVMM_SX_IO:
 		case HVMM_SX_MMIO:
 			complete_access(h, r->reason == HVMM_SX_IO);
+			if (b->a20 != h->a20 && r->is_write) {
+				int e = a20_sync(h);
+
+				if (e < 0) {
+					fprintf(stderr, "hvmm: A20 to the module: %s\n", strerror(-e));
+					return VM_ERROR;
+				}
+			}
 			break;
 		case HVMM_SX_INTR_WINDOW: {
 			int vec = board__intr_ack(b);
@@ -331,11 +366,33 @@ static void hybrid_stats(void *state, FILE *f)
 		fprintf(f, "hybrid.exit.%s %llu\n", names[i], (unsigned long long)st.exits[i]);
 	fprintf(f, "hybrid.run_calls %llu\nhybrid.bus_retries %llu\n"
 		"engine.halts %llu\nengine.halt_wakeups %llu\nengine.eintr %llu\n"
-		"hybrid.dma_reports %llu\nhybrid.dma_syncs %llu\n",
+		"hybrid.dma_reports %llu\nhybrid.dma_syncs %llu\nhybrid.a20_syncs %llu\n",
 		(unsigned long long)st.run_calls, (unsigned long long)st.retries,
 		(unsigned long long)h->halts, (unsigned long long)h->halt_wakeups,
 		(unsigned long long)h->eintr, (unsigned long long)h->dma_reports,
-		(unsigned long long)h->dma_syncs);
+		(unsigned long long)h->dma_syncs, (unsigned long long)h->a20_syncs);
+	fprintf(f, "native.entries %llu\nnative.stays %llu\nnative.ns %llu\n"
+		"interp.ns %llu\nnative.hidden_faults %llu\nnative.reflected_pf %llu\n"
+		"native.shadow_flushes %llu\nnative.shadow_kept %llu\n"
+		"native.code_invalidations %llu\n",
+		(unsigned long long)st.native_entries, (unsigned long long)st.native_stays,
+		(unsigned long long)st.native_ns, (unsigned long long)st.interp_ns,
+		(unsigned long long)st.hidden_faults, (unsigned long long)st.reflected_pf,
+		(unsigned long long)st.shadow_flushes, (unsigned long long)st.shadow_kept,
+		(unsigned long long)st.code_invalidations);
+	for (int i = 0; i < HVMM_NX_REASONS; i++) {
+		if (!st.native_exits[i])
+			continue;
+		if (i == HVMM_NX_IRQ)
+			fprintf(f, "native.exit.host_irq");
+		else if (i == HVMM_NX_NMI)
+			fprintf(f, "native.exit.host_nmi");
+		else if (i == HVMM_NX_SLICE)
+			fprintf(f, "native.exit.other");
+		else
+			fprintf(f, "native.exit.vector%d", i);
+		fprintf(f, " %llu\n", (unsigned long long)st.native_exits[i]);
+	}
 	fprintf(f, "hybrid.ns.module %llu\n", (unsigned long long)h->ns_module);
 	for (int i = 1; i < HVMM_SX_REASONS; i++)
 		fprintf(f, "hybrid.ns.user.%s %llu\n", names[i], (unsigned long long)h->ns_user[i]);

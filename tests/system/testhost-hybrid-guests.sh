@@ -46,7 +46,7 @@ for n in $(cat /kernels); do
 	timeout 60 hvmm run --engine hybrid --mem 32M --stats --kernel $k </dev/null >/tmp/o 2>&1
 	echo "HG $n rc $?"
 	tr -d '\r' </tmp/o | grep -aE '^(PASS|FAIL|SKIP|SUMMARY) ' | sed "s/^/HG $n /"
-	tr -d '\r' </tmp/o | grep -aE '^(hybrid|cpu)\.' | sed "s/^/HS $n /"
+	tr -d '\r' </tmp/o | grep -aE '^(hybrid|cpu|native)\.' | sed "s/^/HS $n /"
 done
 hvmm-sysprobe 12 2>/dev/null | sed 's/^/HP /'
 hvmm info | grep -q 'pinned pages: 0' && echo "HG-PINNED-OK"
@@ -69,8 +69,14 @@ for cpu in max,-svm,-vmx,-la57 Skylake-Client-v4; do
 			diff "$r" "$OUT/$n.$cpu.res" | head -8 | sed 's/^/      /'
 		fi
 	done
-	[ $diff -eq 0 ] && [ $same -ge 15 ] && _ok "[$cpu] $same kernels: results equal to interp"
+	[ $diff -eq 0 ] && [ $same -ge 16 ] && _ok "[$cpu] $same kernels: results equal to interp"
 	st() { tr -d '\r' <"$log" | grep -a "^HS $1 $2 " | cut -d' ' -f4; }
+	# stage 2: usermode.elf's CPL-3 code (IF=1, paging) runs natively
+	ne=$(st usermode native.entries) hf=$(st usermode native.hidden_faults)
+	rp=$(st usermode native.reflected_pf) ni=$(st usermode cpu.instructions)
+	[ "${ne:-0}" -gt 100 ] && [ "${hf:-0}" -gt 64 ] && [ "${rp:-0}" -ge 66 ] && [ "${ni:-99999999}" -lt 10000000 ] &&
+		_ok "[$cpu] usermode.elf native: $ne entries, $hf hidden faults, $rp #PF reflected, $ni insns interpreted" ||
+		_bad "[$cpu] usermode.elf native counters: entries=$ne hidden=$hf reflected=$rp interpreted=$ni"
 	io=$(st interrupts hybrid.exit.io) win=$(st interrupts hybrid.exit.intr_window)
 	inj=$(st interrupts cpu.interrupts) rt=$(st interrupts hybrid.bus_retries)
 	[ "${io:-0}" -gt 100 ] && [ "${win:-0}" -gt 0 ] && [ "${inj:-0}" -gt 0 ] && [ "${rt:-0}" -gt 0 ] &&
