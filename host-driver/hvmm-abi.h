@@ -256,6 +256,6 @@ struct hvmm_sys_stats {
 struct hvmm_phys_range {
 	__u64 gpa, len;
 };
-#define HVMM_VCPU_INVALIDATE_PHYS _IOW(HVMM_IOC_MAGIC, 0x35, struct hvmm_phys_range)
+#define HVMM_VCPU_INVALIDATE_PHYS _IOW(HVMM_IOC_MAGIC, 0x3e, struct hvmm_phys_range)
 
 #endif

@@ -307,6 +307,7 @@ long hvmm__sys_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg)
 	union {
 		struct hvmm_sregs sregs;
 		struct hvmm_sys_stats st;
+		struct hvmm_phys_range pr;
 	} *u;
 	long r;
 
@@ -314,16 +315,6 @@ long hvmm__sys_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg)
 		return vc->sys ? sys_run(vc, uarg) : -EINVAL;
 	if (cmd == HVMM_VCPU_GET_DUMP)
 		return vc->sys ? sys_dump(vc, uarg) : -EINVAL;
-	if (cmd == HVMM_VCPU_INVALIDATE_PHYS) {	/* DMA coherence, docs/hybrid.md */
-		struct hvmm_phys_range pr;
-
-		if (!vc->sys)
-			return -EINVAL;
-		if (copy_from_user(&pr, uarg, sizeof(pr)))
-			return -EFAULT;
-		mon_sys__invalidate_phys(vc->sys, pr.gpa, pr.len);
-		return 0;
-	}
 	u = kzalloc(sizeof(*u), GFP_KERNEL);
 	if (!u)
 		return -ENOMEM;
@@ -355,6 +346,15 @@ long hvmm__sys_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg)
 		mon_sys__stats(vc->sys, &u->st);
 		sys_stats_native(vc, &u->st);
 		r = copy_to_user(uarg, &u->st, sizeof(u->st)) ? -EFAULT : 0;
+		break;
+	case HVMM_VCPU_INVALIDATE_PHYS:	/* DMA coherence, docs/hybrid.md */
+		if (!vc->sys) {
+			r = -EINVAL;
+			break;
+		}
+		r = copy_from_user(&u->pr, uarg, sizeof(u->pr)) ? -EFAULT : 0;
+		if (!r)
+			mon_sys__invalidate_phys(vc->sys, u->pr.gpa, u->pr.len);
 		break;
 	default:
 		r = -ENOIOCTLCMD;

@@ -117,6 +117,9 @@ int main(int argc, char **argv)
 			      "SYS_RUN before SET_SYSTEM: -EINVAL");
 			check(ioc(vcpu, HVMM_VCPU_GET_DUMP, dump) == -EINVAL,
 			      "GET_DUMP before SET_SYSTEM: -EINVAL");
+			struct hvmm_phys_range pr = { 0, 4096 };
+			check(ioc(vcpu, HVMM_VCPU_INVALIDATE_PHYS, &pr) == -EINVAL,
+			      "INVALIDATE_PHYS before SET_SYSTEM: -EINVAL");
 		}
 		rnd_state_for(&s);
 		if (ioc(vcpu, HVMM_VCPU_SET_SYSTEM, &s)) {
@@ -148,6 +151,13 @@ int main(int argc, char **argv)
 					bad_runs++;
 				rnd_state_for(&s);	/* a fresh random state, same VM */
 				if (ioc(vcpu, HVMM_VCPU_SET_SYSTEM, &s))
+					bad_runs++;
+			}
+			if (rnd() % 10 == 0) {	/* DMA invalidation of any range */
+				struct hvmm_phys_range pr = {
+					rnd() % 3 ? rnd() & 0x3fffff : ((uint64_t)rnd() << 32) | rnd(),
+					rnd() % 3 ? rnd() & 0xffff : ((uint64_t)rnd() << 32) | rnd() };
+				if (ioc(vcpu, HVMM_VCPU_INVALIDATE_PHYS, &pr))
 					bad_runs++;
 			}
 			if (rnd() % 50 == 0) {	/* state round trip */
