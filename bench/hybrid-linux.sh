@@ -7,7 +7,10 @@
 # module's and the board's counters (exits by reason, accesses per port;
 # all of them are also kept in build/test-logs/hybrid-linux.CPU.stats).
 # APPEND (environment) replaces the guest command line's extra options
-# (default: cryptomgr.notests, as the interp engine's system test).
+# (default: cryptomgr.notests, as the interp engine's system test);
+# HVMM_ARGS adds options to `hvmm run` (e.g. --guest-decompress: the
+# bzImage's own decompressor runs in the guest, as before the loader
+# unpacked XZ kernels).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
@@ -17,11 +20,12 @@ inner=$(mktemp)
 APPEND=${APPEND-cryptomgr.notests}
 cat >"$inner" <<IN
 APPEND="$APPEND"
+HVMM_ARGS="${HVMM_ARGS:-}"
 IN
 cat >>"$inner" <<'IN'
 mkfifo /tmp/in
 start=$(cut -d' ' -f1 /proc/uptime)
-hvmm run --engine hybrid --mem 128M --stats --kernel /g/vmlinuz --initrd /g/initrd.gz \
+hvmm run --engine hybrid --mem 128M --stats $HVMM_ARGS --kernel /g/vmlinuz --initrd /g/initrd.gz \
 	--append "console=ttyS0 panic=-1 $APPEND" </tmp/in >/tmp/con 2>&1 &
 p=$!
 exec 9>/tmp/in

@@ -242,7 +242,8 @@ struct hvmm_sys_stats {
 	__u64 reflected_pf;	/* #PF handed to the interpreter (guest's fault) */
 	__u64 shadow_flushes;	/* all shadows dropped (stay after interpretation) */
 	__u64 code_invalidations;	/* natively writable pages checked for decoded code */
-	__u64 reserved5[8];
+	__u64 shadow_kept;	/* stays after interpretation that kept the shadows */
+	__u64 reserved5[7];
 };
 #define HVMM_VCPU_SYS_STATS	_IOR(HVMM_IOC_MAGIC, 0x34, struct hvmm_sys_stats)
 

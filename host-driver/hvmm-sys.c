@@ -58,13 +58,21 @@ static u32 host_mxcsr_mask(void)
 	return m ? m : 0xffbf;
 }
 
+/* Every shadow entry goes (the next entry's CR3 load flushes the TLB). */
+static void sys_shadow_drop(struct mon_world *w)
+{
+	mon__shadow_flush(w);
+	mon__shadow_untrack(w);
+	w->shadow->wlog_n = 0;
+}
+
 /* One native stay of guest user code (the interpreter said MON_SYS_NATIVE):
  * export the state into the world (frame, GDT slots, FXSAVE image, guest
- * CR0/3/4), enter it, take the state back. Shadows are dropped when the
- * interpreter ran since the last stay (it may have changed page tables,
- * run INVLPG or reloaded CR3). Returns 0 when the interpreter must handle a
- * guest exception now, 1 when the stay ended for the host (interrupt, NMI,
- * rescheduling, a signal), -1 on a monitor error (the vCPU is dead). */
+ * CR0/3/4), enter it once, take the state back. Shadows are dropped when
+ * the guest tables they derive from changed (docs/hybrid.md). Returns 0
+ * when the interpreter must handle a guest exception now, 1 when the stay
+ * ended for the host (interrupt, NMI), -1 on a monitor error (the vCPU is
+ * dead). */
 static int sys_native(struct hvmm_vcpu *vc, u64 icount)
 {
 	struct hvmm_world *hw = &vc->world;
@@ -80,11 +88,15 @@ static int sys_native(struct hvmm_vcpu *vc, u64 icount)
 
 	mon_sys__native_export(vc->sys, &st, fx);
 	ns->native_stays++;
-	if (icount != vc->nat_icount || st.cr3 != w->guest_cr3 ||
-	    ((st.cr4 ^ w->guest_cr4) & X86_CR4_PSE)) {
-		mon__shadow_flush(w);
-		w->shadow->wlog_n = 0;
+	/* The shadow is exact while CR3, CR4.PSE and every guest table it was
+	 * built from are unchanged (the interpreter may have run the guest
+	 * kernel, written tables, run INVLPG or reloaded CR3 meanwhile). */
+	if (st.cr3 != w->guest_cr3 || ((st.cr4 ^ w->guest_cr4) & X86_CR4_PSE) ||
+	    (icount != vc->nat_icount && mon__shadow_tables_changed(w))) {
+		sys_shadow_drop(w);
 		ns->shadow_flushes++;
+	} else if (icount != vc->nat_icount) {
+		ns->shadow_kept++;
 	}
 	w->guest_cr0 = st.cr0;
 	w->guest_cr3 = st.cr3;
@@ -99,36 +111,34 @@ static int sys_native(struct hvmm_vcpu *vc, u64 icount)
 	f->ds = st.sel[3]; f->fs = st.sel[4]; f->gs = st.sel[5];
 	hvmm__world_sync_kernel(hw);
 
-	for (;;) {
-		ns->native_entries++;
-		kernel_fpu_begin();
-		local_irq_disable();
-		t0 = ktime_get_ns();
-		reason = hvmm__world_run_once(hw);
-		ns->native_ns += ktime_get_ns() - t0;
-		local_irq_enable();
-		kernel_fpu_end();
-		vc->world_switches++;
-		w->n_exits[reason < MON_EXITS ? reason : 0]++;
+	ns->native_entries++;
+	kernel_fpu_begin();
+	local_irq_disable();
+	t0 = ktime_get_ns();
+	reason = hvmm__world_run_once(hw);
+	ns->native_ns += ktime_get_ns() - t0;
+	local_irq_enable();
+	kernel_fpu_end();
+	vc->world_switches++;
+	w->n_exits[reason < MON_EXITS ? reason : 0]++;
 
-		if (reason == MON_X_MONITOR_ERROR) {
-			pr_err("hvmm: monitor error (native user mode): vector %u error %#x cr2 %#x at %pS\n",
-			       w->exit_vector, w->exit_error, w->exit_cr2, (void *)w->exit_rip);
-			return -1;
-		}
-		if (reason == MON_X_HOST_IRQ || reason == MON_X_HOST_NMI) {
-			ns->native_exits[reason == MON_X_HOST_IRQ ? HVMM_NX_IRQ : HVMM_NX_NMI]++;
-			r = 1;
-			break;
-		}
+	if (reason == MON_X_MONITOR_ERROR) {
+		pr_err("hvmm: monitor error (native user mode): vector %u error %#x cr2 %#x at %pS\n",
+		       w->exit_vector, w->exit_error, w->exit_cr2, (void *)w->exit_rip);
+		return -1;
+	}
+	if (reason == MON_X_HOST_IRQ || reason == MON_X_HOST_NMI) {
+		ns->native_exits[reason == MON_X_HOST_IRQ ? HVMM_NX_IRQ : HVMM_NX_NMI]++;
+		r = 1;
+	} else {
 		vec = w->exit_vector;
 		ns->native_exits[vec < 32 ? vec : HVMM_NX_SLICE]++;
-		/* a #PF the guest's own tables give: delivered directly */
+		/* a #PF the guest's own tables give: delivered directly; any
+		 * other exit (holes, #GP, #UD...) re-executes in the interpreter */
 		pf = reason == MON_X_FAULT && vec == 14;
 		if (pf)
 			ns->reflected_pf++;
 		r = 0;
-		break;
 	}
 
 	st.gpr[0] = f->rax; st.gpr[1] = f->rcx; st.gpr[2] = f->rdx; st.gpr[3] = f->rbx;
@@ -194,6 +204,7 @@ static void sys_set_layout(struct hvmm_vcpu *vc, const struct hvmm_sregs *r)
 			vc->sys_frames[i] = SM_NO_FRAME;
 	}
 	vc->nat_icount = ~0ull;
+	sys_shadow_drop(vc->world.w);
 }
 
 /* A run that ends after a native stay: the outputs of an exit without an
@@ -288,6 +299,7 @@ static void sys_stats_native(struct hvmm_vcpu *vc, struct hvmm_sys_stats *st)
 	st->reflected_pf = ns->reflected_pf;
 	st->shadow_flushes = ns->shadow_flushes;
 	st->code_invalidations = ns->code_invalidations;
+	st->shadow_kept = ns->shadow_kept;
 }
 
 long hvmm__sys_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg)

@@ -157,7 +157,7 @@ static void convert(const ZydisDecodedInstruction *zi,
 				i->base = ZydisRegisterGetId(o->mem.base);
 			if (o->mem.index != ZYDIS_REGISTER_NONE) {
 				i->index = ZydisRegisterGetId(o->mem.index);
-				i->scale = o->mem.scale;
+				i->scale = o->mem.scale ? o->mem.scale : 1;
 			}
 			i->disp = (uint32_t)o->mem.disp.value;
 			break;

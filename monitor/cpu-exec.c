@@ -133,7 +133,6 @@ void cpu__mode_changed(struct cpu *cpu)
 		cpu->cpl = 3;
 	for (int s = 0; s < SEG_NSEGS; s++)
 		mem__seg_update(cpu, s);
-	cpu->gen++;
 }
 
 static bool exc_has_err(int vec)
@@ -227,6 +226,26 @@ static int deliver_events(struct cpu *cpu)
 	return 0;
 }
 
+/* Whether prev's successor slot s is the block at CS:EIP now. Blocks are
+ * keyed by guest-physical address, so the link is checked against the
+ * current translation instead of being dropped on every TLB flush, CS load
+ * or IRET: same EIP, no decoded code dropped since (gen), the TLB maps
+ * CS.base + EIP executable at this CPL to the block's page, same mode. */
+static inline bool chain_ok(const struct cpu *cpu, const struct block *prev,
+			    unsigned s)
+{
+	const struct block *nb = prev->succ[s];
+	const struct cpu_tlb_entry *e;
+	uint32_t lin;
+
+	if (prev->succ_eip[s] != cpu->eip || prev->succ_gen[s] != cpu->gen)
+		return false;
+	lin = cpu->seg[SEG_CS].base + cpu->eip;
+	e = &cpu->tlb[cpu->cpl == 3][(lin >> 12) & (CPU_TLB_SIZE - 1)];
+	return e->tag_x == (lin & ~0xfffu) && e->gpa == (nb->gpa & ~0xfffu) &&
+	       nb->mode == cpu->mode;
+}
+
 enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 {
 	struct block *b, *prev = NULL;
@@ -279,11 +298,9 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 				continue;
 			}
 		}
-		if (prev && prev->succ_eip[0] == cpu->eip &&
-		    prev->succ_gen[0] == cpu->gen) {
+		if (prev && chain_ok(cpu, prev, 0)) {
 			b = prev->succ[0];
-		} else if (prev && prev->succ_eip[1] == cpu->eip &&
-			   prev->succ_gen[1] == cpu->gen) {
+		} else if (prev && chain_ok(cpu, prev, 1)) {
 			b = prev->succ[1];
 		} else {
 			b = icache__lookup(cpu);

@@ -29,6 +29,9 @@ enum {
 	X_INC_R, X_DEC_R, X_MOVZX8_RR, X_MOVZX16_RR, X_MOVSX8_RR,
 	X_MOVSX16_RR, X_MOVZX8_RM, X_MOVZX16_RM, X_MOVSX8_RM, X_MOVSX16_RM,
 	X_PUSH_R, X_POP_R, X_JCC, X_JMP,
+	X_SETCC_R, X_CMOV_RR, X_CMOV_RM,
+	X_MOV8_RM, X_MOV8_MR, X_MOV16_RM, X_MOV16_MR, X_MOV_MI,
+	X_CMP8_RI, X_TEST8_RR,
 	X_NOPS
 };
 
@@ -47,20 +50,42 @@ uint8_t fast__classify(const struct insn *i)
 
 	if (i->flags & (IF_LOCK | IF_FPU) || i->rep)
 		return X_CALL;
+	if (i->mnem >= ZYDIS_MNEMONIC_CMOVB && i->mnem <= ZYDIS_MNEMONIC_CMOVZ)
+		return rr ? X_CMOV_RR : rm ? X_CMOV_RM : X_CALL;
+	if (i->mnem >= ZYDIS_MNEMONIC_SETB && i->mnem <= ZYDIS_MNEMONIC_SETZ &&
+	    i->nops == 1 && a->kind == OK_REG && a->size == 1)
+		return X_SETCC_R;
 	switch (i->mnem) {
 	case ZYDIS_MNEMONIC_MOV:
+		if (i->nops == 2 && a->kind == OK_REG && b->kind == OK_MEM &&
+		    i->asz == 4 && a->size == b->size && a->size != 4)
+			return a->size == 1 ? X_MOV8_RM : X_MOV16_RM;
+		if (i->nops == 2 && a->kind == OK_MEM && b->kind == OK_REG &&
+		    i->asz == 4 && a->size == b->size && a->size != 4)
+			return a->size == 1 ? X_MOV8_MR : X_MOV16_MR;
+		if (i->nops == 2 && a->kind == OK_MEM && a->size == 4 &&
+		    b->kind == OK_IMM && i->asz == 4)
+			return X_MOV_MI;
 		return rr ? X_MOV_RR : ri ? X_MOV_RI : rm ? X_MOV_RM :
 		       mr ? X_MOV_MR : X_CALL;
 #define ALU(M, X) case ZYDIS_MNEMONIC_##M: \
 		return rr ? X##_RR : ri ? X##_RI : X_CALL;
-	ALU(ADC, X_ADC) ALU(SBB, X_SBB) ALU(TEST, X_TEST)
+	ALU(ADC, X_ADC) ALU(SBB, X_SBB)
 #undef ALU
+	case ZYDIS_MNEMONIC_TEST:
+		if (i->nops == 2 && a->kind == OK_REG && a->size == 1 &&
+		    b->kind == OK_REG && b->size == 1)
+			return X_TEST8_RR;
+		return rr ? X_TEST_RR : ri ? X_TEST_RI : X_CALL;
 #define ALU(M, X) case ZYDIS_MNEMONIC_##M: \
 		return rr ? X##_RR : ri ? X##_RI : rm ? X##_RM : X_CALL;
 	ALU(ADD, X_ADD) ALU(SUB, X_SUB) ALU(AND, X_AND) ALU(OR, X_OR)
 	ALU(XOR, X_XOR)
 #undef ALU
 	case ZYDIS_MNEMONIC_CMP:
+		if (i->nops == 2 && a->kind == OK_REG && a->size == 1 &&
+		    b->kind == OK_IMM)
+			return X_CMP8_RI;
 		return rr ? X_CMP_RR : ri ? X_CMP_RI : rm ? X_CMP_RM :
 		       mr ? X_CMP_MR : X_CALL;
 	case ZYDIS_MNEMONIC_LEA:
@@ -110,15 +135,35 @@ uint8_t fast__classify(const struct insn *i)
 	}
 }
 
-/* Effective address of a 32-bit-addressing memory operand. */
-static inline uint32_t ea32(const struct cpu *cpu, const struct insn *i)
+/* Condition code cc (Jcc/SETcc/CMOVcc encoding) with the common cases of
+ * flags__cond inline: ZF/SF of any recorded result, CMP/SUB operands. */
+static inline bool fcond(struct cpu *cpu, unsigned cc)
 {
-	uint32_t ea = i->disp;
-	if (i->base != REG_NONE)
-		ea += cpu->r[i->base];
-	if (i->index != REG_NONE)
-		ea += cpu->r[i->index] * i->scale;
-	return ea;
+	unsigned op = cpu->lf.op;
+	uint32_t m, sb, a, b;
+	bool r;
+
+	if (op == LF_SUB && cpu->lf.size == 4) {
+		a = cpu->lf.src1;
+		b = cpu->lf.src2;
+		switch (cc >> 1) {
+		case 1: r = a < b; break;				/* B */
+		case 2: r = a == b; break;				/* E */
+		case 3: r = a <= b; break;				/* BE */
+		case 4: r = (int32_t)(a - b) < 0; break;		/* S */
+		case 6: r = (int32_t)a < (int32_t)b; break;		/* L */
+		case 7: r = (int32_t)a <= (int32_t)b; break;		/* LE */
+		default: return flags__cond(cpu, cc);
+		}
+		return (cc & 1) ? !r : r;
+	}
+	if (op != LF_NONE && ((cc >> 1) == 2 || (cc >> 1) == 4)) {
+		m = size_mask(cpu->lf.size);
+		sb = size_sign(cpu->lf.size);
+		r = (cc >> 1) == 2 ? (cpu->lf.res & m) == 0 : (cpu->lf.res & sb);
+		return (cc & 1) ? !r : r;
+	}
+	return flags__cond(cpu, cc);
 }
 
 /* No cross-jumping: every inline form keeps its own dispatch jump, so the
@@ -155,10 +200,18 @@ int fast__run_block(struct cpu *cpu, const struct block *b, unsigned n,
 		[X_MOVSX8_RM] = &&l_movsx8_rm, [X_MOVSX16_RM] = &&l_movsx16_rm,
 		[X_PUSH_R] = &&l_push_r, [X_POP_R] = &&l_pop_r,
 		[X_JCC] = &&l_jcc, [X_JMP] = &&l_jmp,
+		[X_SETCC_R] = &&l_setcc_r, [X_CMOV_RR] = &&l_cmov_rr,
+		[X_CMOV_RM] = &&l_cmov_rm,
+		[X_MOV8_RM] = &&l_mov8_rm, [X_MOV8_MR] = &&l_mov8_mr,
+		[X_MOV16_RM] = &&l_mov16_rm, [X_MOV16_MR] = &&l_mov16_mr,
+		[X_MOV_MI] = &&l_mov_mi,
+		[X_CMP8_RI] = &&l_cmp8_ri, [X_TEST8_RR] = &&l_test8_rr,
 	};
 	const struct insn *i = b->insns, *last = b->insns + n - 1;
 	uint32_t *r = cpu->r;
 	uint32_t beip = cpu->eip, emask = b->mode ? ~0u : 0xffffu;
+	/* The TLB of the current CPL: only a handler call can change it. */
+	struct cpu_tlb_entry *tlb = cpu->tlb[cpu->cpl == 3];
 	uint32_t v, t, res;
 	int rc;
 
@@ -180,19 +233,37 @@ int fast__run_block(struct cpu *cpu, const struct block *b, unsigned n,
  * have dropped decoded code or raised the interrupt line. */
 #define NEXT_M	do {							\
 		if (unlikely(cpu->smc)) {				\
+			cpu->eip = NEXT_EIP;				\
 			rc = 1;						\
 			goto done;					\
 		}							\
-		if (unlikely(i == last))				\
-			goto done;					\
-		i++;							\
-		DISPATCH;						\
+		NEXT_R;							\
 	} while (0)
 #define ABORT	do { rc = CPU_ABORT; goto out; } while (0)
-#define RD(off, vp, sz)	do {						\
-		SYNC();							\
-		if (unlikely(mem__read(cpu, i->seg, (off), (vp), (sz))))	\
-			ABORT;						\
+/* Memory access: the inline fast path, or EIP synced and the slow path
+ * (which may fault, reach a device or drop decoded code). */
+#define RD(seg, off, dst, sz)	do {					\
+		uint32_t o_ = (off), v_;				\
+		uint8_t *p_ = mem__fast_ptr_in(cpu, tlb, (seg), o_, (sz), false); \
+		if (likely(p_)) {					\
+			(dst) = load_le(p_, (sz));			\
+		} else {						\
+			SYNC();						\
+			if (mem__read_slow(cpu, (seg), o_, &v_, (sz)))	\
+				ABORT;					\
+			(dst) = v_;					\
+		}							\
+	} while (0)
+#define WR(seg, off, val, sz)	do {					\
+		uint32_t o_ = (off);					\
+		uint8_t *p_ = mem__fast_ptr_in(cpu, tlb, (seg), o_, (sz), true); \
+		if (likely(p_)) {					\
+			store_le(p_, (val), (sz));			\
+		} else {						\
+			SYNC();						\
+			if (mem__write_slow(cpu, (seg), o_, (val), (sz))) \
+				ABORT;					\
+		}							\
 	} while (0)
 #define ALU_RR(name, OP, LF)						\
 	l_##name##_rr:							\
@@ -211,7 +282,7 @@ int fast__run_block(struct cpu *cpu, const struct block *b, unsigned n,
 		NEXT_R;
 #define ALU_RM(name, OP, LF)						\
 	l_##name##_rm:							\
-		RD(ea32(cpu, i), &t, 4);				\
+		RD(i->seg, insn_ea32(cpu, i), t, 4);				\
 		v = r[i->op[0].reg];					\
 		res = v OP t;						\
 		lf_set(cpu, LF, 4, res, LF == LF_LOGIC ? 0 : v,		\
@@ -230,7 +301,16 @@ l_call:
 			goto done;	/* CPU_RET_EXIT: it completed */
 		goto out;
 	}
-	NEXT_M;
+	tlb = cpu->tlb[cpu->cpl == 3];
+	/* The handler has set EIP (it may have branched). */
+	if (unlikely(cpu->smc)) {
+		rc = 1;
+		goto done;
+	}
+	if (unlikely(i == last))
+		goto done;
+	i++;
+	DISPATCH;
 
 l_mov_rr:
 	r[i->op[0].reg] = r[i->op[1].reg];
@@ -239,13 +319,11 @@ l_mov_ri:
 	r[i->op[0].reg] = i->imm;
 	NEXT_R;
 l_mov_rm:
-	RD(ea32(cpu, i), &v, 4);
+	RD(i->seg, insn_ea32(cpu, i), v, 4);
 	r[i->op[0].reg] = v;
 	NEXT_M;
 l_mov_mr:
-	SYNC();
-	if (unlikely(mem__write(cpu, i->seg, ea32(cpu, i), r[i->op[1].reg], 4)))
-		ABORT;
+	WR(i->seg, insn_ea32(cpu, i), r[i->op[1].reg], 4);
 	NEXT_M;
 
 	ALU_RR(add, +, LF_ADD)
@@ -268,12 +346,12 @@ l_cmp_ri:
 	lf_set(cpu, LF_SUB, 4, v - t, v, t);
 	NEXT_R;
 l_cmp_rm:
-	RD(ea32(cpu, i), &t, 4);
+	RD(i->seg, insn_ea32(cpu, i), t, 4);
 	v = r[i->op[0].reg];
 	lf_set(cpu, LF_SUB, 4, v - t, v, t);
 	NEXT_M;
 l_cmp_mr:
-	RD(ea32(cpu, i), &v, 4);
+	RD(i->seg, insn_ea32(cpu, i), v, 4);
 	t = r[i->op[1].reg];
 	lf_set(cpu, LF_SUB, 4, v - t, v, t);
 	NEXT_M;
@@ -317,7 +395,7 @@ sbb:
 	NEXT_R;
 
 l_lea:
-	r[i->op[0].reg] = ea32(cpu, i);
+	r[i->op[0].reg] = insn_ea32(cpu, i);
 	NEXT_R;
 l_shl_ri:
 	t = i->imm & 31;
@@ -362,7 +440,7 @@ imul: {
 	NEXT_R;
 }
 l_imul_rm:
-	RD(ea32(cpu, i), &t, 4);
+	RD(i->seg, insn_ea32(cpu, i), t, 4);
 	goto imul;
 l_inc_r:
 	t = lf_cf(cpu);
@@ -387,36 +465,90 @@ l_movsx16_rr:
 	r[i->op[0].reg] = (uint32_t)(int32_t)(int16_t)r[i->op[1].reg];
 	NEXT_R;
 l_movzx8_rm:
-	RD(ea32(cpu, i), &v, 1);
+	RD(i->seg, insn_ea32(cpu, i), v, 1);
 	r[i->op[0].reg] = v & 0xff;
 	NEXT_M;
 l_movzx16_rm:
-	RD(ea32(cpu, i), &v, 2);
+	RD(i->seg, insn_ea32(cpu, i), v, 2);
 	r[i->op[0].reg] = v & 0xffff;
 	NEXT_M;
 l_movsx8_rm:
-	RD(ea32(cpu, i), &v, 1);
+	RD(i->seg, insn_ea32(cpu, i), v, 1);
 	r[i->op[0].reg] = (uint32_t)(int32_t)(int8_t)v;
 	NEXT_M;
 l_movsx16_rm:
-	RD(ea32(cpu, i), &v, 2);
+	RD(i->seg, insn_ea32(cpu, i), v, 2);
 	r[i->op[0].reg] = (uint32_t)(int32_t)(int16_t)v;
 	NEXT_M;
 l_push_r:
-	SYNC();
-	if (unlikely(stack__push(cpu, r[i->op[0].reg], 4)))
-		ABORT;
+	/* 32-bit stack inline; a 16-bit one through stack__push. */
+	v = r[i->op[0].reg];
+	if (likely(cpu->seg[SEG_SS].attr & SEGA_DB)) {
+		t = r[R_ESP] - 4;
+		WR(SEG_SS, t, v, 4);
+		r[R_ESP] = t;
+	} else {
+		SYNC();
+		if (stack__push(cpu, v, 4))
+			ABORT;
+	}
 	NEXT_M;
 l_pop_r:
-	SYNC();
-	if (unlikely(stack__pop(cpu, &v, 4)))
-		ABORT;
+	if (likely(cpu->seg[SEG_SS].attr & SEGA_DB)) {
+		t = r[R_ESP];
+		RD(SEG_SS, t, v, 4);
+		/* ESP first: POP ESP loads the popped value. */
+		r[R_ESP] = t + 4;
+	} else {
+		SYNC();
+		if (stack__pop(cpu, &v, 4))
+			ABORT;
+	}
 	r[i->op[0].reg] = v;
 	NEXT_M;
+l_setcc_r:
+	reg_set(cpu, i->op[0].reg, 1, fcond(cpu, i->imm2));
+	NEXT_R;
+l_cmov_rr:
+	if (fcond(cpu, i->imm2))
+		r[i->op[0].reg] = r[i->op[1].reg];
+	NEXT_R;
+l_cmov_rm:
+	/* The source is read (and may fault) whatever the condition. */
+	RD(i->seg, insn_ea32(cpu, i), v, 4);
+	if (fcond(cpu, i->imm2))
+		r[i->op[0].reg] = v;
+	NEXT_M;
+l_mov8_rm:
+	RD(i->seg, insn_ea32(cpu, i), v, 1);
+	reg_set(cpu, i->op[0].reg, 1, v);
+	NEXT_M;
+l_mov16_rm:
+	RD(i->seg, insn_ea32(cpu, i), v, 2);
+	reg_set(cpu, i->op[0].reg, 2, v);
+	NEXT_M;
+l_mov8_mr:
+	WR(i->seg, insn_ea32(cpu, i), reg_get(cpu, i->op[1].reg, 1), 1);
+	NEXT_M;
+l_mov16_mr:
+	WR(i->seg, insn_ea32(cpu, i), r[i->op[1].reg] & 0xffff, 2);
+	NEXT_M;
+l_mov_mi:
+	WR(i->seg, insn_ea32(cpu, i), i->imm, 4);
+	NEXT_M;
+l_cmp8_ri:
+	v = reg_get(cpu, i->op[0].reg, 1);
+	t = i->imm & 0xff;
+	lf_set(cpu, LF_SUB, 1, (v - t) & 0xff, v, t);
+	NEXT_R;
+l_test8_rr:
+	lf_set(cpu, LF_LOGIC, 1, reg_get(cpu, i->op[0].reg, 1) &
+	       reg_get(cpu, i->op[1].reg, 1), 0, 0);
+	NEXT_R;
 l_jcc:
 	/* Last instruction of its block. */
 	t = NEXT_EIP;
-	if (flags__cond(cpu, i->imm2)) {
+	if (fcond(cpu, i->imm2)) {
 		t += i->imm;
 		goto jump;
 	}

@@ -32,7 +32,7 @@ struct insn {
 	uint8_t rep;		/* 0, 1 = REP/REPE, 2 = REPNE */
 	uint8_t seg;		/* segment of the memory operand / string source */
 	uint8_t base, index;	/* REG_NONE or 0-7 */
-	uint8_t scale;		/* 0, 1, 2, 4, 8 */
+	uint8_t scale;		/* 1, 2, 4, 8; 0 when there is no index */
 	uint8_t flags;		/* IF_* */
 	struct insn_op op[3];
 	uint16_t end;		/* offset of the next instruction in the block */
@@ -97,8 +97,11 @@ static inline void lf_set(struct cpu *cpu, unsigned op, unsigned size,
 	cpu->lf.op = op;
 	cpu->lf.size = size;
 	cpu->lf.res = res;
-	cpu->lf.src1 = s1;
-	cpu->lf.src2 = s2;
+	/* Logic results need no operands (CF = OF = 0): not stored. */
+	if (op != LF_LOGIC) {
+		cpu->lf.src1 = s1;
+		cpu->lf.src2 = s2;
+	}
 }
 
 /* CF of the recorded operation (flags__cf inline). */
@@ -208,21 +211,59 @@ static inline void store_le(uint8_t *p, uint32_t v, unsigned size)
 		*p = (uint8_t)v;
 }
 
+/* cpu->seg_fast[] bits (mem__seg_update): the segment allows fast reads /
+ * writes (present, type, expand-up: only the limit is left to check); FLAT
+ * also means base 0 and limit 4 GiB - 1, so no limit check is needed: an
+ * access that would wrap past 4 GiB crosses a page and takes the slow path. */
+#define SF_R		1
+#define SF_W		2
+#define SF_FLAT_R	4
+#define SF_FLAT_W	8
+
+/* Host address for a size-byte (1, 2, 4) access at seg:off when the fast
+ * path allows it (segment check passes, TLB hit with the right rights, the
+ * access within one page), else NULL: the caller takes the slow path. */
+static inline uint8_t *mem__fast_ptr_in(struct cpu *cpu,
+					struct cpu_tlb_entry *tlb, int seg,
+					uint32_t off, unsigned size, bool write)
+{
+	const struct seg *s = &cpu->seg[seg];
+	unsigned f = cpu->seg_fast[seg];
+	struct cpu_tlb_entry *e;
+	uint32_t lin;
+
+	if (likely(f & (write ? SF_FLAT_W : SF_FLAT_R)))
+		lin = off;
+	else if ((f & (write ? SF_W : SF_R)) && s->limit >= size - 1 &&
+		 off <= s->limit - (size - 1))
+		lin = s->base + off;
+	else
+		return NULL;
+	e = &tlb[(lin >> 12) & (CPU_TLB_SIZE - 1)];
+	if (likely((write ? e->tag_w : e->tag_r) == (lin & ~0xfffu) &&
+		   (lin & 0xfff) <= 4096 - size))
+		return (uint8_t *)e->host + (lin & 0xfff);
+	return NULL;
+}
+
+/* mem__fast_ptr_in with the TLB of the current privilege level (tlb is
+ * cpu->tlb[cpu->cpl == 3], which the block executor keeps at hand). */
+static inline uint8_t *mem__fast_ptr(struct cpu *cpu, int seg, uint32_t off,
+				     unsigned size, bool write)
+{
+	return mem__fast_ptr_in(cpu, cpu->tlb[cpu->cpl == 3], seg, off, size,
+				write);
+}
+
 /* Reads size (1, 2, 4) bytes at seg:off: segment cache + TLB fast path. */
 static inline int mem__read(struct cpu *cpu, int seg, uint32_t off,
 			    uint32_t *v, unsigned size)
 {
-	const struct seg *s = &cpu->seg[seg];
-	if (likely((cpu->seg_fast[seg] & 1) && s->limit >= size - 1 &&
-		   off <= s->limit - (size - 1))) {
-		uint32_t lin = s->base + off;
-		struct cpu_tlb_entry *e = tlb_entry(cpu, lin, cpu->cpl == 3);
-		if (likely(e->tag_r == (lin & ~0xfffu) &&
-			   (lin & 0xfff) <= 4096 - size)) {
-			*v = load_le((const uint8_t *)e->host + (lin & 0xfff),
-				     size);
-			return 0;
-		}
+	uint8_t *p = mem__fast_ptr(cpu, seg, off, size, false);
+
+	if (likely(p)) {
+		*v = load_le(p, size);
+		return 0;
 	}
 	return mem__read_slow(cpu, seg, off, v, size);
 }
@@ -231,16 +272,11 @@ static inline int mem__read(struct cpu *cpu, int seg, uint32_t off,
 static inline int mem__write(struct cpu *cpu, int seg, uint32_t off,
 			     uint32_t v, unsigned size)
 {
-	const struct seg *s = &cpu->seg[seg];
-	if (likely((cpu->seg_fast[seg] & 2) && s->limit >= size - 1 &&
-		   off <= s->limit - (size - 1))) {
-		uint32_t lin = s->base + off;
-		struct cpu_tlb_entry *e = tlb_entry(cpu, lin, cpu->cpl == 3);
-		if (likely(e->tag_w == (lin & ~0xfffu) &&
-			   (lin & 0xfff) <= 4096 - size)) {
-			store_le((uint8_t *)e->host + (lin & 0xfff), v, size);
-			return 0;
-		}
+	uint8_t *p = mem__fast_ptr(cpu, seg, off, size, true);
+
+	if (likely(p)) {
+		store_le(p, v, size);
+		return 0;
 	}
 	return mem__write_slow(cpu, seg, off, v, size);
 }
@@ -277,13 +313,19 @@ int icache__redecode(struct cpu *cpu, ZydisDecodedInstruction *zi,
 		     ZydisDecodedOperand *zo);
 
 /* Operand helpers used by handlers (monitor/cpu-decode.c). */
-static inline uint32_t insn_ea(const struct cpu *cpu, const struct insn *i)
+static inline uint32_t insn_ea32(const struct cpu *cpu, const struct insn *i)
 {
 	uint32_t ea = i->disp;
 	if (i->base != REG_NONE)
 		ea += cpu->r[i->base];
 	if (i->index != REG_NONE)
 		ea += cpu->r[i->index] * i->scale;
+	return ea;
+}
+
+static inline uint32_t insn_ea(const struct cpu *cpu, const struct insn *i)
+{
+	uint32_t ea = insn_ea32(cpu, i);
 	return i->asz == 2 ? ea & 0xffff : ea;
 }
 

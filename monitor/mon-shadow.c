@@ -56,6 +56,62 @@ static uint64_t *shadow_pt(struct mon_world *w, uint32_t va)
 	return s->pool_kva[i];
 }
 
+static uint32_t *gframe(struct mon_world *w, uint32_t gfn)
+{
+	if (gfn >= w->gmem.nframes || w->gmem.frames[gfn] == SM_NO_FRAME)
+		return NULL;
+	return (uint32_t *)(uintptr_t)(w->gmem.dmap_base + w->gmem.frames[gfn]);
+}
+
+void mon__shadow_untrack(struct mon_world *w)
+{
+	w->shadow->track_n = 0;
+}
+
+/* Entry @idx of guest table frame @gfn was used (and maybe given A/D) by a
+ * walk that built a shadow entry: copy the frame when it is new to the set,
+ * else refresh that entry of its copy. */
+static void track(struct mon_world *w, uint32_t gfn, uint32_t idx)
+{
+	struct mon_shadow *s = w->shadow;
+	uint32_t *g = gframe(w, gfn), i;
+
+	if (!g || !s->track_copy[0] || s->track_n > MON_TRACK)
+		return;
+	for (i = 0; i < s->track_n; i++) {
+		if (s->track_gfn[i] == gfn) {
+			s->track_copy[i][idx] = g[idx];
+			return;
+		}
+	}
+	if (s->track_n == MON_TRACK) {
+		s->track_n++;		/* overflow: "changed" until the next flush */
+		return;
+	}
+	for (int k = 0; k < 1024; k++)
+		s->track_copy[i][k] = g[k];
+	s->track_gfn[i] = gfn;
+	s->track_n++;
+}
+
+bool mon__shadow_tables_changed(struct mon_world *w)
+{
+	struct mon_shadow *s = w->shadow;
+
+	if (!s->track_copy[0] || s->track_n > MON_TRACK)
+		return true;
+	for (uint32_t i = 0; i < s->track_n; i++) {
+		const uint32_t *g = gframe(w, s->track_gfn[i]), *c = s->track_copy[i];
+
+		if (!g)
+			return true;
+		for (int k = 0; k < 1024; k++)
+			if (g[k] != c[k])
+				return true;
+	}
+	return false;
+}
+
 int mon__shadow_fault(struct mon_world *w, uint32_t va, uint32_t err)
 {
 	struct sm_walk walk;
@@ -87,6 +143,16 @@ int mon__shadow_fault(struct mon_world *w, uint32_t va, uint32_t err)
 	}
 	hpa = w->gmem.frames[walk.gpa >> 12] & SPTE_ADDR;
 	pt = shadow_pt(w, va);
+	if (w->sys_mode) {
+		uint32_t *pd = gframe(w, w->guest_cr3 >> 12), pde;
+
+		if (pd) {
+			pde = pd[va >> 22];
+			track(w, w->guest_cr3 >> 12, va >> 22);
+			if (!((pde & SM_PTE_PS) && (w->guest_cr4 & 0x10)))
+				track(w, pde >> 12, (va >> 12) & 1023);
+		}
+	}
 	writable = walk.writable && (walk.dirty || (acc & SM_PF_W));
 	pt[(va >> 12) & 511] = hpa | SPTE_P | SPTE_U | (writable ? SPTE_W : 0);
 	if (writable) {

@@ -115,6 +115,7 @@ struct mon_dtr {
  * when the pool runs dry. Pointers are host direct-map addresses. */
 #define MON_POOL_PAGES	512
 #define MON_WLOG	1024
+#define MON_TRACK	64
 struct mon_shadow {
 	uint64_t *pd[4];
 	uint64_t *pool_kva[MON_POOL_PAGES];
@@ -125,6 +126,15 @@ struct mon_shadow {
 	 * the log overflowed */
 	uint32_t wlog_n;
 	uint32_t wlog[MON_WLOG];
+	/* system mode: the guest page-table frames the shadow was built from,
+	 * with a copy of each as the shadow saw it (kept up to date for the
+	 * A/D bits the walker sets). While every frame still equals its copy
+	 * the shadow is exact, whatever the interpreter did meanwhile.
+	 * track_copy[i] NULL: no tracking (every check answers "changed");
+	 * track_n > MON_TRACK: overflow, also "changed". */
+	uint32_t track_n;
+	uint32_t track_gfn[MON_TRACK];
+	uint32_t *track_copy[MON_TRACK];
 };
 
 /* The world header at offset 0 of the block (at most 4 KiB). */
@@ -173,6 +183,13 @@ int mon__trap(struct mon_world *w, struct mon_frame *f);
 
 /* Drop every shadow entry (pool back to empty). The caller flushes the TLB. */
 void mon__shadow_flush(struct mon_world *w);
+
+/* System mode: true when a guest page-table frame the shadow derives from
+ * differs from the copy taken when the shadow used it (or tracking
+ * overflowed): the caller must then drop every shadow (mon__shadow_flush
+ * and mon__shadow_untrack). */
+bool mon__shadow_tables_changed(struct mon_world *w);
+void mon__shadow_untrack(struct mon_world *w);
 
 /* Build the shadow entry for guest linear @va after a #PF with @err (pure
  * memory work: the caller invalidates the TLB entry, and reloads CR3 when

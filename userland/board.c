@@ -434,8 +434,10 @@ static void on_reset(void *ctx)
 	board__request_stop(ctx, VM_REBOOT);
 }
 
-/* A20 is only recorded: the loaders start the CPU in protected mode with
- * A20 on, and the interpreter keeps it on (no real-mode firmware here). */
+/* The A20 gate (i8042 output port bit 1, port 0x92 bit 1): b->a20 is what
+ * the engine's CPU must follow (the interp engine applies it after the
+ * instruction that moved it). Power-on and reset leave it on, as the
+ * loaders' protected-mode entry expects. */
 static void on_kbc_a20(void *ctx, bool on)
 {
 	((struct board *)ctx)->a20 = on;

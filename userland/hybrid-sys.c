@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Instructions per run, as the interp engine's batch: timers fire close to
@@ -33,7 +34,18 @@ struct hybrid {
 	unsigned ndma;
 	uint64_t dma_reports, dma_syncs;
 	bool no_native;			/* --no-native */
+	/* where the time goes: inside SYS_RUN (interpreting, plus the ioctl
+	 * round trip) and in this process after each exit, by reason */
+	uint64_t ns_module, ns_user[HVMM_SX_REASONS];
 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static void hybrid_set_intr(void *cpu, bool level)
 {
@@ -231,6 +243,8 @@ static enum vm_stop hybrid_run(void *state)
 	struct hvmm_sys_run *r = &h->run;
 
 	memset(r, 0, sizeof(*r));
+	uint64_t t_exit = 0;
+	unsigned last = 0;
 	for (;;) {
 		if (b->stop != VM_RUNNING)
 			return b->stop;
@@ -246,6 +260,10 @@ static enum vm_stop hybrid_run(void *state)
 			fprintf(stderr, "hvmm: HVMM_VCPU_INVALIDATE_PHYS: %s\n", strerror(errno));
 			return VM_ERROR;
 		}
+		uint64_t t_enter = mono_ns();
+		if (t_exit)
+			h->ns_user[last] += t_enter - t_exit;
+		t_exit = 0;
 		if (ioctl(h->vcpu, HVMM_VCPU_SYS_RUN, r) < 0) {
 			if (errno == EINTR) {	/* a signal: the handler set b->stop */
 				h->eintr++;
@@ -254,6 +272,9 @@ static enum vm_stop hybrid_run(void *state)
 			fprintf(stderr, "hvmm: HVMM_VCPU_SYS_RUN: %s\n", strerror(errno));
 			return VM_ERROR;
 		}
+		t_exit = mono_ns();
+		h->ns_module += t_exit - t_enter;
+		last = r->reason < HVMM_SX_REASONS ? r->reason : 0;
 		r->flags = 0;
 		/* BUDGET also ends native stays (host tick, time slice), during
 		 * which no instruction is counted */
@@ -322,11 +343,12 @@ static void hybrid_stats(void *state, FILE *f)
 		(unsigned long long)h->dma_syncs);
 	fprintf(f, "native.entries %llu\nnative.stays %llu\nnative.ns %llu\n"
 		"interp.ns %llu\nnative.hidden_faults %llu\nnative.reflected_pf %llu\n"
-		"native.shadow_flushes %llu\nnative.code_invalidations %llu\n",
+		"native.shadow_flushes %llu\nnative.shadow_kept %llu\n"
+		"native.code_invalidations %llu\n",
 		(unsigned long long)st.native_entries, (unsigned long long)st.native_stays,
 		(unsigned long long)st.native_ns, (unsigned long long)st.interp_ns,
 		(unsigned long long)st.hidden_faults, (unsigned long long)st.reflected_pf,
-		(unsigned long long)st.shadow_flushes,
+		(unsigned long long)st.shadow_flushes, (unsigned long long)st.shadow_kept,
 		(unsigned long long)st.code_invalidations);
 	for (int i = 0; i < HVMM_NX_REASONS; i++) {
 		if (!st.native_exits[i])
@@ -341,6 +363,9 @@ static void hybrid_stats(void *state, FILE *f)
 			fprintf(f, "native.exit.vector%d", i);
 		fprintf(f, " %llu\n", (unsigned long long)st.native_exits[i]);
 	}
+	fprintf(f, "hybrid.ns.module %llu\n", (unsigned long long)h->ns_module);
+	for (int i = 1; i < HVMM_SX_REASONS; i++)
+		fprintf(f, "hybrid.ns.user.%s %llu\n", names[i], (unsigned long long)h->ns_user[i]);
 }
 
 static void hybrid_destroy(void *state)

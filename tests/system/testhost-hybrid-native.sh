@@ -64,6 +64,6 @@ hi=$(st hybrid cpu.instructions) ni=$(st nonative cpu.instructions) nn=$(st nona
 	_bad "instructions: hybrid $hi, --no-native $ni (entries $nn)"
 grep -a '^NT ' "$OUT/log" | while read -r _ n t; do
 	echo "      wall $n: $(echo "$t" | awk -F- '{printf "%.2f s", $1 - $2}')"; done
-grep -a "^NS hybrid native\.\(ns\|exit\)\|^NS hybrid interp.ns" "$OUT/log" | sed 's/^NS /      /'
+grep -a "^NS hybrid native\.\(ns\|exit\|shadow\)\|^NS hybrid interp.ns" "$OUT/log" | sed 's/^NS /      /'
 grep -aq NK-PINNED-OK "$OUT/log" && _ok "kill -9 during native stays x20: nothing pinned" || _bad "pages left pinned after kill -9"
 finish

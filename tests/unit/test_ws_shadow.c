@@ -202,7 +202,63 @@ static void test_shadow_pool_flush(void)
 	free_world(w, s, MON_POOL_PAGES);
 }
 
+/* System mode: MMIO/ROM holes are never mapped; writable mappings are
+ * logged for the interpreter; the guest tables the shadow derives from are
+ * tracked, and only a real change of them (not the walker's own A/D bits)
+ * reports "changed". */
+static void test_shadow_sys_mode(void)
+{
+	struct mon_shadow *s;
+	struct mon_world *w;
+	uint64_t hole_frames[NFR];
+
+	setup();
+	w = make_world(&s, 8);
+	w->sys_mode = 1;
+	for (int i = 0; i < MON_TRACK; i++)
+		s->track_copy[i] = calloc(1024, 4);
+	memcpy(hole_frames, frames, sizeof(frames));
+	hole_frames[7] = SM_NO_FRAME;			/* gpa 0x7000: MMIO */
+	w->gmem.frames = hole_frames;
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x0804a000, SM_PF_U), -1);
+	CU_ASSERT_EQUAL(w->exit_reason, MON_X_BAD_MEMORY);
+	CU_ASSERT_EQUAL(s->pool_used, 0);			/* nothing mapped */
+	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));	/* nothing tracked yet */
+
+	/* a read: PD and PT tracked (A bits set by the walk are in the copies) */
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x08048000, SM_PF_U), 0);
+	CU_ASSERT_EQUAL(s->track_n, 2);
+	CU_ASSERT_EQUAL(s->wlog_n, 0);
+	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
+	/* a write to a writable page: D set by the walk, gfn logged */
+	*u32at(0x2000 + 0x4b * 4) = 0x9000 | 7;
+	CU_ASSERT_TRUE(mon__shadow_tables_changed(w));	/* the guest's own write */
+	mon__shadow_flush(w);
+	mon__shadow_untrack(w);
+	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x0804b000, SM_PF_U | SM_PF_W), 0);
+	CU_ASSERT(*u32at(0x2000 + 0x4b * 4) & SM_PTE_D);
+	CU_ASSERT_EQUAL(s->wlog_n, 1);
+	CU_ASSERT_EQUAL(s->wlog[0], 9);
+	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
+	/* clearing D (the guest kernel's dirty tracking) is a change */
+	*u32at(0x2000 + 0x4b * 4) &= ~SM_PTE_D;
+	CU_ASSERT_TRUE(mon__shadow_tables_changed(w));
+	*u32at(0x2000 + 0x4b * 4) |= SM_PTE_D;
+	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
+	/* a change in the PD (another PDE) is a change too */
+	*u32at(PD + 0x21 * 4) = 0x3000 | 7;
+	CU_ASSERT_TRUE(mon__shadow_tables_changed(w));
+	*u32at(PD + 0x21 * 4) = 0;
+	/* no copies (allocation failed): always "changed" */
+	for (int i = 0; i < MON_TRACK; i++)
+		free(s->track_copy[i]), s->track_copy[i] = NULL;
+	CU_ASSERT_TRUE(mon__shadow_tables_changed(w));
+	free_world(w, s, 8);
+}
+
 static CU_TestInfo ws_shadow_tests[] = {
+	{ "shadow_sys_mode", test_shadow_sys_mode },
 	{ "walk_ok_and_ad", test_walk_ok_and_ad },
 	{ "walk_faults", test_walk_faults },
 	{ "walk_pse", test_walk_pse },
