@@ -28,6 +28,13 @@ int mon_native__desc(int seg, uint16_t attr, uint32_t base, uint32_t limit,
 	case 1:		/* CS: code; non-conforming DPL 3, or conforming */
 		if (!code || (!(type & A_TYPE_CONF) && dpl != 3))
 			return -1;
+		/* base + EIP past 4 GiB wraps in IA-32, but a compatibility-
+		 * mode fetch under QEMU TCG is not truncated: it reaches
+		 * linear 0x1_0000_xxxx (found by the hostile kernel
+		 * far-crafted: an endless hidden-fault loop on CR2 above
+		 * 4 GiB). Such code stays interpreted. */
+		if ((uint64_t)base + limit > 0xffffffffull)
+			return -1;
 		type &= ~A_TYPE_CONF;
 		break;
 	case 2:		/* SS: writable data, DPL 3 (= CPL) */

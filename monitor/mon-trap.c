@@ -152,6 +152,24 @@ int mon__trap(struct mon_world *w, struct mon_frame *f)
 		uint64_t cr2 = read_cr2();
 		int r;
 
+		/* System mode: two faults from guest user code that no shadow
+		 * entry can fix, so resuming would fault forever. (1) A
+		 * supervisor-mode access (U=0): QEMU TCG makes the stack
+		 * accesses of far RET/IRET/CALL at CPL 3 with its kernel MMU
+		 * index, which SMAP (the host's CR4, on in the world) refuses
+		 * on a user page; hardware makes them as user accesses, and
+		 * the world's own tables never fault. (2) An address above
+		 * 4 GiB: a compatibility-mode fetch TCG did not truncate. The
+		 * stay ends as if by a #GP at the instruction: the interpreter
+		 * re-executes it (found by the hostile kernels far-crafted and
+		 * idt-crafted, docs/hostile.md). */
+		if (w->sys_mode && (f->cs & 3) == 3 && (!(f->error_code & 4) || (cr2 >> 32))) {
+			w->exit_reason = MON_X_FAULT;
+			w->exit_vector = 13;
+			w->exit_error = 0;
+			w->n_monitor_traps++;
+			return MON_EXIT;
+		}
 		w->guest_cr2 = (uint32_t)cr2;
 		r = mon__shadow_fault(w, (uint32_t)cr2, (uint32_t)f->error_code);
 		if (r == 0) {

@@ -19,8 +19,9 @@ static inline uint32_t hostile_rand(void)
 
 /* Paging on with the first 16 MiB identity mapped by 4 MiB pages that CPL 3
  * may read and write: code run by rt_try(3, ...) then runs with CR0.PG=1,
- * which is what lets an engine run guest user mode natively (the hybrid
- * engine's stage 2), so hostile user code reaches the native path. */
+ * and user code runs with IF=1, which is what lets an engine run guest
+ * user mode natively (the hybrid engine's stage 2 needs CR0.PG, IF=1,
+ * IOPL 0), so hostile user code reaches the native path. */
 static uint32_t hostile_pd[1024] __attribute__((aligned(4096), unused));
 
 static inline __attribute__((unused)) void hostile_paging_on(void)
@@ -30,6 +31,7 @@ static inline __attribute__((unused)) void hostile_paging_on(void)
 	write_cr4(read_cr4() | (1u << 4));		/* CR4.PSE */
 	write_cr3((uint32_t)hostile_pd);
 	write_cr0(read_cr0() | 0x80000000u);
+	rt_user_eflags = EFL_IF;	/* the PICs are masked: no IRQ comes */
 }
 
 /* Stores n bytes at a physical/linear address below 16 MiB. */

@@ -5,6 +5,8 @@
  * L=1 code segment and a call gate in the LDT (run as 32-bit code), DPL 0
  * data, not-present, system and read-only-for-SS descriptors, a selector
  * past the LDT limit (exact #GP/#NP/#SS error codes, SDM Vol. 3A 5.5-5.8);
+ * the same wrapping data segments through GDT selectors (GS base
+ * 0xfffff000 and 0xffffffff: user code a native engine may run);
  * then the LDT itself moved to an unmapped linear address (the descriptor
  * read is an implicit supervisor access: #PF error code 0, CR2 in the LDT),
  * to guest-physical memory above RAM and to the VGA MMIO window (values
@@ -23,6 +25,8 @@ const char rt_test_name[] = "ldt-crafted";
 #define L_RO		0x3f		/* LDT 7: read-only data DPL 3 */
 #define L_PAST		0x87		/* past the LDT limit (8 entries) */
 
+#define G_WRAP		0x53		/* GDT 10: data DPL 3, base 0xfffff000 */
+#define G_WRAPFF	0x5b		/* GDT 11: data DPL 3, base 0xffffffff */
 #define R_L32		0xfffe7960u
 
 static uint64_t ldt[8] __attribute__((aligned(8)));
@@ -41,6 +45,14 @@ ASM_FN(t_ld_ss, "mov 4(%esp),%eax\n mov %ax,%ss\n mov %ss,%eax\n mov $0x23,%cx\n
  * FS:0x3000 = linear 0x2000 */
 ASM_FN(t_fs_read, "mov $0x0f,%ax\n mov %ax,%fs\n mov $100000,%ecx\n1: loop 1b\n"
 		  "mov %fs:0x3000,%eax\n ret");
+/* the same through a GDT selector (arg): such user code may run natively */
+ASM_FN(t_gs_read, "mov 4(%esp),%eax\n mov %ax,%gs\n mov $100000,%ecx\n1: loop 1b\n"
+		  "mov 8(%esp),%ecx\n mov %gs:(%ecx),%eax\n ret");
+uint32_t t_gs_read(uint32_t, uint32_t), t_gs_wrap(uint32_t);
+uint32_t t_gs_wrap(uint32_t sel)
+{
+	return t_gs_read(sel, sel == G_WRAPFF ? 0x2001 : 0x3000);
+}
 ASM_FN(t_ljmp, "mov 4(%esp),%ecx\n push $0x1b\n push $1f\n mov $0xabcd0000,%eax\n"
 	       "ljmp *(%ecx)\n1: ret");
 ASM_FN(t_lcall, "mov 4(%esp),%ecx\n mov $0xabcd0000,%eax\n lcall *(%ecx)\n ret");
@@ -114,6 +126,16 @@ void test_main(void)
 	v = rt_try(3, t_fs_read, 0, &f);
 	rt_expect_fault("ldt-wrap-read-no-fault", v, &f, -1, 0, 0);
 	rt_expect_eq("ldt-wrap-read-linear-0x2000", f.ret, 0x5eed2000);
+	rt_gdt_set(G_WRAP >> 3, 0xfffff000, 0xfffff, ACC_P | ACC_DPL(3) | ACC_S | ACC_DATA_W,
+		   FLG_G | FLG_DB);
+	rt_gdt_set(G_WRAPFF >> 3, 0xffffffff, 0xfffff, ACC_P | ACC_DPL(3) | ACC_S | ACC_DATA_W,
+		   FLG_G | FLG_DB);
+	v = rt_try(3, t_gs_wrap, G_WRAP, &f);
+	rt_expect_fault("gdt-wrap-fffff000-read-no-fault", v, &f, -1, 0, 0);
+	rt_expect_eq("gdt-wrap-fffff000-read-linear-0x2000", f.ret, 0x5eed2000);
+	v = rt_try(3, t_gs_wrap, G_WRAPFF, &f);
+	rt_expect_fault("gdt-wrap-ffffffff-read-no-fault", v, &f, -1, 0, 0);
+	rt_expect_eq("gdt-wrap-ffffffff-read-linear-0x2000", f.ret, 0x5eed2000);
 	fp.sel = L_CODE64;
 	fp.off = (uint32_t)l32_code;
 	v = rt_try(3, t_ljmp, (uint32_t)&fp, &f);

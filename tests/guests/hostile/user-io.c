@@ -102,6 +102,9 @@ void test_main(void)
 	rt_printf("HOSTILE user-io: IOPL 3 process: in/out of every size on all 65536 ports, "
 		  "then a reset, from CPL 3\n");
 	hostile_paging_on();
+	/* OUT 0 to the PICs unmasks every IRQ: user code runs with IF=0 here
+	 * (IOPL 3 keeps it interpreted under the hybrid engine anyway) */
+	rt_user_eflags = 0;
 	v = rt_try(3, u_in, 0x21, &f);
 	rt_expect_fault("user-in-iopl0-gp", v, &f, 13, 0, 0);
 	write_eflags(read_eflags() | 0x3000);		/* IOPL 3, inherited by rt_try(3) */

@@ -127,6 +127,8 @@ rt_enter_user:
 	push %ecx		/* ESP */
 	pushf
 	andl $~0x4700, (%esp)	/* no TF, IF, DF, NT in user mode */
+	mov rt_user_eflags, %eax
+	or %eax, (%esp)		/* unless the kernel asks for them */
 	push $0x1b		/* CS */
 	push $user_tramp	/* EIP */
 	iret

@@ -28,6 +28,7 @@ void rt_enter_user(uint32_t (*fn)(uint32_t), uint32_t arg, uint32_t esp)
 void rt_main(void);
 void rt_isr(struct rt_frame *fr);
 
+uint32_t rt_user_eflags;
 static struct rt_jmp *rt_cur_jmp;
 static rt_handler_fn rt_handlers[256];
 static unsigned rt_npass, rt_nfail, rt_nskip;

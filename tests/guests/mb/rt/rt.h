@@ -109,6 +109,10 @@ void rt_finish(void) __attribute__((noreturn));
  * Returns -1 and sets f->ret if fn returned, or the vector of the first
  * exception it raised (f filled) — control comes back here either way. */
 int rt_try(int ring, uint32_t (*fn)(uint32_t), uint32_t arg, struct rt_fault *f);
+/* EFLAGS bits rt_try(3, ...) sets for the user code (default 0: IF, TF,
+ * DF and NT clear). EFL_IF lets an engine that runs only IF=1 user code
+ * natively (the hybrid engine's stage 2) run it there. */
+extern uint32_t rt_user_eflags;
 
 /* Ends the innermost rt_try as if exception vec (error code err, at eip) had
  * been captured there; for code that cannot simply return, such as a
