@@ -23,7 +23,7 @@ endif
 
 CPPFLAGS := -I. -D_GNU_SOURCE
 CFLAGS   := -std=gnu11 -O2 -g $(WARN) -MD -MP
-LDLIBS   := -lZydis -lnl-3 -lnl-route-3 -lpciaccess -lpthread -lm
+LDLIBS   := -lZydis -lnl-3 -lnl-route-3 -lpciaccess -llzma -lpthread -lm
 NL_CFLAGS := -I/usr/include/libnl3
 
 # Code shared with the monitor must compile freestanding (see docs/ARCHITECTURE.md).

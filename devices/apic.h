@@ -15,6 +15,12 @@
  * With the APIC globally disabled (base MSR bit 11 clear) LINT0 is a plain
  * wire: has_intr/ack pass the PIC through, so the board need not care.
  * Timer: the APIC bus clock is LAPIC_BUS_HZ (1 GHz): one count per ns / divisor.
+ * Periodic expiries the guest could not take (the previous timer interrupt
+ * still in IRR, or several periods due at one poll) are kept as a backlog
+ * of at most LAPIC_CATCHUP_NS of periods and delivered one at a time: the
+ * next one enters IRR when the CPU acknowledges the previous (it is then
+ * taken after the EOI). Reprogramming the timer (LVT, initial count)
+ * drops the backlog; periods under LAPIC_CATCHUP_MIN_PERIOD_NS coalesce.
  * Polarity bits are stored but levels passed in are always "asserted = 1".
  */
 #ifndef HVMM_DEVICES_APIC_H
@@ -29,6 +35,8 @@ struct vclock;
 #define IOAPIC_BASE	0xfec00000u
 #define LAPIC_BUS_HZ	1000000000ull
 #define IOAPIC_PINS	24
+#define LAPIC_CATCHUP_NS		2000000000ull
+#define LAPIC_CATCHUP_MIN_PERIOD_NS	200000ull
 
 enum apic_dm {
 	APIC_DM_FIXED = 0, APIC_DM_LOWEST = 1, APIC_DM_SMI = 2, APIC_DM_NMI = 4,
@@ -53,6 +61,9 @@ struct lapic {
 	uint32_t lvt[LVT_N];
 	uint32_t timer_initial, timer_divide_reg;
 	uint64_t timer_start_ns, timer_next_ns;
+	uint32_t timer_backlog;	/* expiries due, not yet delivered */
+	uint32_t timer_backlog_max;
+	uint64_t timer_lost;	/* expiries dropped (over the bound, one-shot) */
 	uint64_t base_msr;
 	int lint[2];		/* LINT0/LINT1 input levels */
 	bool extint_pending;	/* an ExtINT message from the I/O APIC */
@@ -85,6 +96,13 @@ bool lapic__has_intr(const struct lapic *a);
  * spurious vector (SVR[7:0]) when nothing is left. */
 uint8_t lapic__ack(struct lapic *a);
 
+/* Whether the 8259's INTR reaches the CPU: the APIC globally disabled, or
+ * LINT0 unmasked in ExtINT mode (the virtual wire). */
+bool lapic__routes_pic(const struct lapic *a);
+
+/* Whether vector is requested and not yet acknowledged (IRR bit). */
+bool lapic__irr_test(const struct lapic *a, uint8_t vector);
+
 uint64_t lapic__read_base_msr(const struct lapic *a);
 
 /* Returns 0, or -EINVAL for a relocation or reserved bits (not supported). */
@@ -114,6 +132,11 @@ int ioapic__mmio(void *dev, uint64_t offset, void *data, unsigned len, bool is_w
 
 /* Drives input pin (0-23). */
 void ioapic__set_irq(struct ioapic *io, unsigned pin, int level);
+
+/* Whether pin is unmasked and its vector waits in the LAPIC's IRR (not yet
+ * acknowledged): the PIT's catch-up probe. A masked pin gives false: in
+ * PIC mode the I/O APIC is not the path interrupts take. */
+bool ioapic__pin_pending(const struct ioapic *io, unsigned pin);
 
 /* EOI broadcast for vector: clears Remote IRR, re-delivers still-high levels. */
 void ioapic__eoi(struct ioapic *io, uint8_t vector);

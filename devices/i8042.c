@@ -146,7 +146,7 @@ void i8042__init(struct i8042 *k, const struct irq_line *irq1,
 		k->ops = *ops;
 	k->ctr = CTR_XLATE | CTR_SYS | CTR_KBDINT;
 	k->status = ST_UNLOCKED;
-	k->outport = 0x01;
+	k->outport = 0x03;	/* reset line high, A20 on: as firmware leaves it */
 	k->kbd_set = 2;
 	k->kbd_scanning = true;
 }

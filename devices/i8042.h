@@ -55,8 +55,10 @@ struct i8042 {
 	uint64_t resets;
 };
 
-/* Power-on state: command byte 0x45 (translate, system flag, kbd IRQ), A20
- * off, keyboard scanning in set 2. ops may be NULL. */
+/* Power-on state: command byte 0x45 (translate, system flag, kbd IRQ),
+ * output port 0x03 (A20 on, as firmware leaves it and as the loaders'
+ * protected-mode entry needs; QEMU resets it the same way), keyboard
+ * scanning in set 2. ops may be NULL. */
 void i8042__init(struct i8042 *k, const struct irq_line *irq1,
 		 const struct irq_line *irq12, const struct i8042_ops *ops);
 

@@ -72,6 +72,16 @@ void ioapic__set_irq(struct ioapic *io, unsigned n, int level)
 	service(io, n);
 }
 
+bool ioapic__pin_pending(const struct ioapic *io, unsigned n)
+{
+	if (n >= IOAPIC_PINS)
+		return false;
+	const struct ioapic_pin *p = &io->pin[n];
+	if (p->redir & RED_MASK)
+		return false;	/* nobody takes it this way (PIC mode) */
+	return io->lapic && lapic__irr_test(io->lapic, p->redir & 0xff);
+}
+
 void ioapic__eoi(struct ioapic *io, uint8_t vector)
 {
 	for (unsigned n = 0; n < IOAPIC_PINS; n++) {

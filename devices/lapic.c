@@ -58,6 +58,7 @@ static uint32_t ppr(const struct lapic *a)
 }
 
 static void signal_error(struct lapic *a, uint32_t bit);
+static void timer_deliver(struct lapic *a);
 
 static void accept(struct lapic *a, uint8_t vector, bool level)
 {
@@ -158,6 +159,18 @@ bool lapic__has_intr(const struct lapic *a)
 	return v >= 0 && ((uint32_t)v & 0xf0) > (ppr(a) & 0xf0);
 }
 
+bool lapic__routes_pic(const struct lapic *a)
+{
+	uint32_t lvt = a->lvt[LVT_LINT0];
+	return !globally_enabled(a) ||
+	       (!(lvt & LVT_MASKED) && ((lvt >> 8) & 7) == APIC_DM_EXTINT);
+}
+
+bool lapic__irr_test(const struct lapic *a, uint8_t vector)
+{
+	return bit_test(a->irr, vector);
+}
+
 uint8_t lapic__ack(struct lapic *a)
 {
 	if (!globally_enabled(a) || a->extint_pending || extint_wire(a)) {
@@ -169,6 +182,8 @@ uint8_t lapic__ack(struct lapic *a)
 		return a->svr & 0xff;	/* spurious: no ISR bit */
 	bit_clr(a->irr, v);
 	bit_set(a->isr, v);
+	if (a->timer_backlog && (unsigned)v == (a->lvt[LVT_TIMER] & 0xff))
+		timer_deliver(a);	/* reinjection: waits in IRR until the EOI */
 	return (uint8_t)v;
 }
 
@@ -246,16 +261,50 @@ uint64_t lapic__next_deadline_ns(const struct lapic *a)
 	return a->timer_next_ns;
 }
 
+/* Catch-up (see apic.h): the most expiries the timer backlog may hold. */
+static uint32_t timer_backlog_limit(const struct lapic *a)
+{
+	uint64_t period = counts_to_ns(a->timer_initial, timer_div(a));
+	if (!timer_periodic(a) || period < LAPIC_CATCHUP_MIN_PERIOD_NS)
+		return 1;
+	uint64_t n = LAPIC_CATCHUP_NS / period;
+	return n > UINT32_MAX ? UINT32_MAX : n ? (uint32_t)n : 1;
+}
+
+/* Sends one timer interrupt from the backlog unless the previous one still
+ * waits in IRR (they would merge). */
+static void timer_deliver(struct lapic *a)
+{
+	uint32_t lvt = a->lvt[LVT_TIMER];
+	if (!a->timer_backlog || (lvt & LVT_MASKED) || bit_test(a->irr, lvt & 0xff))
+		return;
+	a->timer_backlog--;
+	a->timer_fires++;
+	lvt_fire(a, LVT_TIMER);
+}
+
 void lapic__poll(struct lapic *a, uint64_t now)
 {
-	if (a->timer_next_ns > now)
-		return;
-	a->timer_fires++;
-	lvt_fire(a, LVT_TIMER);	/* missed periods coalesce into one */
-	if (timer_periodic(a))
-		timer_rearm(a, now);
-	else
-		a->timer_next_ns = VCLOCK_NEVER;
+	if (a->timer_next_ns <= now) {
+		uint64_t due = 1;
+		if (timer_periodic(a)) {
+			uint64_t period = counts_to_ns(a->timer_initial, timer_div(a));
+			due = (now - a->timer_next_ns) / (period ? period : 1) + 1;
+			timer_rearm(a, now);
+		} else {
+			a->timer_next_ns = VCLOCK_NEVER;
+		}
+		uint32_t lim = timer_backlog_limit(a);
+		uint64_t room = lim > a->timer_backlog ? lim - a->timer_backlog : 0;
+		if (due > room) {
+			a->timer_lost += due - room;
+			due = room;
+		}
+		a->timer_backlog += (uint32_t)due;
+		if (a->timer_backlog > a->timer_backlog_max)
+			a->timer_backlog_max = a->timer_backlog;
+	}
+	timer_deliver(a);
 }
 
 /* ---- registers ------------------------------------------------------------ */
@@ -388,8 +437,10 @@ static void reg_write(struct lapic *a, unsigned off, uint32_t v)
 		a->lvt[idx] = (v & lvt_wmask[idx]) | (keep & ~lvt_wmask[idx]);
 		if (!sw_on)
 			a->lvt[idx] |= LVT_MASKED;
-		if (idx == LVT_TIMER)
+		if (idx == LVT_TIMER) {
+			a->timer_backlog = 0;
 			timer_rearm(a, now);
+		}
 		return;
 	}
 	switch (off) {
@@ -428,6 +479,7 @@ static void reg_write(struct lapic *a, unsigned off, uint32_t v)
 	case 0x380:
 		a->timer_initial = v;
 		a->timer_start_ns = now;
+		a->timer_backlog = 0;
 		timer_rearm(a, now);
 		break;
 	case 0x3e0: {

@@ -141,6 +141,8 @@ static void load_count(struct pit *p, struct pit_channel *c, uint16_t raw)
 	c->count = n;
 	c->null_count = true;
 	c->has_count = true;
+	if (c == &p->ch[0])
+		p->backlog = 0;		/* a new count: old edges are moot */
 	if (c->mode == 1 || c->mode == 5) {
 		/* armed: waits for a gate rising edge (gate 0/1 are tied high,
 		 * a hardware-triggered mode on them never starts) */
@@ -199,6 +201,8 @@ static void control_write(struct pit *p, uint8_t v)
 		latch_count(c, now);
 		return;
 	}
+	if (sel == 0)
+		p->backlog = 0;
 	c->rw = rw;
 	c->mode = (v >> 1) & 7;
 	if (c->mode > 5)
@@ -368,16 +372,50 @@ uint64_t pit__next_deadline_ns(const struct pit *p)
 	return c->load_ns + ticks_to_ns(c->next_irq_tick);
 }
 
+/* Most edges the backlog may hold for channel 0's current period. */
+static uint32_t backlog_limit(const struct pit *p)
+{
+	const struct pit_channel *c = &p->ch[0];
+	uint64_t period = ticks_to_ns(c->count);
+	if (!p->irq_pending || (c->mode != 2 && c->mode != 3) ||
+	    period < PIT_CATCHUP_MIN_PERIOD_NS)
+		return 1;	/* one pending pulse: missed edges coalesce */
+	uint64_t n = PIT_CATCHUP_NS / period;
+	return n > UINT32_MAX ? UINT32_MAX : n ? (uint32_t)n : 1;
+}
+
 void pit__poll(struct pit *p, uint64_t now)
 {
 	struct pit_channel *c = &p->ch[0];
-	if (pit__next_deadline_ns(p) > now)
+	if (pit__next_deadline_ns(p) <= now) {
+		uint64_t d = elapsed(c, now), due = 1;
+		if ((c->mode == 2 || c->mode == 3) && d >= c->next_irq_tick)
+			due = (d - c->next_irq_tick) / c->count + 1;
+		c->next_irq_tick = next_edge_after(c, d);
+		p->edges += due;
+		uint32_t lim = backlog_limit(p);
+		uint64_t room = lim > p->backlog ? lim - p->backlog : 0;
+		if (due > room) {
+			p->lost_edges += due - room;
+			due = room;
+		}
+		p->backlog += (uint32_t)due;
+		if (p->backlog > p->backlog_max)
+			p->backlog_max = p->backlog;
+	}
+	if (!p->backlog || (p->irq_pending && p->irq_pending(p->probe_ctx)))
 		return;
-	uint64_t d = elapsed(c, now);
-	c->next_irq_tick = next_edge_after(c, d);
+	p->backlog--;
 	p->irq_pulses++;
 	irq_line__set(p->irq0, 1);
 	irq_line__set(p->irq0, 0);
+}
+
+void pit__set_irq_probe(struct pit *p, bool (*pending)(void *ctx), void *ctx)
+{
+	p->irq_pending = pending;
+	p->probe_ctx = ctx;
+	p->backlog = 0;
 }
 
 int pit__out(const struct pit *p, unsigned n, uint64_t now_ns)

@@ -247,4 +247,15 @@ struct hvmm_sys_stats {
 };
 #define HVMM_VCPU_SYS_STATS	_IOR(HVMM_IOC_MAGIC, 0x34, struct hvmm_sys_stats)
 
+/* A device wrote guest-physical [gpa, gpa+len) behind the vCPU's back (DMA,
+ * e.g. a virtio-blk read): the interpreter drops what it decoded from those
+ * pages, as the interp engine's cpu__invalidate_phys does. Userland calls it
+ * before the next HVMM_VCPU_SYS_RUN; ranges outside RAM are ignored.
+ * 0, or -EINVAL before HVMM_VCPU_SET_SYSTEM. (An additive request: a
+ * module without it answers -ENOTTY.) */
+struct hvmm_phys_range {
+	__u64 gpa, len;
+};
+#define HVMM_VCPU_INVALIDATE_PHYS _IOW(HVMM_IOC_MAGIC, 0x35, struct hvmm_phys_range)
+
 #endif

@@ -314,6 +314,16 @@ long hvmm__sys_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg)
 		return vc->sys ? sys_run(vc, uarg) : -EINVAL;
 	if (cmd == HVMM_VCPU_GET_DUMP)
 		return vc->sys ? sys_dump(vc, uarg) : -EINVAL;
+	if (cmd == HVMM_VCPU_INVALIDATE_PHYS) {	/* DMA coherence, docs/hybrid.md */
+		struct hvmm_phys_range pr;
+
+		if (!vc->sys)
+			return -EINVAL;
+		if (copy_from_user(&pr, uarg, sizeof(pr)))
+			return -EFAULT;
+		mon_sys__invalidate_phys(vc->sys, pr.gpa, pr.len);
+		return 0;
+	}
 	u = kzalloc(sizeof(*u), GFP_KERNEL);
 	if (!u)
 		return -ENOMEM;

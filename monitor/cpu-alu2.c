@@ -6,6 +6,73 @@
 
 /* ---- Shifts and rotates --------------------------------------------------- */
 
+/* SHL/SHR/SAR (SDM Vol. 2 SAL/SAR/SHL/SHR): the flags are recorded lazily
+ * (LF_FIXED: CF and OF exact, AF -- undefined for a non-zero count --
+ * cleared). A zero count changes nothing. */
+static inline int shift_lazy(unsigned mnem, unsigned sz,
+			     uint32_t a, unsigned cnt, uint32_t *out)
+{
+	unsigned bits = sz * 8;
+	uint32_t r, m = size_mask(sz), sign = size_sign(sz), cf, of;
+
+	a &= m;
+	if (mnem == ZYDIS_MNEMONIC_SHL) {
+		r = cnt < 32 ? (a << cnt) & m : 0;
+		cf = cnt <= bits ? (a >> (bits - cnt)) & 1 : 0;
+		of = (!!(r & sign) ^ cf) ? FL_OF : 0;
+	} else if (mnem == ZYDIS_MNEMONIC_SHR) {
+		r = a >> cnt;
+		cf = cnt <= bits ? (a >> (cnt - 1)) & 1 : 0;
+		of = (cnt == 1 ? (a & sign) : 0) ? FL_OF : 0;
+	} else {
+		int32_t sa = (int32_t)((a ^ sign) - sign);
+		r = (uint32_t)(sa >> (cnt < bits ? cnt : bits - 1)) & m;
+		cf = (uint32_t)(sa >> (cnt - 1 < bits ? cnt - 1 : bits - 1)) & 1;
+		of = 0;
+	}
+	*out = r;
+	return (int)(cf | of);
+}
+
+static int h_shift_lazy(struct cpu *cpu, const struct insn *i)
+{
+	unsigned sz = i->op[0].size, cnt;
+	uint32_t a, c, r, f;
+
+	if (op_read(cpu, i, 0, &a) || op_read(cpu, i, 1, &c))
+		return CPU_ABORT;
+	cnt = c & 0x1f;
+	if (cnt == 0)
+		return 0;	/* no flags change, no write (but a read fault) */
+	f = (uint32_t)shift_lazy(i->mnem, sz, a, cnt, &r);
+	if (op_write(cpu, i, 0, r))
+		return CPU_ABORT;
+	lf_set(cpu, LF_FIXED, sz, r, 0, f);
+	return 0;
+}
+
+/* 32-bit register shifted by an immediate count or CL. */
+#define SHIFT_R32(name, MN, CNT)                                               \
+static int h_##name(struct cpu *cpu, const struct insn *i)                    \
+{                                                                              \
+	unsigned cnt = (CNT) & 0x1f;                                           \
+	uint32_t r, f;                                                         \
+	if (cnt == 0)                                                          \
+		return 0;                                                      \
+	f = (uint32_t)shift_lazy(ZYDIS_MNEMONIC_##MN, 4,                  \
+				 cpu->r[i->op[0].reg], cnt, &r);               \
+	cpu->r[i->op[0].reg] = r;                                              \
+	lf_set(cpu, LF_FIXED, 4, r, 0, f);                                     \
+	return 0;                                                              \
+}
+SHIFT_R32(shl_ri, SHL, i->imm)
+SHIFT_R32(shr_ri, SHR, i->imm)
+SHIFT_R32(sar_ri, SAR, i->imm)
+SHIFT_R32(shl_rc, SHL, cpu->r[R_ECX])
+SHIFT_R32(shr_rc, SHR, cpu->r[R_ECX])
+SHIFT_R32(sar_rc, SAR, cpu->r[R_ECX])
+
+/* Rotates: only CF and OF change. */
 static int h_shift(struct cpu *cpu, const struct insn *i)
 {
 	unsigned sz = i->op[0].size, bits = sz * 8, cnt;
@@ -125,9 +192,8 @@ static int h_shxd(struct cpu *cpu, const struct insn *i)
 	of = ((a ^ r) & sign) ? FL_OF : 0;
 	if (op_write(cpu, i, 0, r))
 		return CPU_ABORT;
-	flags__materialize(cpu);
-	flags__set_arith(cpu, FL_ARITH, (cpu->eflags & FL_AF) |
-			 szp_flags(r, sz) | (cf ? FL_CF : 0) | of);
+	/* AF is undefined for a non-zero count: cleared. */
+	lf_set(cpu, LF_FIXED, sz, r & m, 0, (cf ? FL_CF : 0) | of);
 	return 0;
 }
 
@@ -161,9 +227,8 @@ static int h_mul(struct cpu *cpu, const struct insn *i)
 		reg_set(cpu, R_EAX, sz, lo);
 		reg_set(cpu, R_EDX, sz, hi);
 	}
-	/* SF/ZF/AF/PF undefined: computed from the low half. */
-	flags__set_arith(cpu, FL_ARITH, szp_flags(lo, sz) |
-			 (ovf ? FL_CF | FL_OF : 0));
+	/* SF/ZF/PF undefined: computed from the low half; AF clear. */
+	lf_set(cpu, LF_FIXED, sz, lo, 0, ovf ? FL_CF | FL_OF : 0);
 	return 0;
 }
 
@@ -183,8 +248,8 @@ static int h_imul(struct cpu *cpu, const struct insn *i)
 	p = (int64_t)(int32_t)((a ^ sg) - sg) * (int64_t)(int32_t)((b ^ sg) - sg);
 	lo = (uint32_t)p & size_mask(sz);
 	reg_set(cpu, i->op[0].reg, sz, lo);
-	flags__set_arith(cpu, FL_ARITH, szp_flags(lo, sz) |
-			 (p != (int64_t)(int32_t)((lo ^ sg) - sg) ? FL_CF | FL_OF : 0));
+	lf_set(cpu, LF_FIXED, sz, lo, 0,
+	       p != (int64_t)(int32_t)((lo ^ sg) - sg) ? FL_CF | FL_OF : 0);
 	return 0;
 }
 
@@ -303,6 +368,26 @@ static int h_bsf(struct cpu *cpu, const struct insn *i)
 					      : 31u - (uint32_t)__builtin_clz(s));
 	flags__set_arith(cpu, FL_ZF, 0);
 	return 0;
+}
+
+insn_fn alu2__handler_fast(const struct insn *i);
+insn_fn alu2__handler_fast(const struct insn *i)
+{
+	bool r32 = i->nops == 2 && i->op[0].kind == OK_REG && i->op[0].size == 4;
+	bool imm = r32 && i->op[1].kind == OK_IMM;
+	bool cl = r32 && i->op[1].kind == OK_REG && i->op[1].reg == R_ECX &&
+		  i->op[1].size == 1;
+
+	switch (i->mnem) {
+	case ZYDIS_MNEMONIC_SHL:
+		return imm ? h_shl_ri : cl ? h_shl_rc : h_shift_lazy;
+	case ZYDIS_MNEMONIC_SHR:
+		return imm ? h_shr_ri : cl ? h_shr_rc : h_shift_lazy;
+	case ZYDIS_MNEMONIC_SAR:
+		return imm ? h_sar_ri : cl ? h_sar_rc : h_shift_lazy;
+	default:
+		return NULL;
+	}
 }
 
 insn_fn alu2__handler(unsigned mnem);

@@ -157,7 +157,7 @@ static void convert(const ZydisDecodedInstruction *zi,
 				i->base = ZydisRegisterGetId(o->mem.base);
 			if (o->mem.index != ZYDIS_REGISTER_NONE) {
 				i->index = ZydisRegisterGetId(o->mem.index);
-				i->scale = o->mem.scale;
+				i->scale = o->mem.scale ? o->mem.scale : 1;
 			}
 			i->disp = (uint32_t)o->mem.disp.value;
 			break;
@@ -208,6 +208,7 @@ static bool decode_one(struct cpu *cpu, const uint8_t *bytes, unsigned avail,
 	}
 	convert(&zi, zo, i);
 	i->fn = exec__handler(&zi, zo, i);
+	i->xop = fast__classify(i);
 	return true;
 }
 
@@ -235,7 +236,9 @@ static struct block *decode_straddling(struct cpu *cpu, uint32_t lin,
 	}
 	b->ninsn = 1;
 	b->gpa = ~0u;
-	b->succ_gen = cpu->gen - 1;
+	b->mode = (uint8_t)cpu->mode;
+	b->insns[0].end = b->insns[0].len;
+	b->succ_gen[0] = b->succ_gen[1] = cpu->gen - 1;
 	b->insns[0].flags |= IF_ENDBLK;
 	return b;
 }
@@ -277,8 +280,8 @@ struct block *icache__lookup(struct cpu *cpu)
 	b->gpa = gpa;
 	b->mode = cpu->mode;
 	b->ninsn = 0;
-	b->succ = NULL;
-	b->succ_gen = cpu->gen - 1;
+	b->succ[0] = b->succ[1] = NULL;
+	b->succ_gen[0] = b->succ_gen[1] = cpu->gen - 1;
 	{
 		const uint8_t *p = host + (gpa & 0xfff);
 		unsigned off = 0;
@@ -288,6 +291,7 @@ struct block *icache__lookup(struct cpu *cpu)
 				break;
 			b->ninsn++;
 			off += i->len;
+			i->end = (uint16_t)off;
 			if (i->flags & IF_ENDBLK)
 				break;
 		}

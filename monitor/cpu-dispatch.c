@@ -8,6 +8,7 @@
 
 insn_fn alu__handler_fast(const struct insn *i);
 insn_fn alu2__handler(unsigned mnem);
+insn_fn alu2__handler_fast(const struct insn *i);
 insn_fn ctl__handler_fast(const struct insn *i);
 insn_fn ctl__far_handler(unsigned mnem);
 insn_fn sys__mov_handler(const struct insn *i);
@@ -111,7 +112,8 @@ insn_fn exec__handler(const ZydisDecodedInstruction *zi,
 		i->flags |= IF_ENDBLK;
 		return f;
 	}
-	if ((f = alu__handler_fast(i)) || (f = alu__handler(m)) ||
+	if ((f = alu__handler_fast(i)) || (f = alu2__handler_fast(i)) ||
+	    (f = alu__handler(m)) ||
 	    (f = alu2__handler(m)))
 		return f;
 	if ((f = ctl__handler_fast(i)) || (f = ctl__handler(m))) {

@@ -399,6 +399,5 @@ int exc__iret(struct cpu *cpu, unsigned osz)
 	cpu->eflags = ((cpu->eflags & ~mask) | (fl & mask)) | FL_1;
 	cpu->eip = osz == 2 ? eip & 0xffff : eip;
 	cpu->nmi_blocked = false;
-	cpu->gen++;
 	return 0;
 }

@@ -133,7 +133,6 @@ void cpu__mode_changed(struct cpu *cpu)
 		cpu->cpl = 3;
 	for (int s = 0; s < SEG_NSEGS; s++)
 		mem__seg_update(cpu, s);
-	cpu->gen++;
 }
 
 static bool exc_has_err(int vec)
@@ -227,6 +226,26 @@ static int deliver_events(struct cpu *cpu)
 	return 0;
 }
 
+/* Whether prev's successor slot s is the block at CS:EIP now. Blocks are
+ * keyed by guest-physical address, so the link is checked against the
+ * current translation instead of being dropped on every TLB flush, CS load
+ * or IRET: same EIP, no decoded code dropped since (gen), the TLB maps
+ * CS.base + EIP executable at this CPL to the block's page, same mode. */
+static inline bool chain_ok(const struct cpu *cpu, const struct block *prev,
+			    unsigned s)
+{
+	const struct block *nb = prev->succ[s];
+	const struct cpu_tlb_entry *e;
+	uint32_t lin;
+
+	if (prev->succ_eip[s] != cpu->eip || prev->succ_gen[s] != cpu->gen)
+		return false;
+	lin = cpu->seg[SEG_CS].base + cpu->eip;
+	e = &cpu->tlb[cpu->cpl == 3][(lin >> 12) & (CPU_TLB_SIZE - 1)];
+	return e->tag_x == (lin & ~0xfffu) && e->gpa == (nb->gpa & ~0xfffu) &&
+	       nb->mode == cpu->mode;
+}
+
 enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 {
 	struct block *b, *prev = NULL;
@@ -241,6 +260,7 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 	cpu->error = NULL;
 	for (;;) {
 		unsigned n, k;
+		int r;
 		bool inhibit, dbgmode, tf = false, rf = false;
 
 		if (unlikely(turns-- == 0))
@@ -278,9 +298,10 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 				continue;
 			}
 		}
-		if (prev && prev->succ_eip == cpu->eip &&
-		    prev->succ_gen == cpu->gen) {
-			b = prev->succ;
+		if (prev && chain_ok(cpu, prev, 0)) {
+			b = prev->succ[0];
+		} else if (prev && chain_ok(cpu, prev, 1)) {
+			b = prev->succ[1];
 		} else {
 			b = icache__lookup(cpu);
 			if (unlikely(!b)) {
@@ -296,11 +317,16 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 				continue;
 			}
 			/* Never chain to the scratch block of a straddling
-			 * instruction: it is reused for the next one. */
+			 * instruction: it is reused for the next one. The
+			 * newest successor goes to slot 0, the other moves
+			 * to slot 1. */
 			if (prev && b->gpa != ~0u) {
-				prev->succ = b;
-				prev->succ_eip = cpu->eip;
-				prev->succ_gen = cpu->gen;
+				prev->succ[1] = prev->succ[0];
+				prev->succ_eip[1] = prev->succ_eip[0];
+				prev->succ_gen[1] = prev->succ_gen[0];
+				prev->succ[0] = b;
+				prev->succ_eip[0] = cpu->eip;
+				prev->succ_gen[0] = cpu->gen;
 			}
 		}
 		cpu->trace[cpu->ntrace++ & 31] = cpu->eip;
@@ -322,33 +348,22 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 				continue;
 			}
 		}
-		for (k = 0; k < n; k++) {
-			const struct insn *i = &b->insns[k];
-			int r;
-
-			cpu->insn_eip = cpu->eip;
-			cpu->eip += i->len;
-			if (unlikely(cpu->mode == 0))
-				cpu->eip &= 0xffff;
-			r = i->fn(cpu, i);
-			if (unlikely(r)) {
-				if (r == CPU_ABORT) {
-					cpu->eip = cpu->insn_eip;
-					cpu->icount += k;
-					end--;	/* a fault loop must end */
-					if (exc__deliver_pending(cpu))
-						return CPU_EXIT_SHUTDOWN;
-					k = 0;
-					b = NULL;
-				} else {	/* CPU_RET_EXIT */
-					k++;
-				}
-				break;
-			}
-			if (unlikely(cpu->smc)) {
-				k++;
+		/* monitor/cpu-fast.c runs the block: 0 = ran k instructions,
+		 * 1 = left after instruction k-1 (decoded code dropped or an
+		 * event raised), CPU_RET_EXIT = instruction k-1 asked to leave
+		 * the loop, CPU_ABORT = instruction k faulted (EIP at it). */
+		r = fast__run_block(cpu, b, n, &k);
+		if (unlikely(r)) {
+			if (r == CPU_ABORT) {
+				cpu->eip = cpu->insn_eip;
+				cpu->icount += k;
+				end--;	/* a fault loop must end */
+				if (exc__deliver_pending(cpu))
+					return CPU_EXIT_SHUTDOWN;
+				k = 0;
 				b = NULL;
-				break;
+			} else if (r == 1) {
+				b = NULL;
 			}
 		}
 		cpu->icount += k;

@@ -53,6 +53,9 @@ static uint32_t lazy_flags(const struct cpu *cpu)
 		f |= res == sign - 1 ? FL_OF : 0;
 		f |= (res & 0xf) == 0xf ? FL_AF : 0;
 		break;
+	case LF_FIXED:
+		f |= cpu->lf.src2 & (FL_CF | FL_OF | FL_AF);
+		break;
 	default:
 		return cpu->eflags & FL_ARITH;
 	}
@@ -61,19 +64,7 @@ static uint32_t lazy_flags(const struct cpu *cpu)
 
 bool flags__cf(const struct cpu *cpu)
 {
-	uint32_t m = size_mask(cpu->lf.size);
-	uint32_t res = cpu->lf.res & m, a = cpu->lf.src1 & m,
-		 b = cpu->lf.src2 & m;
-
-	switch (cpu->lf.op) {
-	case LF_ADD: return res < a;
-	case LF_ADC: return ((res - a - b) & m) ? res <= a : res < a;
-	case LF_SUB: return a < b;
-	case LF_SBB: return ((a - b - res) & m) ? a <= b : a < b;
-	case LF_LOGIC: return false;
-	case LF_INC: case LF_DEC: return cpu->lf.src2 != 0;
-	default: return cpu->eflags & FL_CF;
-	}
+	return lf_cf(cpu);
 }
 
 void flags__materialize(struct cpu *cpu)
@@ -99,24 +90,43 @@ void flags__set_arith(struct cpu *cpu, uint32_t mask, uint32_t values)
 
 bool flags__cond(struct cpu *cpu, unsigned cc)
 {
+	unsigned op = cpu->lf.op;
 	uint32_t f;
 	bool r;
 
-	/* Fast path for CMP/SUB and logic results, the common Jcc sources. */
-	if (cpu->lf.op == LF_SUB && cc >= 2) {
+	/* Fast paths: ZF and SF come from the result of any recorded
+	 * operation; CMP/SUB compare the recorded operands; logic results
+	 * have CF = OF = 0. Only the rest folds all six flags. */
+	if (op != LF_NONE) {
 		uint32_t m = size_mask(cpu->lf.size), sb = size_sign(cpu->lf.size);
-		uint32_t a = cpu->lf.src1 & m, b = cpu->lf.src2 & m;
-		int32_t sa = (int32_t)((a ^ sb) - sb), sbb = (int32_t)((b ^ sb) - sb);
+		uint32_t res = cpu->lf.res & m;
 		switch (cc >> 1) {
-		case 1: r = a < b; goto out;			/* B */
-		case 2: r = a == b; goto out;			/* E */
-		case 3: r = a <= b; goto out;			/* BE */
-		case 6: r = sa < sbb; goto out;			/* L */
-		case 7: r = sa <= sbb; goto out;		/* LE */
+		case 2: r = res == 0; goto out;			/* E */
+		case 4: r = res & sb; goto out;			/* S */
 		default: break;
 		}
+		if (op == LF_SUB) {
+			uint32_t a = cpu->lf.src1 & m, b = cpu->lf.src2 & m;
+			int32_t sa = (int32_t)((a ^ sb) - sb);
+			int32_t sbb = (int32_t)((b ^ sb) - sb);
+			switch (cc >> 1) {
+			case 1: r = a < b; goto out;		/* B */
+			case 3: r = a <= b; goto out;		/* BE */
+			case 6: r = sa < sbb; goto out;		/* L */
+			case 7: r = sa <= sbb; goto out;	/* LE */
+			default: break;
+			}
+		} else if (op == LF_LOGIC) {
+			switch (cc >> 1) {
+			case 0: case 1: r = false; goto out;	/* O, B */
+			case 3: r = res == 0; goto out;		/* BE */
+			case 6: r = res & sb; goto out;		/* L: SF != 0 */
+			case 7: r = res == 0 || (res & sb); goto out;
+			default: break;
+			}
+		}
 	}
-	f = cpu->lf.op == LF_NONE ? cpu->eflags : lazy_flags(cpu);
+	f = op == LF_NONE ? cpu->eflags : lazy_flags(cpu);
 	switch (cc >> 1) {
 	case 0: r = f & FL_OF; break;
 	case 1: r = f & FL_CF; break;

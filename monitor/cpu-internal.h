@@ -32,12 +32,14 @@ struct insn {
 	uint8_t rep;		/* 0, 1 = REP/REPE, 2 = REPNE */
 	uint8_t seg;		/* segment of the memory operand / string source */
 	uint8_t base, index;	/* REG_NONE or 0-7 */
-	uint8_t scale;		/* 0, 1, 2, 4, 8 */
+	uint8_t scale;		/* 1, 2, 4, 8; 0 when there is no index */
 	uint8_t flags;		/* IF_* */
 	struct insn_op op[3];
+	uint16_t end;		/* offset of the next instruction in the block */
 	uint32_t disp;
 	uint32_t imm;		/* first immediate, relative offset, far offset */
 	uint32_t imm2;		/* second immediate (ENTER), far selector */
+	uint8_t xop;		/* inline form in cpu-fast.c, 0 = call fn */
 };
 #define REG_NONE 0xff
 #define IF_LOCK		0x01
@@ -85,6 +87,8 @@ static inline uint32_t size_sign(unsigned size)
 enum {
 	LF_NONE,	/* eflags holds the arithmetic flags */
 	LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_NEG,
+	LF_FIXED,	/* ZF/SF/PF from res; CF, OF, AF exactly as in src2
+			 * (MUL/IMUL, SHL/SHR/SAR, SHLD/SHRD) */
 };
 
 static inline void lf_set(struct cpu *cpu, unsigned op, unsigned size,
@@ -93,8 +97,30 @@ static inline void lf_set(struct cpu *cpu, unsigned op, unsigned size,
 	cpu->lf.op = op;
 	cpu->lf.size = size;
 	cpu->lf.res = res;
-	cpu->lf.src1 = s1;
-	cpu->lf.src2 = s2;
+	/* Logic results need no operands (CF = OF = 0): not stored. */
+	if (op != LF_LOGIC) {
+		cpu->lf.src1 = s1;
+		cpu->lf.src2 = s2;
+	}
+}
+
+/* CF of the recorded operation (flags__cf inline). */
+static inline bool lf_cf(const struct cpu *cpu)
+{
+	uint32_t m = size_mask(cpu->lf.size);
+	uint32_t res = cpu->lf.res & m, a = cpu->lf.src1 & m,
+		 b = cpu->lf.src2 & m;
+
+	switch (cpu->lf.op) {
+	case LF_ADD: return res < a;
+	case LF_ADC: return ((res - a - b) & m) ? res <= a : res < a;
+	case LF_SUB: return a < b;
+	case LF_SBB: return ((a - b - res) & m) ? a <= b : a < b;
+	case LF_LOGIC: return false;
+	case LF_INC: case LF_DEC: return cpu->lf.src2 != 0;
+	case LF_FIXED: return cpu->lf.src2 & FL_CF;
+	default: return cpu->eflags & FL_CF;
+	}
 }
 
 /* Folds the lazy flags into cpu->eflags (lf.op becomes LF_NONE). */
@@ -185,21 +211,59 @@ static inline void store_le(uint8_t *p, uint32_t v, unsigned size)
 		*p = (uint8_t)v;
 }
 
+/* cpu->seg_fast[] bits (mem__seg_update): the segment allows fast reads /
+ * writes (present, type, expand-up: only the limit is left to check); FLAT
+ * also means base 0 and limit 4 GiB - 1, so no limit check is needed: an
+ * access that would wrap past 4 GiB crosses a page and takes the slow path. */
+#define SF_R		1
+#define SF_W		2
+#define SF_FLAT_R	4
+#define SF_FLAT_W	8
+
+/* Host address for a size-byte (1, 2, 4) access at seg:off when the fast
+ * path allows it (segment check passes, TLB hit with the right rights, the
+ * access within one page), else NULL: the caller takes the slow path. */
+static inline uint8_t *mem__fast_ptr_in(struct cpu *cpu,
+					struct cpu_tlb_entry *tlb, int seg,
+					uint32_t off, unsigned size, bool write)
+{
+	const struct seg *s = &cpu->seg[seg];
+	unsigned f = cpu->seg_fast[seg];
+	struct cpu_tlb_entry *e;
+	uint32_t lin;
+
+	if (likely(f & (write ? SF_FLAT_W : SF_FLAT_R)))
+		lin = off;
+	else if ((f & (write ? SF_W : SF_R)) && s->limit >= size - 1 &&
+		 off <= s->limit - (size - 1))
+		lin = s->base + off;
+	else
+		return NULL;
+	e = &tlb[(lin >> 12) & (CPU_TLB_SIZE - 1)];
+	if (likely((write ? e->tag_w : e->tag_r) == (lin & ~0xfffu) &&
+		   (lin & 0xfff) <= 4096 - size))
+		return (uint8_t *)e->host + (lin & 0xfff);
+	return NULL;
+}
+
+/* mem__fast_ptr_in with the TLB of the current privilege level (tlb is
+ * cpu->tlb[cpu->cpl == 3], which the block executor keeps at hand). */
+static inline uint8_t *mem__fast_ptr(struct cpu *cpu, int seg, uint32_t off,
+				     unsigned size, bool write)
+{
+	return mem__fast_ptr_in(cpu, cpu->tlb[cpu->cpl == 3], seg, off, size,
+				write);
+}
+
 /* Reads size (1, 2, 4) bytes at seg:off: segment cache + TLB fast path. */
 static inline int mem__read(struct cpu *cpu, int seg, uint32_t off,
 			    uint32_t *v, unsigned size)
 {
-	const struct seg *s = &cpu->seg[seg];
-	if (likely((cpu->seg_fast[seg] & 1) && s->limit >= size - 1 &&
-		   off <= s->limit - (size - 1))) {
-		uint32_t lin = s->base + off;
-		struct cpu_tlb_entry *e = tlb_entry(cpu, lin, cpu->cpl == 3);
-		if (likely(e->tag_r == (lin & ~0xfffu) &&
-			   (lin & 0xfff) <= 4096 - size)) {
-			*v = load_le((const uint8_t *)e->host + (lin & 0xfff),
-				     size);
-			return 0;
-		}
+	uint8_t *p = mem__fast_ptr(cpu, seg, off, size, false);
+
+	if (likely(p)) {
+		*v = load_le(p, size);
+		return 0;
 	}
 	return mem__read_slow(cpu, seg, off, v, size);
 }
@@ -208,16 +272,11 @@ static inline int mem__read(struct cpu *cpu, int seg, uint32_t off,
 static inline int mem__write(struct cpu *cpu, int seg, uint32_t off,
 			     uint32_t v, unsigned size)
 {
-	const struct seg *s = &cpu->seg[seg];
-	if (likely((cpu->seg_fast[seg] & 2) && s->limit >= size - 1 &&
-		   off <= s->limit - (size - 1))) {
-		uint32_t lin = s->base + off;
-		struct cpu_tlb_entry *e = tlb_entry(cpu, lin, cpu->cpl == 3);
-		if (likely(e->tag_w == (lin & ~0xfffu) &&
-			   (lin & 0xfff) <= 4096 - size)) {
-			store_le((uint8_t *)e->host + (lin & 0xfff), v, size);
-			return 0;
-		}
+	uint8_t *p = mem__fast_ptr(cpu, seg, off, size, true);
+
+	if (likely(p)) {
+		store_le(p, v, size);
+		return 0;
 	}
 	return mem__write_slow(cpu, seg, off, v, size);
 }
@@ -229,12 +288,19 @@ struct block {
 	uint8_t mode;
 	uint8_t ninsn;
 	uint16_t bytes;
-	/* Chaining: last successor seen, valid while gen matches. */
-	uint32_t succ_eip;
-	uint32_t succ_gen;
-	struct block *succ;
+	/* Chaining: the last two successors seen (a conditional branch has
+	 * two), each valid while its gen matches cpu->gen. */
+	uint32_t succ_eip[2];
+	uint32_t succ_gen[2];
+	struct block *succ[2];
 	struct insn insns[];
 };
+
+/* Block executor (monitor/cpu-fast.c): the inline form of an
+ * instruction, and the run of up to n instructions of b from cpu->eip. */
+uint8_t fast__classify(const struct insn *i);
+int fast__run_block(struct cpu *cpu, const struct block *b, unsigned n,
+		    unsigned *done);
 
 /* The decoded block starting at cpu->eip, or NULL with an exception raised
  * (#PF on fetch, #GP on limit) — the caller delivers it. */
@@ -247,13 +313,19 @@ int icache__redecode(struct cpu *cpu, ZydisDecodedInstruction *zi,
 		     ZydisDecodedOperand *zo);
 
 /* Operand helpers used by handlers (monitor/cpu-decode.c). */
-static inline uint32_t insn_ea(const struct cpu *cpu, const struct insn *i)
+static inline uint32_t insn_ea32(const struct cpu *cpu, const struct insn *i)
 {
 	uint32_t ea = i->disp;
 	if (i->base != REG_NONE)
 		ea += cpu->r[i->base];
 	if (i->index != REG_NONE)
 		ea += cpu->r[i->index] * i->scale;
+	return ea;
+}
+
+static inline uint32_t insn_ea(const struct cpu *cpu, const struct insn *i)
+{
+	uint32_t ea = insn_ea32(cpu, i);
 	return i->asz == 2 ? ea & 0xffff : ea;
 }
 

@@ -236,7 +236,6 @@ void mem__tlb_flush(struct cpu *cpu, bool global_too)
 			e->global = 0;
 		}
 	cpu->ntlb_flush++;
-	cpu->gen++;
 }
 
 void mem__tlb_flush_page(struct cpu *cpu, uint32_t lin)
@@ -256,7 +255,6 @@ void mem__tlb_flush_page(struct cpu *cpu, uint32_t lin)
 				e->global = 0;
 			}
 		}
-	cpu->gen++;
 }
 
 /* Finds or creates the TLB entry for lin with the rights acc needs.
@@ -425,6 +423,8 @@ void mem__seg_update(struct cpu *cpu, int seg)
 		else if (!(t & 4))	/* data, expand-up */
 			f = (t & 2) ? 3 : 1;
 	}
+	if (s->base == 0 && s->limit == 0xffffffffu)
+		f |= f << 2;	/* SF_FLAT_R / SF_FLAT_W */
 	cpu->seg_fast[seg] = f;
 }
 

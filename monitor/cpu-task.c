@@ -155,6 +155,5 @@ int task__switch(struct cpu *cpu, uint16_t sel, uint64_t desc, int why,
 			return CPU_ABORT;
 	if (has_err && stack__push(cpu, err, 4))
 		return CPU_ABORT;
-	cpu->gen++;
 	return 0;
 }

@@ -9,7 +9,8 @@
  *  - a read (IN, INS, MMIO load) that has no data yet is recorded and
  *    answered CPU_BUS_RETRY: the instruction aborts without side effects and
  *    re-executes on the next run, when userland supplied the value
- *    (HVMM_SRUN_DATA), which the callback hands over once;
+ *    (HVMM_SRUN_DATA), which the callback hands over (an instruction
+ *    with several reads collects them one exit at a time: struct mon_sys);
  *  - any access after one is recorded in the same run answers RETRY too.
  * Interrupts: the INTR line level comes with each run; when the interpreter
  * takes the interrupt (intr_ack) and userland has not injected a vector yet,
@@ -26,6 +27,8 @@
 enum { ACC_NONE, ACC_PIO, ACC_MMIO };
 
 #define SYS_DEFAULT_BUDGET 20000
+/* device reads one instruction may make before the rest read as all-ones */
+#define SYS_READS 16
 
 struct mon_sys {
 	struct cpu *cpu;
@@ -40,10 +43,17 @@ struct mon_sys {
 	bool pend_write;
 	uint64_t pend_addr, pend_wdata;
 	unsigned pend_len;
-	/* a read's value supplied by userland, for the re-executed access */
-	int data_kind;			/* ACC_*, NONE when consumed */
-	uint64_t data_addr, data;
-	unsigned data_len;
+	/* Reads userland completed for the instruction being re-executed, in
+	 * the order it makes them: each re-execution is served from the start
+	 * of the list (nread entries, the next at read_pos), so an
+	 * instruction that needs several device reads (a gate and a
+	 * descriptor in an MMIO table, a page walk through tables outside
+	 * RAM) progresses by one read per exit instead of livelocking. The
+	 * list belongs to one instruction state (read_fp): any progress (a
+	 * retired instruction, a committed REP iteration) starts a new one. */
+	struct sys_read { int kind; unsigned len; uint64_t addr, data; } reads[SYS_READS];
+	unsigned nread, read_pos;
+	uint64_t read_fp[5];
 	/* interrupt acknowledge */
 	bool have_inject, want_window;
 	int inject;
@@ -87,10 +97,20 @@ static int sys_access(struct mon_sys *ms, int kind, uint64_t addr, void *data,
 		ms->st.retries++;
 		return CPU_BUS_RETRY;
 	}
-	if (!write && ms->data_kind == kind && ms->data_addr == addr &&
-	    ms->data_len == len) {
-		memcpy(data, &ms->data, len);
-		ms->data_kind = ACC_NONE;
+	if (!write && ms->read_pos < ms->nread) {
+		struct sys_read *r = &ms->reads[ms->read_pos];
+		if (r->kind == kind && r->addr == addr && r->len == len) {
+			memcpy(data, &r->data, len);
+			ms->read_pos++;
+			return 0;
+		}
+		ms->nread = ms->read_pos;	/* another path: forget the rest */
+	}
+	if (!write && ms->nread == SYS_READS) {
+		/* an instruction with more device reads than the list holds
+		 * (none known): the rest read as a floating bus, so that it
+		 * still ends */
+		memset(data, 0xff, len);
 		return 0;
 	}
 	ms->pend = kind;
@@ -150,7 +170,7 @@ static bool native_ok(struct mon_sys *ms)
 	uint32_t fl;
 
 	if (!ms->native_on || cpu->cpl != 3 || ms->have_inject ||
-	    ms->data_kind != ACC_NONE || ms->pend != ACC_NONE)
+	    ms->read_pos < ms->nread || ms->pend != ACC_NONE)
 		return false;
 	if ((cpu->cr0 & (CR0_PE | CR0_PG | CR0_TS | CR0_EM)) != (CR0_PE | CR0_PG) ||
 	    (cpu->cr4 & CR4_PAE) || !cpu->a20 || (cpu->dr[7] & 0xff) ||
@@ -268,7 +288,7 @@ void mon_sys__set_state(struct mon_sys *ms, const struct hvmm_sregs *r)
 	ms->rom_start = r->rom_start;
 	ms->rom_end = r->rom_end;
 	ms->pend = ACC_NONE;
-	ms->data_kind = ACC_NONE;
+	ms->nread = 0;
 	ms->have_inject = false;
 	ms->want_window = false;
 	ms->shutdown = false;
@@ -340,13 +360,20 @@ unsigned int mon_sys__run(struct mon_sys *ms, struct hvmm_sys_run *run)
 	enum cpu_exit e;
 	unsigned int reason;
 
-	if (run->flags & HVMM_SRUN_DATA && ms->pend != ACC_NONE &&
-	    !ms->pend_write) {
-		ms->data_kind = ms->pend;
-		ms->data_addr = ms->pend_addr;
-		ms->data_len = ms->pend_len;
-		ms->data = run->data;
+	uint64_t fp[5] = { cpu->icount, cpu->eip, cpu->r[R_ECX], cpu->r[R_ESI], cpu->r[R_EDI] };
+	if (memcmp(fp, ms->read_fp, sizeof(fp))) {	/* progress: a new list */
+		ms->nread = 0;
+		memcpy(ms->read_fp, fp, sizeof(fp));
 	}
+	if (run->flags & HVMM_SRUN_DATA && ms->pend != ACC_NONE &&
+	    !ms->pend_write && ms->nread < SYS_READS) {
+		struct sys_read *r = &ms->reads[ms->nread++];
+		r->kind = ms->pend;
+		r->addr = ms->pend_addr;
+		r->len = ms->pend_len;
+		r->data = run->data;
+	}
+	ms->read_pos = 0;
 	ms->pend = ACC_NONE;
 	if (run->flags & HVMM_SRUN_INJECT) {
 		ms->have_inject = true;
@@ -401,6 +428,18 @@ void mon_sys__stats(struct mon_sys *ms, struct hvmm_sys_stats *st)
 {
 	*st = ms->st;
 	st->instructions = ms->cpu->icount;
+}
+
+void mon_sys__invalidate_phys(struct mon_sys *ms, unsigned long long gpa,
+			      unsigned long long len)
+{
+	uint64_t ram = (uint64_t)ms->npages << 12;
+
+	if (gpa >= ram || !len)
+		return;
+	if (len > ram - gpa)
+		len = ram - gpa;
+	cpu__invalidate_phys(ms->cpu, gpa, len);
 }
 
 void mon_sys__set_native(struct mon_sys *ms, int on, __u32 mxcsr_mask)

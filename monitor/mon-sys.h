@@ -40,6 +40,11 @@ unsigned int mon_sys__run(struct mon_sys *ms, struct hvmm_sys_run *run);
 /* The interpreter's register dump into buf (NUL-terminated). */
 unsigned long mon_sys__dump(struct mon_sys *ms, char *buf, unsigned long size);
 
+/* A device wrote guest-physical [gpa, gpa+len) (DMA): drops the decoded
+ * instructions of those pages. Clamped to guest RAM; any values are safe. */
+void mon_sys__invalidate_phys(struct mon_sys *ms, unsigned long long gpa,
+			      unsigned long long len);
+
 /* Counters. */
 void mon_sys__stats(struct mon_sys *ms, struct hvmm_sys_stats *st);
 

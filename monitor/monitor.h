@@ -249,13 +249,13 @@ struct cpu {
 	uint32_t insn_eip;	/* EIP of the instruction being executed */
 	uint32_t a20_mask;
 	unsigned mode;		/* decoder mode key: 0 = 16-bit code, 1 = 32-bit */
-	uint8_t seg_fast[SEG_NSEGS];	/* 1 readable, 2 writable, 0 slow path */
+	uint8_t seg_fast[SEG_NSEGS];	/* SF_* (cpu-internal.h); 0: slow path */
 	bool smc;		/* decoded code was invalidated mid-block */
 	bool dbg;		/* TF or DR7 breakpoints: one instruction at a time */
 	uint8_t dbg_data;	/* DR7 enables a data breakpoint */
 	bool step_one;		/* REP strings: one iteration per step (TF) */
 	uint32_t db_hits;	/* data breakpoints hit by this instruction */
-	uint32_t gen;		/* bumped when block chaining must be dropped */
+	uint32_t gen;		/* bumped when decoded blocks are dropped */
 	uint64_t budget_end;	/* icount at which cpu__run stops */
 	struct cpu_tlb_entry tlb[2][CPU_TLB_SIZE];	/* [user] */
 	struct cpu_icache *ic;

@@ -14,7 +14,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 PKGS="build-essential pkg-config gcc-multilib libzydis-dev libcunit1-dev \
 libnl-3-dev libnl-route-3-dev libpciaccess-dev qemu-system-x86 linux-headers-amd64 \
-busybox-static e2fsprogs kmod xz-utils zstd dpkg-dev"
+busybox-static e2fsprogs kmod xz-utils zstd dpkg-dev liblzma-dev"
 
 say() { echo "deps: $*"; }
 

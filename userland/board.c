@@ -100,12 +100,27 @@ static void isa_irq_set(void *ctx, unsigned irq, int level)
 	update_intr(b);
 }
 
+/* The PIT's catch-up probe: is the last IRQ0 pulse still unacknowledged?
+ * In the PIC's IRR while the 8259 reaches the CPU (masked or not: a new
+ * edge would merge), else at I/O APIC pin 2 or in the LAPIC's IRR. */
+static bool irq0_pending(void *ctx)
+{
+	struct board *b = ctx;
+	if (lapic__routes_pic(&b->lapic) && (b->pic.chip[0].irr & 1))
+		return true;
+	return ioapic__pin_pending(&b->ioapic, 2);
+}
+
 int board__intr_ack(struct board *b)
 {
 	update_intr(b);
 	if (!lapic__has_intr(&b->lapic))
 		return -1;
 	int vec = lapic__ack(&b->lapic);
+	/* PIT catch-up: the next owed tick enters IRR now and is taken after
+	 * the guest's EOI, before the code the tick interrupted resumes. */
+	if (b->pit.backlog)
+		pit__poll(&b->pit, board__now(b));
 	update_intr(b);
 	return vec;
 }
@@ -419,8 +434,10 @@ static void on_reset(void *ctx)
 	board__request_stop(ctx, VM_REBOOT);
 }
 
-/* A20 is only recorded: the loaders start the CPU in protected mode with
- * A20 on, and the interpreter keeps it on (no real-mode firmware here). */
+/* The A20 gate (i8042 output port bit 1, port 0x92 bit 1): b->a20 is what
+ * the engine's CPU must follow (the interp engine applies it after the
+ * instruction that moved it). Power-on and reset leave it on, as the
+ * loaders' protected-mode entry expects. */
 static void on_kbc_a20(void *ctx, bool on)
 {
 	((struct board *)ctx)->a20 = on;
@@ -495,6 +512,7 @@ static int devices_init(struct board *b, char *err, size_t n)
 		b->isa_irq[i] = (struct irq_line){ .set_level = isa_irq_set, .ctx = b, .irq = i };
 	serial__init(&b->com1, &b->isa_irq[4], chardev__tx, &b->con);
 	pit__init(&b->pit, &b->clock, &b->isa_irq[0]);
+	pit__set_irq_probe(&b->pit, irq0_pending, b);
 	struct timespec rt;
 	clock_gettime(CLOCK_REALTIME, &rt);
 	rtc__init(&b->rtc, &b->clock, &b->isa_irq[8],
@@ -595,9 +613,14 @@ void board__stats(struct board *b, void *file)
 		(unsigned long long)total, (unsigned long long)b->mmio_count,
 		(unsigned long long)b->halts, (unsigned long long)b->polls);
 	fprintf(f, "board.resets %llu\n", (unsigned long long)b->resets);
-	fprintf(f, "pit.irq_pulses %llu\nlapic.timer_fires %llu\npic.spurious %llu\n",
-		(unsigned long long)b->pit.irq_pulses, (unsigned long long)b->lapic.timer_fires,
-		(unsigned long long)b->pic.spurious);
+	fprintf(f, "pit.edges %llu\npit.irq_pulses %llu\npit.lost_edges %llu\n"
+		"pit.backlog_max %u\n",
+		(unsigned long long)b->pit.edges, (unsigned long long)b->pit.irq_pulses,
+		(unsigned long long)b->pit.lost_edges, b->pit.backlog_max);
+	fprintf(f, "lapic.timer_fires %llu\nlapic.timer_lost %llu\nlapic.timer_backlog_max %u\n"
+		"pic.spurious %llu\n",
+		(unsigned long long)b->lapic.timer_fires, (unsigned long long)b->lapic.timer_lost,
+		b->lapic.timer_backlog_max, (unsigned long long)b->pic.spurious);
 	for (unsigned i = 0; i < b->ndisks && b->disks_open; i++)
 		fprintf(f, "disk%u.requests %llu\ndisk%u.flushes %llu\ndisk%u.ioerrs %llu\n",
 			i, (unsigned long long)b->disks[i].reqs, i,

@@ -179,6 +179,8 @@ int cli__parse_run(int argc, const char *const *argv, struct run_opts *o, char *
 			o->no_reboot = true;
 		} else if (!strcmp(name, "no-native")) {
 			o->no_native = true;
+		} else if (!strcmp(name, "guest-decompress")) {
+			o->guest_decompress = true;
 		} else if (!strcmp(name, "stats")) {
 			if (val && !*val)
 				return fail(err, n, "--stats=: empty file name");
@@ -214,6 +216,9 @@ void cli__usage(void *file)
 		"  --user-program FILE hybrid engine only: run FILE as a guest user program\n"
 		"  --no-reboot         exit with status %d when the guest reboots\n"
 		"  --no-native         hybrid engine: interpret guest user code too\n"
+		"  --guest-decompress  bzImage: let the guest run the kernel's own\n"
+		"                      decompressor (default: an XZ kernel is unpacked\n"
+		"                      by the loader and started at its vmlinux entry)\n"
 		"  --stats[=FILE]      print counters at exit (and write them to FILE)\n"
 		"  --help              this text\n"
 		"\n"

@@ -36,6 +36,7 @@ struct run_opts {
 	bool stats;
 	bool no_reboot;
 	bool no_native;			/* hybrid: interpret guest user code too */
+	bool guest_decompress;		/* bzImage: run its own decompressor */
 	bool help;
 };
 

@@ -35,10 +35,28 @@ static int op_mmio(void *opaque, uint64_t gpa, void *data, unsigned len, bool w)
 	return board__mmio(in->b, gpa, data, len, w) ? CPU_BUS_STOP : 0;
 }
 
+/* A port write that moved the A20 gate (i8042 output port, port 0x92) stops
+ * the CPU after the instruction; the run loop then applies it (a20_sync). */
 static int op_pio(void *opaque, uint16_t port, void *data, unsigned len, bool w)
 {
 	struct interp *in = opaque;
-	return board__pio(in->b, port, data, len, w) ? CPU_BUS_STOP : 0;
+	if (board__pio(in->b, port, data, len, w))
+		return CPU_BUS_STOP;
+	return in->b->a20 != in->cpu->a20 ? CPU_BUS_STOP : 0;
+}
+
+/* The A20 gate as the board last set it: with A20 off the CPU masks bit 20
+ * of every physical address it forms (monitor/cpu-mem.c applies a20_mask
+ * after paging, to page-table reads, and with paging off), so 1 MiB wraps
+ * to 0 as on an 8086. Cached translations and decoded code are dropped. */
+static void a20_sync(struct interp *in)
+{
+	struct cpu *c = in->cpu;
+	if (c->a20 == in->b->a20)
+		return;
+	c->a20 = in->b->a20;
+	c->a20_mask = c->a20 ? ~0u : ~(1u << 20);
+	cpu__flush_all(c);
 }
 
 static int op_intr_ack(void *opaque)
@@ -111,6 +129,7 @@ static int interp_create(struct board *b, const struct boot_entry *e,
 	cpu->r[R_ESP] = e->esp;
 	board__connect_cpu(b, set_intr, cpu);
 	board__connect_dma(b, interp_dma_written);
+	a20_sync(in);
 	*state = in;
 	return 0;
 }
@@ -151,6 +170,7 @@ static enum vm_stop interp_run(void *state)
 		}
 		in->batches++;
 		enum cpu_exit e = cpu__run(in->cpu, INTERP_BUDGET);
+		a20_sync(in);
 		switch (e) {
 		case CPU_EXIT_BUDGET:
 			board__poll(b);

@@ -13,11 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Instructions per run, as the interp engine's batch: timers fire close to
  * their deadline. */
 #define HYBRID_BUDGET 20000
+
+/* DMA ranges (page-aligned, merged) reported by the board since the last
+ * run; handed to the module before the next one. */
+#define DMA_RANGES 8
 
 struct hybrid {
 	struct board *b;
@@ -25,12 +30,72 @@ struct hybrid {
 	struct hvmm_sys_run run;
 	uint64_t last_poll;		/* icount at the last board__poll */
 	uint64_t halts, halt_wakeups, stops, eintr;
+	struct hvmm_phys_range dma[DMA_RANGES];
+	unsigned ndma;
+	uint64_t dma_reports, dma_syncs;
 	bool no_native;			/* --no-native */
+	/* where the time goes: inside SYS_RUN (interpreting, plus the ioctl
+	 * round trip) and in this process after each exit, by reason */
+	uint64_t ns_module, ns_user[HVMM_SX_REASONS];
 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static void hybrid_set_intr(void *cpu, bool level)
 {
 	(void)cpu, (void)level;	/* the level is read from b->intr_level per run */
+}
+
+/* Hands the DMA ranges collected since the last run to the module, which
+ * drops the decoded code of those pages (HVMM_VCPU_INVALIDATE_PHYS). */
+static int dma_sync(struct hybrid *h)
+{
+	for (unsigned i = 0; i < h->ndma; i++) {
+		if (ioctl(h->vcpu, HVMM_VCPU_INVALIDATE_PHYS, &h->dma[i]) < 0)
+			return -errno;
+		h->dma_syncs++;
+	}
+	h->ndma = 0;
+	return 0;
+}
+
+/* The board's DMA hook (board__connect_dma): a device model is about to
+ * access guest RAM [gpa, gpa+len) through gmem. The vCPU is not running
+ * (device models run between SYS_RUN calls), so the range only has to reach
+ * the module before the next run; ranges are widened to pages and merged. */
+static void hybrid_dma_written(void *cpu, uint64_t gpa, uint64_t len)
+{
+	struct hybrid *h = cpu;
+	uint64_t start = gpa & ~0xfffull, end = (gpa + len + 0xfff) & ~0xfffull;
+
+	h->dma_reports++;
+	if (!len || end <= start)
+		return;
+	for (unsigned i = 0; i < h->ndma; i++) {
+		struct hvmm_phys_range *r = &h->dma[i];
+		if (start <= r->gpa + r->len && end >= r->gpa) {
+			uint64_t e = end > r->gpa + r->len ? end : r->gpa + r->len;
+			if (start < r->gpa)
+				r->gpa = start;
+			r->len = e - r->gpa;
+			return;
+		}
+	}
+	if (h->ndma == DMA_RANGES) {	/* full: widen the last one (a superset is safe) */
+		struct hvmm_phys_range *r = &h->dma[DMA_RANGES - 1];
+		uint64_t e = end > r->gpa + r->len ? end : r->gpa + r->len;
+		if (start < r->gpa)
+			r->gpa = start;
+		r->len = e - r->gpa;
+		return;
+	}
+	h->dma[h->ndma++] = (struct hvmm_phys_range){ .gpa = start, .len = end - start };
 }
 
 static void flat_seg(struct hvmm_seg *s, uint16_t sel, uint16_t attr)
@@ -123,6 +188,7 @@ static int hybrid_create(struct board *b, const struct boot_entry *e,
 		return rc;
 	}
 	board__connect_cpu(b, hybrid_set_intr, h);
+	board__connect_dma(b, hybrid_dma_written);
 	*state = h;
 	return 0;
 }
@@ -177,6 +243,8 @@ static enum vm_stop hybrid_run(void *state)
 	struct hvmm_sys_run *r = &h->run;
 
 	memset(r, 0, sizeof(*r));
+	uint64_t t_exit = 0;
+	unsigned last = 0;
 	for (;;) {
 		if (b->stop != VM_RUNNING)
 			return b->stop;
@@ -188,6 +256,14 @@ static enum vm_stop hybrid_run(void *state)
 			   (b->intr_level ? HVMM_SRUN_IRQ : 0) |
 			   (h->no_native ? HVMM_SRUN_NO_NATIVE : 0);
 		r->budget = HYBRID_BUDGET;
+		if (h->ndma && dma_sync(h) < 0) {
+			fprintf(stderr, "hvmm: HVMM_VCPU_INVALIDATE_PHYS: %s\n", strerror(errno));
+			return VM_ERROR;
+		}
+		uint64_t t_enter = mono_ns();
+		if (t_exit)
+			h->ns_user[last] += t_enter - t_exit;
+		t_exit = 0;
 		if (ioctl(h->vcpu, HVMM_VCPU_SYS_RUN, r) < 0) {
 			if (errno == EINTR) {	/* a signal: the handler set b->stop */
 				h->eintr++;
@@ -196,6 +272,9 @@ static enum vm_stop hybrid_run(void *state)
 			fprintf(stderr, "hvmm: HVMM_VCPU_SYS_RUN: %s\n", strerror(errno));
 			return VM_ERROR;
 		}
+		t_exit = mono_ns();
+		h->ns_module += t_exit - t_enter;
+		last = r->reason < HVMM_SX_REASONS ? r->reason : 0;
 		r->flags = 0;
 		/* BUDGET also ends native stays (host tick, time slice), during
 		 * which no instruction is counted */
@@ -256,10 +335,12 @@ static void hybrid_stats(void *state, FILE *f)
 	for (int i = 1; i < HVMM_SX_REASONS; i++)
 		fprintf(f, "hybrid.exit.%s %llu\n", names[i], (unsigned long long)st.exits[i]);
 	fprintf(f, "hybrid.run_calls %llu\nhybrid.bus_retries %llu\n"
-		"engine.halts %llu\nengine.halt_wakeups %llu\nengine.eintr %llu\n",
+		"engine.halts %llu\nengine.halt_wakeups %llu\nengine.eintr %llu\n"
+		"hybrid.dma_reports %llu\nhybrid.dma_syncs %llu\n",
 		(unsigned long long)st.run_calls, (unsigned long long)st.retries,
 		(unsigned long long)h->halts, (unsigned long long)h->halt_wakeups,
-		(unsigned long long)h->eintr);
+		(unsigned long long)h->eintr, (unsigned long long)h->dma_reports,
+		(unsigned long long)h->dma_syncs);
 	fprintf(f, "native.entries %llu\nnative.stays %llu\nnative.ns %llu\n"
 		"interp.ns %llu\nnative.hidden_faults %llu\nnative.reflected_pf %llu\n"
 		"native.shadow_flushes %llu\nnative.shadow_kept %llu\n"
@@ -282,6 +363,9 @@ static void hybrid_stats(void *state, FILE *f)
 			fprintf(f, "native.exit.vector%d", i);
 		fprintf(f, " %llu\n", (unsigned long long)st.native_exits[i]);
 	}
+	fprintf(f, "hybrid.ns.module %llu\n", (unsigned long long)h->ns_module);
+	for (int i = 1; i < HVMM_SX_REASONS; i++)
+		fprintf(f, "hybrid.ns.user.%s %llu\n", names[i], (unsigned long long)h->ns_user[i]);
 }
 
 static void hybrid_destroy(void *state)
@@ -291,6 +375,7 @@ static void hybrid_destroy(void *state)
 	if (!h)
 		return;
 	h->b->set_intr = NULL;
+	board__connect_dma(h->b, NULL);
 	hybrid_close(h);
 	free(h);
 }

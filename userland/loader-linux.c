@@ -40,6 +40,15 @@ int loader_linux__load(struct guest_ram *ram, const struct e820_map *map,
 		       const uint8_t *initrd, size_t initrd_len,
 		       const char *cmdline, struct boot_entry *entry)
 {
+	return loader_linux__load_flags(ram, map, img, len, initrd, initrd_len, cmdline,
+					0, entry);
+}
+
+int loader_linux__load_flags(struct guest_ram *ram, const struct e820_map *map,
+			     const uint8_t *img, size_t len,
+			     const uint8_t *initrd, size_t initrd_len,
+			     const char *cmdline, unsigned flags, struct boot_entry *entry)
+{
 	if (!img || len < 0x264 || ld16(img + HDR_BOOT_FLAG) != 0xaa55 ||
 	    memcmp(img + HDR_MAGIC, "HdrS", 4))
 		return -ENOEXEC;
@@ -99,7 +108,11 @@ int loader_linux__load(struct guest_ram *ram, const struct e820_map *map,
 	}
 
 	/* Everything checked: write guest memory. */
-	memcpy(ram->host + LOADER_KERNEL_ADDR, img + setup_len, pm_len);
+	uint32_t vmlinux_entry = 0;
+	bool unpacked = (flags & LOADER_UNPACK) &&
+			loader_vmlinux__load(ram, img, len, ram_top, &vmlinux_entry) == 0;
+	if (!unpacked)
+		memcpy(ram->host + LOADER_KERNEL_ADDR, img + setup_len, pm_len);
 
 	uint8_t *bp = ram->host + LOADER_ZEROPAGE_ADDR;
 	memset(bp, 0, 4096);
@@ -125,7 +138,7 @@ int loader_linux__load(struct guest_ram *ram, const struct e820_map *map,
 
 	memset(entry, 0, sizeof(*entry));
 	loader__write_gdt(ram, LOADER_GDT_ADDR, entry);
-	entry->eip = LOADER_KERNEL_ADDR;
+	entry->eip = unpacked ? vmlinux_entry : LOADER_KERNEL_ADDR;
 	entry->esi = LOADER_ZEROPAGE_ADDR;
 	entry->esp = LOADER_ZEROPAGE_ADDR;	/* the kernel sets its own stack */
 	return 0;

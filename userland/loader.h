@@ -72,6 +72,20 @@ int loader_linux__load(struct guest_ram *ram, const struct e820_map *map,
 		       const uint8_t *img, size_t len,
 		       const uint8_t *initrd, size_t initrd_len,
 		       const char *cmdline, struct boot_entry *entry);
+/* The same; with LOADER_UNPACK the kernel of a bzImage whose payload is XZ
+ * is decompressed here and started at its vmlinux entry (no KASLR), see
+ * loader-vmlinux.c; a payload that cannot be unpacked boots as usual. */
+#define LOADER_UNPACK	1u
+int loader_linux__load_flags(struct guest_ram *ram, const struct e820_map *map,
+			     const uint8_t *img, size_t len,
+			     const uint8_t *initrd, size_t initrd_len,
+			     const char *cmdline, unsigned flags, struct boot_entry *entry);
+/* Places the vmlinux of an XZ bzImage payload inside the kernel's own
+ * window [pref_address, + init_size) below ram_top and gives its entry.
+ * 0, -ENOENT (not applicable: left to the bzImage) or -ENOMEM. Writes guest
+ * memory only when it returns 0. */
+int loader_vmlinux__load(struct guest_ram *ram, const uint8_t *img, size_t len,
+			 uint64_t ram_top, uint32_t *entry);
 
 /* Loads a Multiboot v1 kernel (ELF32 or a.out kludge); an initrd becomes the
  * single module with module_cmdline. Returns 0 and *entry, or -ENOEXEC (no

@@ -124,8 +124,10 @@ static int load_kernel(struct board *b, const struct run_opts *o, struct run_fil
 		       struct boot_entry *entry)
 {
 	if (f->kind == IMAGE_BZIMAGE)
-		return loader_linux__load(&b->ram, &b->e820, f->kernel.data, f->kernel.len,
-					  f->initrd.data, f->initrd.len, o->append, entry);
+		return loader_linux__load_flags(&b->ram, &b->e820, f->kernel.data,
+						f->kernel.len, f->initrd.data, f->initrd.len,
+						o->append,
+						o->guest_decompress ? 0 : LOADER_UNPACK, entry);
 	return loader_multiboot__load(&b->ram, &b->e820, f->kernel.data, f->kernel.len,
 				      f->initrd.data, f->initrd.len, f->mb_cmdline,
 				      o->initrd, entry);

@@ -53,7 +53,7 @@ static void test_defaults(void)
 	CU_ASSERT_STRING_EQUAL(o.engine, "interp");
 	CU_ASSERT_EQUAL(o.serial, SERIAL_STDIO);
 	CU_ASSERT_EQUAL(o.ndisks, 0);
-	CU_ASSERT_FALSE(o.no_reboot || o.stats || o.help);
+	CU_ASSERT_FALSE(o.no_reboot || o.stats || o.help || o.guest_decompress);
 }
 
 static void test_all_options(void)
@@ -61,7 +61,7 @@ static void test_all_options(void)
 	const char *v[] = { "run", "--kernel", "k", "--initrd=i", "--append",
 		"console=ttyS0 quiet", "--mem", "1G", "--disk", "a.img", "--disk=b.img,ro",
 		"--serial", "file:/tmp/x", "--no-reboot", "--stats=s.txt", "--engine",
-		"hybrid", "--user-program", "p", NULL };
+		"hybrid", "--user-program", "p", "--guest-decompress", NULL };
 	CU_ASSERT_EQUAL(parse(ARGC(v), v), 0);
 	CU_ASSERT_STRING_EQUAL(o.kernel, "k");
 	CU_ASSERT_STRING_EQUAL(o.initrd, "i");
@@ -75,6 +75,7 @@ static void test_all_options(void)
 	CU_ASSERT_EQUAL(o.serial, SERIAL_FILE);
 	CU_ASSERT_STRING_EQUAL(o.serial_path, "/tmp/x");
 	CU_ASSERT_TRUE(o.no_reboot);
+	CU_ASSERT_TRUE(o.guest_decompress);
 	CU_ASSERT_TRUE(o.stats);
 	CU_ASSERT_STRING_EQUAL(o.stats_file, "s.txt");
 	CU_ASSERT_STRING_EQUAL(o.engine, "hybrid");
@@ -117,6 +118,7 @@ static void test_errors(void)
 	expect_bad(3, ARGV("--disk", "x.img,rx"), "unknown option 'rx'");
 	expect_bad(3, ARGV("--disk", ",ro"), "empty file name");
 	expect_bad(2, ARGV("--no-reboot=1"), "takes no argument");
+	expect_bad(2, ARGV("--guest-decompress=no"), "takes no argument");
 	expect_bad(3, ARGV("--user-program", "p"), "needs --engine hybrid");
 	const char *many[2 + 2 * (RUN_MAX_DISKS + 1)];
 	many[0] = "run";

@@ -147,9 +147,15 @@ static void test_translation_and_inject(void)
 static void test_a20_and_reset(void)
 {
 	setup();
-	CU_ASSERT_FALSE(i8042__a20(&kbc));
+	CU_ASSERT_TRUE(i8042__a20(&kbc));	/* as firmware leaves it */
+	outb(&bus, 0x64, 0xd0);
+	CU_ASSERT_EQUAL(data() & 0x03, 0x03);
 	outb(&bus, 0x64, 0xd1);
-	outb(&bus, 0x60, 0xdf);			/* A20 on, reset line high */
+	outb(&bus, 0x60, 0xdd);			/* A20 off, reset line high */
+	CU_ASSERT_FALSE(i8042__a20(&kbc));
+	CU_ASSERT_EQUAL(a20_calls, 1);
+	outb(&bus, 0x64, 0xd1);
+	outb(&bus, 0x60, 0xdf);			/* A20 on */
 	CU_ASSERT_TRUE(i8042__a20(&kbc));
 	CU_ASSERT_TRUE(a20);
 	CU_ASSERT_EQUAL(resets, 0);
@@ -157,10 +163,12 @@ static void test_a20_and_reset(void)
 	CU_ASSERT_EQUAL(data() & 0x03, 0x03);
 	outb(&bus, 0x64, 0xdd);
 	CU_ASSERT_FALSE(a20);
-	outb(&bus, 0x92, 0x02);			/* fast A20 */
+	outb(&bus, 0x92, 0x02);			/* fast A20: the gate is the OR */
 	CU_ASSERT_TRUE(a20);
 	CU_ASSERT_EQUAL(inb(&bus, 0x92), 0x02);
-	CU_ASSERT_EQUAL(a20_calls, 3);
+	outb(&bus, 0x92, 0x00);
+	CU_ASSERT_FALSE(a20);
+	CU_ASSERT_EQUAL(a20_calls, 5);
 	outb(&bus, 0x64, 0xfe);			/* pulse reset */
 	CU_ASSERT_EQUAL(resets, 1);
 	outb(&bus, 0x64, 0xff);			/* pulse nothing */

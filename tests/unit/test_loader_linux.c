@@ -4,6 +4,7 @@
 #include "tests/unit/unit.h"
 
 #include <errno.h>
+#include <lzma.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,7 +184,98 @@ static void test_e820(void)
 	CU_ASSERT_TRUE(loader__range_ok(&ram, 0x100000, RAM_SIZE - 0x100000));
 }
 
+/* A 32-bit vmlinux ELF: two PT_LOAD segments (0x1000000: 0x2000 bytes of
+ * code; 0x1100000: 0x100 bytes + BSS to 0x1180000), entry 0x1000040. */
+static size_t make_vmlinux(uint8_t *e, uint32_t entry)
+{
+	memset(e, 0, 0x3200);
+	memcpy(e, "\x7f" "ELF\x01\x01\x01", 7);
+	st16(e + 16, 2);			/* ET_EXEC */
+	st16(e + 18, 3);			/* EM_386 */
+	st32(e + 24, entry);
+	st32(e + 28, 52);			/* phoff */
+	st16(e + 42, 32);
+	st16(e + 44, 2);
+	uint8_t *ph = e + 52;
+	st32(ph, 1); st32(ph + 4, 0x1000); st32(ph + 8, 0xc1000000u);
+	st32(ph + 12, 0x1000000); st32(ph + 16, 0x2000); st32(ph + 20, 0x2000);
+	ph += 32;
+	st32(ph, 1); st32(ph + 4, 0x3000); st32(ph + 8, 0xc1100000u);
+	st32(ph + 12, 0x1100000); st32(ph + 16, 0x100); st32(ph + 20, 0x80000);
+	for (int i = 0; i < 0x2000; i++)
+		e[0x1000 + i] = (uint8_t)(i * 13 + 5);
+	memset(e + 0x3000, 0xab, 0x100);
+	return 0x3100;
+}
+
+/* make_bzimage with its payload (payload_offset 0x40 into the pm part)
+ * being xz(data) when xz, else data as it is. */
+static void make_bzimage_payload(const uint8_t *data, size_t len, bool xz)
+{
+	static uint8_t out[65536];
+	size_t olen = 0;
+	if (xz) {
+		CU_ASSERT_FATAL(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC32, NULL, data, len,
+							out, &olen, sizeof(out)) == LZMA_OK);
+	} else {
+		memcpy(out, data, olen = len);
+	}
+	make_bzimage(0x40 + olen, 0x20f);
+	memcpy(img + 5 * 512 + 0x40, out, olen);
+	st32(img + 0x248, 0x40);
+	st32(img + 0x24c, (uint32_t)olen);
+}
+
+static int load_unpack(struct boot_entry *e)
+{
+	return loader_linux__load_flags(&ram, &map, img, img_len, NULL, 0, "", LOADER_UNPACK, e);
+}
+
+static void test_vmlinux_unpack(void)
+{
+	static uint8_t elf[0x3200];
+	size_t n = make_vmlinux(elf, 0x1000040);
+	struct boot_entry e;
+
+	make_bzimage_payload(elf, n, true);
+	memset(ram.host + 0x1000000, 0xcc, 0x200000);
+	CU_ASSERT_EQUAL_FATAL(load_unpack(&e), 0);
+	CU_ASSERT_EQUAL(e.eip, 0x1000040);
+	CU_ASSERT_EQUAL(e.esi, LOADER_ZEROPAGE_ADDR);
+	CU_ASSERT_EQUAL(memcmp(ram.host + 0x1000000, elf + 0x1000, 0x2000), 0);
+	CU_ASSERT_EQUAL(memcmp(ram.host + 0x1100000, elf + 0x3000, 0x100), 0);
+	CU_ASSERT_EQUAL(ram.host[0x1100100], 0);	/* BSS zeroed */
+	CU_ASSERT_EQUAL(ram.host[0x117ffff], 0);
+	CU_ASSERT_EQUAL(ram.host[0x1180000], 0xcc);	/* nothing beyond */
+	/* without the flag: the bzImage decompresses itself */
+	CU_ASSERT_EQUAL(load(NULL, 0, "", &e), 0);
+	CU_ASSERT_EQUAL(e.eip, 0x100000);
+	/* each of these falls back to the bzImage's own decompressor */
+	make_vmlinux(elf, 0x1003000);			/* entry outside the code */
+	make_bzimage_payload(elf, n, true);
+	CU_ASSERT_EQUAL(load_unpack(&e), 0);
+	CU_ASSERT_EQUAL(e.eip, 0x100000);
+	make_vmlinux(elf, 0x1000040);
+	st32(elf + 52 + 32 + 20, 0x900000);		/* BSS past init_size */
+	make_bzimage_payload(elf, n, true);
+	CU_ASSERT_EQUAL(load_unpack(&e), 0);
+	CU_ASSERT_EQUAL(e.eip, 0x100000);
+	make_vmlinux(elf, 0x1000040);
+	make_bzimage_payload(elf, n, true);
+	img[img_len - 20] ^= 0x55;			/* corrupt stream */
+	CU_ASSERT_EQUAL(load_unpack(&e), 0);
+	CU_ASSERT_EQUAL(e.eip, 0x100000);
+	make_bzimage_payload(elf, n, false);		/* not XZ */
+	CU_ASSERT_EQUAL(load_unpack(&e), 0);
+	CU_ASSERT_EQUAL(e.eip, 0x100000);
+	make_bzimage_payload(elf, n, true);
+	st32(img + 0x24c, 0x7fffff00);			/* payload beyond the file */
+	CU_ASSERT_EQUAL(load_unpack(&e), 0);
+	CU_ASSERT_EQUAL(e.eip, 0x100000);
+}
+
 static CU_TestInfo loader_linux_tests[] = {
+	{ "XZ payload unpacked to vmlinux, fallbacks", test_vmlinux_unpack },
 	{"good_image", test_good_image},
 	{"no_initrd_no_cmdline", test_no_initrd_no_cmdline},
 	{"malformed", test_malformed},

@@ -153,7 +153,74 @@ static void test_budget_and_shutdown(void)
 	teardown();
 }
 
+static void test_several_reads(void)
+{
+	/* mov si,0x8000; mov di,0x8010; cmpsb (two MMIO reads); pushf;
+	 * mov cx,3; mov di,0x3000; mov dx,0x60; rep insb; hlt */
+	static const uint8_t code[] = { 0xbe, 0x00, 0x80, 0xbf, 0x10, 0x80, 0xa6, 0x9c,
+					0xb9, 0x03, 0x00, 0xbf, 0x00, 0x30, 0xba, 0x60,
+					0x00, 0xf3, 0x6c, 0xf4 };
+	struct hvmm_sys_run r = { 0 };
+
+	setup(code, sizeof(code));
+	CU_ASSERT_EQUAL(mon_sys__run(ms, &r), HVMM_SX_MMIO);
+	CU_ASSERT(!r.is_write && r.addr == 0x8000 && r.len == 1);
+	r = (struct hvmm_sys_run){ .flags = HVMM_SRUN_DATA, .data = 0x11 };
+	/* the first read is served again, the second one exits */
+	CU_ASSERT_EQUAL(mon_sys__run(ms, &r), HVMM_SX_MMIO);
+	CU_ASSERT(!r.is_write && r.addr == 0x8010 && r.len == 1);
+	CU_ASSERT_EQUAL(eip(), 0x1006);
+	r = (struct hvmm_sys_run){ .flags = HVMM_SRUN_DATA, .data = 0x11 };
+	/* CMPSB completes (equal: ZF in the pushed flags); each REP INSB
+	 * iteration gets its own value, none replayed from the one before */
+	for (int i = 1; i <= 3; i++) {
+		CU_ASSERT_EQUAL(mon_sys__run(ms, &r), HVMM_SX_IO);
+		CU_ASSERT(!r.is_write && r.addr == 0x60);
+		r = (struct hvmm_sys_run){ .flags = HVMM_SRUN_DATA, .data = (uint64_t)i };
+	}
+	CU_ASSERT_EQUAL(mon_sys__run(ms, &r), HVMM_SX_HLT);
+	CU_ASSERT(ram[0x7000 - 2] & 0x40);
+	CU_ASSERT(ram[0x3000] == 1 && ram[0x3001] == 2 && ram[0x3002] == 3);
+	teardown();
+}
+
+/* A device's DMA into a page the interpreter has decoded code from: without
+ * mon_sys__invalidate_phys the old instructions run again (the control,
+ * which shows the check can fail), with it the new ones run. */
+static void test_dma_invalidate(void)
+{
+	/* 1000: call 3000; out 0xf4, al; jmp 1000 -- 3000: mov al, 0x11; ret */
+	static const uint8_t code[] = { 0xe8, 0xfd, 0x1f, 0xe6, 0xf4, 0xeb, 0xf9 };
+	struct hvmm_sys_run r = { .budget = 1000 };
+
+	setup(code, sizeof(code));
+	memcpy(ram + 0x3000, "\xb0\x11\xc3", 3);
+	CU_ASSERT_EQUAL(mon_sys__run(ms, &r), HVMM_SX_IO);
+	CU_ASSERT_EQUAL(r.addr, 0xf4);
+	CU_ASSERT_EQUAL(r.wdata, 0x11);
+	ram[0x3001] = 0x22;		/* DMA: behind the interpreter's back */
+	r = (struct hvmm_sys_run){ .budget = 1000 };
+	CU_ASSERT_EQUAL(mon_sys__run(ms, &r), HVMM_SX_IO);
+	CU_ASSERT_EQUAL(r.wdata, 0x11);	/* stale decoded code: the control */
+	mon_sys__invalidate_phys(ms, 0x3000, 1);
+	r = (struct hvmm_sys_run){ .budget = 1000 };
+	CU_ASSERT_EQUAL(mon_sys__run(ms, &r), HVMM_SX_IO);
+	CU_ASSERT_EQUAL(r.wdata, 0x22);
+	/* any range is safe: clamped to RAM */
+	mon_sys__invalidate_phys(ms, ~0ull, ~0ull);
+	mon_sys__invalidate_phys(ms, 0, ~0ull);
+	mon_sys__invalidate_phys(ms, 0x2fff, 0);
+	ram[0x3001] = 0x33;
+	mon_sys__invalidate_phys(ms, 0x2fff, 2);	/* straddles into the page */
+	r = (struct hvmm_sys_run){ .budget = 1000 };
+	CU_ASSERT_EQUAL(mon_sys__run(ms, &r), HVMM_SX_IO);
+	CU_ASSERT_EQUAL(r.wdata, 0x33);
+	teardown();
+}
+
 static CU_TestInfo mon_sys_tests[] = {
+	{ "an instruction with two device reads, REP INS", test_several_reads },
+	{ "DMA invalidation drops stale decoded code", test_dma_invalidate },
 	{ "exit protocol: IN/OUT/MMIO/HLT/interrupt window", test_exit_protocol },
 	{ "budget and triple fault", test_budget_and_shutdown },
 	CU_TEST_INFO_NULL,

@@ -1,0 +1,93 @@
+#!/bin/sh
+# bench/hybrid-native.sh [CPU] — issue 6's benchmark, manual: in ONE test-host
+# boot, the same static i386 busybox (build/cache/busybox-i386, also the
+# default guest's /bin/busybox) runs the same CPU-bound user workloads
+#   loop    busybox sh -c 'i=0; while [ $i -lt LOOP ]; do i=$((i+1)); done'
+#   sha256  busybox sha256sum of SIZE_MB MiB from /dev/urandom (in tmpfs)
+# natively on the test host (its amd64 kernel runs i386 binaries) and inside
+# the default guest (Debian 686 + busybox) under `--engine hybrid`. The data
+# file reaches the guest as a read-only virtio-blk disk and is copied to the
+# guest's tmpfs first (not timed), so both sides hash the same bytes from
+# RAM; the hashes must match. Guest runs are timed twice: with the guest's
+# own clock (/proc/uptime read by the guest) and with the test host's clock
+# (when the command was typed and when its end marker appeared on the
+# console, polled every 0.1 s), since guest time can lag. Prints a table
+# with the times and the ratios hybrid/native.
+# Environment: LOOP (default 100000), SIZE_MB (default 16), RUNS (native
+# repetitions, best taken; default 3).
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+CPU=${1:-max,-svm,-vmx,-la57}
+LOOP=${LOOP:-100000} SIZE_MB=${SIZE_MB:-16} RUNS=${RUNS:-3}
+BB32=$BUILD/cache/busybox-i386/bin/busybox
+[ -x "$BB32" ] || { echo "no $BB32 (scripts/deps.sh)" >&2; exit 2; }
+make -s -C "$ROOT" guest >/dev/null || exit 2
+OUT=$BUILD/test-logs/hybrid-native
+mkdir -p "$OUT"
+cat >"$OUT/inner.sh" <<IN
+LOOP=$LOOP SIZE_MB=$SIZE_MB RUNS=$RUNS
+IN
+cat >>"$OUT/inner.sh" <<'IN'
+up() { cut -d' ' -f1 /proc/uptime; }
+BB=/bb32/busybox
+LOOPCMD="i=0; while [ \$i -lt $LOOP ]; do i=\$((i+1)); done"
+dd if=/dev/urandom of=/tmp/data bs=1M count=$SIZE_MB 2>/dev/null
+# native: best of RUNS, host clock
+best() { sort -n | head -1; }
+for r in $(seq $RUNS); do
+	a=$(up); $BB sh -c "$LOOPCMD"; b=$(up); echo "$a $b" | awk '{print $2-$1}'
+done | best | sed 's/^/NB loop /'
+for r in $(seq $RUNS); do
+	a=$(up); $BB sha256sum /tmp/data >/tmp/nsum; b=$(up); echo "$a $b" | awk '{print $2-$1}'
+done | best | sed 's/^/NB sha256 /'
+echo "NB hash $(cut -d' ' -f1 /tmp/nsum)"
+# the guest under --engine hybrid, the data as a read-only disk
+mkfifo /tmp/in
+hvmm run --engine hybrid --mem 128M --stats --disk /tmp/data,ro --kernel /g/vmlinuz \
+	--initrd /g/initrd.gz --append "console=ttyS0 panic=-1 cryptomgr.notests" </tmp/in >/tmp/con 2>&1 &
+p=$!
+exec 9>/tmp/in
+# w TEXT SECS: wait for TEXT on the console (a line of its own)
+w() { i=0; while ! tr -d '\r' </tmp/con | grep -q "^$1"; do sleep 0.1; i=$((i+1)); [ $i -ge $(($2 * 10)) ] && return 1; kill -0 $p || return 1; done; return 0; }
+s() { printf '%s\r' "$1" >&9; }
+w "hvmm-guest: /init started" 1500 && echo "NB guest-init $(up)"
+w "/ # " 900 || echo "NB no-prompt"
+echo "NB guest-prompt $(up)"
+s "cat /dev/vda >/tmp/f && echo CO''PIED"
+w COPIED 1200
+G='$(cut -d" " -f1 /proc/uptime)'
+a=$(up); s "a=$G; busybox sh -c '$LOOPCMD'; echo LO''OP-DONE \$a $G"
+w "LOOP-DONE" 3600; b=$(up)
+echo "NB hloop $a $b $(tr -d '\r' </tmp/con | grep '^LOOP-DONE' | cut -d' ' -f2,3)"
+a=$(up); s "a=$G; busybox sha256sum /tmp/f >/tmp/s; echo SH''A-DONE \$a $G \$(cut -d' ' -f1 /tmp/s)"
+w "SHA-DONE" 3600; b=$(up)
+echo "NB hsha $a $b $(tr -d '\r' </tmp/con | grep '^SHA-DONE' | cut -d' ' -f2,3,4)"
+s "poweroff"
+i=0; while kill -0 $p 2>/dev/null && [ $i -lt 600 ]; do sleep 1; i=$((i+1)); done
+kill $p 2>/dev/null; wait $p; echo "NB hvmm-exit $?"
+tr -d '\r' </tmp/con | grep -aE "^(cpu|hybrid|engine|board|pio)\.[^ ]* [0-9]" | sed 's/^/NS /'
+IN
+log=$OUT/console.$CPU
+"$ROOT/tests/testhost/run" --quiet --cpu "$CPU" --timeout 9000 --log "$log" \
+	--add "$OUT/inner.sh:/t.sh" --add "$BUILD/guest:/g" --add "$BB32:/bb32/busybox" \
+	-- sh /t.sh >/dev/null 2>"$OUT/runner.err"
+rc=$?
+tr -d '\r' <"$log" | grep -a '^NS ' | sed 's/^NS //' >"$OUT/stats.$CPU"
+tr -d '\r' <"$log" | grep -a '^NB ' | sed 's/^NB //' >"$OUT/results.$CPU"
+awk -v loop="$LOOP" -v mb="$SIZE_MB" '
+	$1 == "loop" { nl = $2 } $1 == "sha256" { ns = $2 } $1 == "hash" { nh = $2 }
+	$1 == "hloop" { hl_host = $3 - $2; hl_guest = $5 - $4 }
+	$1 == "hsha" { hs_host = $3 - $2; hs_guest = $5 - $4; hh = $6 }
+	$1 == "guest-prompt" { prompt = $2 } $1 == "hvmm-exit" { ex = $2 }
+	END {
+		printf "guest shell prompt at %s s of test-host uptime; hvmm exit %s\n", prompt, ex
+		printf "%-28s %10s %12s %12s %9s %9s\n", "workload", "native s", "hybrid s", "hybrid s", "ratio", "ratio"
+		printf "%-28s %10s %12s %12s %9s %9s\n", "", "", "(guest clk)", "(host clk)", "(guest)", "(host)"
+		if (nl > 0) printf "%-28s %10.2f %12.2f %12.2f %9.1f %9.1f\n", "sh loop to " loop, nl, hl_guest, hl_host, hl_guest / nl, hl_host / nl
+		if (ns > 0) printf "%-28s %10.2f %12.2f %12.2f %9.1f %9.1f\n", "sha256sum " mb " MiB", ns, hs_guest, hs_host, hs_guest / ns, hs_host / ns
+		printf "hash native %s\nhash hybrid %s (%s)\n", nh, hh, (nh != "" && nh == hh) ? "same" : "DIFFERENT"
+	}' "$OUT/results.$CPU"
+grep -E "^(cpu\.instructions|hybrid\.exit\.io|hybrid\.run_calls)" "$OUT/stats.$CPU" | sed 's/^/  /'
+echo "test host: exit $rc (console: $log)"
+[ $rc -eq 0 ]
