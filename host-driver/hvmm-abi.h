@@ -216,6 +216,7 @@ struct hvmm_sys_run {
 #define HVMM_SRUN_INJECT	2u	/* `inject` is the acknowledged vector */
 #define HVMM_SRUN_DATA		4u	/* `data` completes the pending read */
 #define HVMM_SRUN_NO_NATIVE	8u	/* ABI 5: interpret guest user code too */
+#define HVMM_SRUN_A20_OFF	16u	/* ABI 5: the board's A20 gate is off */
 #define HVMM_VCPU_SYS_RUN	_IOWR(HVMM_IOC_MAGIC, 0x32, struct hvmm_sys_run)
 
 /* The interpreter's register dump (text, NUL-terminated). */

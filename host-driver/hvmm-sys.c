@@ -236,7 +236,7 @@ static long sys_run(struct hvmm_vcpu *vc, void __user *uarg)
 	if (copy_from_user(&run, uarg, sizeof(run)))
 		return -EFAULT;
 	if (run.flags & ~(HVMM_SRUN_IRQ | HVMM_SRUN_INJECT | HVMM_SRUN_DATA |
-			  HVMM_SRUN_NO_NATIVE))
+			  HVMM_SRUN_NO_NATIVE | HVMM_SRUN_A20_OFF))
 		return -EINVAL;
 	if (run.budget > SYS_MAX_BUDGET)
 		run.budget = SYS_MAX_BUDGET;

@@ -381,6 +381,13 @@ unsigned int mon_sys__run(struct mon_sys *ms, struct hvmm_sys_run *run)
 	}
 	ms->want_window = false;
 	cpu->irq_pending = ms->have_inject || (run->flags & HVMM_SRUN_IRQ);
+	/* the board's A20 gate, as the interp engine applies it (a20_sync):
+	 * bit 20 of physical addresses masked while it is off */
+	if (cpu->a20 != !(run->flags & HVMM_SRUN_A20_OFF)) {
+		cpu->a20 = !(run->flags & HVMM_SRUN_A20_OFF);
+		cpu->a20_mask = cpu->a20 ? ~0u : ~(1u << 20);
+		cpu__flush_all(cpu);
+	}
 	ms->st.run_calls++;
 
 	ms->go_native = false;

@@ -274,7 +274,8 @@ static enum vm_stop hybrid_run(void *state)
 			b->dump_req = 0;
 			dump(h, "register dump (SIGUSR1)");
 		}
-		r->flags = (r->flags & ~(HVMM_SRUN_IRQ | HVMM_SRUN_NO_NATIVE)) |
+		r->flags = (r->flags & ~(HVMM_SRUN_IRQ | HVMM_SRUN_NO_NATIVE | HVMM_SRUN_A20_OFF)) |
+			   (b->a20 ? 0 : HVMM_SRUN_A20_OFF) |
 			   (b->intr_level ? HVMM_SRUN_IRQ : 0) |
 			   (h->no_native ? HVMM_SRUN_NO_NATIVE : 0);
 		r->budget = HYBRID_BUDGET;

@@ -50,6 +50,8 @@ uint32_t uenter(uint32_t (*fn)(uint32_t), uint32_t arg);
 void uleave(uint32_t v) __attribute__((noreturn));
 uint32_t u_ro(uint32_t), u_sv(uint32_t), u_tls(uint32_t), u_fpu(uint32_t);
 uint32_t u_sysenter(uint32_t), u_tf(uint32_t), u_ljmp(uint32_t);
+uint32_t u_jmp_kdata(uint32_t), u_jmp_far_sel(uint32_t), u_ds_kdata(uint32_t);
+extern char u_jmp_kdata_i[], u_jmp_far_sel_i[], u_ds_kdata_i[];
 extern char u_ro_i[], u_sv_i[], u_tls_i[], u_tf_i[], se_entry[], se_stack_top[];
 volatile uint32_t se_count;
 
@@ -112,6 +114,13 @@ ASM_FN(u_sysenter, "push %ebx\n push %esi\n xor %esi, %esi\n mov 12(%esp), %ebx\
 #define L1_IDX	10
 ASM_FN(u_ljmp, "ljmp $0x53, $1f\n 1: mov %cs, %ebx\n movzwl %bx, %ebx\n"
 	       "mov $0x1234, %ecx\n dec %ecx\n add %ecx, %ebx\n mov $3, %eax\n int $0x80\n ud2");
+
+/* Selectors whose world GDT slots belong to the monitor (index 2: its
+ * 64-bit code; 0xff0: its TSS) must behave as the guest's GDT says: a data
+ * segment (#GP on a far jump), beyond the GDT limit (#GP). */
+ASM_FN(u_jmp_kdata, "u_jmp_kdata_i: ljmp $0x13, $0\n ud2");
+ASM_FN(u_jmp_far_sel, "u_jmp_far_sel_i: lcall $0xff3, $0\n ud2");
+ASM_FN(u_ds_kdata, "mov $0x13, %ax\n u_ds_kdata_i: mov %ax, %ds\n ud2");
 
 /* POPF sets TF at CPL 3: the single-step trap comes after the next
  * instruction (SDM Vol. 3B §17.3.1.4). */
@@ -360,6 +369,16 @@ void test_main(void)
 		   FLG_G | FLG_DB | 0x2);
 	v = uenter(u_ljmp, 0);
 	rt_expect_eq("far-jmp-to-l1-code-runs-32-bit", v, 0x53 + 0x1233);
+
+	v = uenter(u_jmp_kdata, 0);
+	rt_check(v == (FAULTED | 13) && lastf.err == 0x10 && lastf.eip == (uint32_t)u_jmp_kdata_i,
+		 "far-jmp-to-index-2-gp", "v 0x%x err 0x%x eip 0x%x", v, lastf.err, lastf.eip);
+	v = uenter(u_jmp_far_sel, 0);
+	rt_check(v == (FAULTED | 13) && lastf.err == 0xff0 && lastf.eip == (uint32_t)u_jmp_far_sel_i,
+		 "far-call-beyond-gdt-limit-gp", "v 0x%x err 0x%x eip 0x%x", v, lastf.err, lastf.eip);
+	v = uenter(u_ds_kdata, 0);
+	rt_check(v == (FAULTED | 13) && lastf.err == 0x10 && lastf.eip == (uint32_t)u_ds_kdata_i,
+		 "ds-load-dpl0-data-gp", "v 0x%x err 0x%x eip 0x%x", v, lastf.err, lastf.eip);
 
 	v = uenter(u_fpu, 0);
 	rt_expect_eq("fpu-user-returns", v, 1);
