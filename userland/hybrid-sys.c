@@ -34,8 +34,6 @@ struct hybrid {
 	unsigned ndma;
 	uint64_t dma_reports, dma_syncs;
 	bool no_native;			/* --no-native */
-	bool a20;			/* the gate as the module's CPU has it */
-	uint64_t a20_syncs;
 	/* where the time goes: inside SYS_RUN (interpreting, plus the ioctl
 	 * round trip) and in this process after each exit, by reason */
 	uint64_t ns_module, ns_user[HVMM_SX_REASONS];
@@ -189,7 +187,6 @@ static int hybrid_create(struct board *b, const struct boot_entry *e,
 		free(h);
 		return rc;
 	}
-	h->a20 = b->a20;
 	board__connect_cpu(b, hybrid_set_intr, h);
 	board__connect_dma(b, hybrid_dma_written);
 	*state = h;
@@ -224,25 +221,6 @@ static void wait_for_interrupt(struct hybrid *h)
 
 /* Completes a port or MMIO access the module reported; a read's value goes
  * back with the next run. */
-/* The board's A20 gate moved (a port write to the i8042 output port or port
- * 0x92, which has just exited and completed): hand it to the module's CPU,
- * which masks bit 20 of physical addresses while it is off and drops its
- * cached translations and decoded code (SET_SYSTEM reloads the state read
- * back with GET_SYSTEM at this instruction boundary). 0 or -errno. */
-static int a20_sync(struct hybrid *h)
-{
-	struct hvmm_sregs s;
-
-	if (ioctl(h->vcpu, HVMM_VCPU_GET_SYSTEM, &s) < 0)
-		return -errno;
-	s.flags = (s.flags & ~HVMM_SF_A20) | (h->b->a20 ? HVMM_SF_A20 : 0);
-	if (ioctl(h->vcpu, HVMM_VCPU_SET_SYSTEM, &s) < 0)
-		return -errno;
-	h->a20 = h->b->a20;
-	h->a20_syncs++;
-	return 0;
-}
-
 static void complete_access(struct hybrid *h, bool pio)
 {
 	struct hvmm_sys_run *r = &h->run;
@@ -312,14 +290,6 @@ static enum vm_stop hybrid_run(void *state)
 		case HVMM_SX_IO:
 		case HVMM_SX_MMIO:
 			complete_access(h, r->reason == HVMM_SX_IO);
-			if (b->a20 != h->a20 && r->is_write) {
-				int e = a20_sync(h);
-
-				if (e < 0) {
-					fprintf(stderr, "hvmm: A20 to the module: %s\n", strerror(-e));
-					return VM_ERROR;
-				}
-			}
 			break;
 		case HVMM_SX_INTR_WINDOW: {
 			int vec = board__intr_ack(b);
@@ -367,11 +337,11 @@ static void hybrid_stats(void *state, FILE *f)
 		fprintf(f, "hybrid.exit.%s %llu\n", names[i], (unsigned long long)st.exits[i]);
 	fprintf(f, "hybrid.run_calls %llu\nhybrid.bus_retries %llu\n"
 		"engine.halts %llu\nengine.halt_wakeups %llu\nengine.eintr %llu\n"
-		"hybrid.dma_reports %llu\nhybrid.dma_syncs %llu\nhybrid.a20_syncs %llu\n",
+		"hybrid.dma_reports %llu\nhybrid.dma_syncs %llu\n",
 		(unsigned long long)st.run_calls, (unsigned long long)st.retries,
 		(unsigned long long)h->halts, (unsigned long long)h->halt_wakeups,
 		(unsigned long long)h->eintr, (unsigned long long)h->dma_reports,
-		(unsigned long long)h->dma_syncs, (unsigned long long)h->a20_syncs);
+		(unsigned long long)h->dma_syncs);
 	fprintf(f, "native.entries %llu\nnative.stays %llu\nnative.ns %llu\n"
 		"interp.ns %llu\nnative.hidden_faults %llu\nnative.reflected_pf %llu\n"
 		"native.shadow_flushes %llu\nnative.shadow_kept %llu\n"
