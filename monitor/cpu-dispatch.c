@@ -2,7 +2,8 @@
  * specialised fast forms first (32-bit register/immediate ALU, MOV, PUSH/POP),
  * then the generic handler of the mnemonic, x87/MMX/SSE to the fpu part, and
  * #UD (counted) for anything not implemented. Also decides which
- * instructions end a decoded block.
+ * instructions end a decoded block, and which run inline in the block
+ * executor (fast__classify, monitor/cpu-fast.c).
  */
 #include "monitor/cpu-internal.h"
 
@@ -141,4 +142,111 @@ insn_fn exec__handler(const ZydisDecodedInstruction *zi,
 	}
 	i->flags |= IF_ENDBLK;
 	return insn_unimpl;
+}
+
+/* The fast-op index of a decoded instruction (0: call its handler).
+ * Only forms whose semantics are fully reproduced below are chosen. */
+uint8_t fast__classify(const struct insn *i)
+{
+	const struct insn_op *a = &i->op[0], *b = &i->op[1];
+	bool r32 = a->kind == OK_REG && a->size == 4;
+	bool rr = i->nops == 2 && r32 && b->kind == OK_REG && b->size == 4;
+	bool ri = i->nops == 2 && r32 && b->kind == OK_IMM;
+	bool rm = i->nops == 2 && r32 && b->kind == OK_MEM && b->size == 4 &&
+		  i->asz == 4;
+	bool mr = i->nops == 2 && a->kind == OK_MEM && a->size == 4 &&
+		  b->kind == OK_REG && b->size == 4 && i->asz == 4;
+
+	if (i->flags & (IF_LOCK | IF_FPU) || i->rep)
+		return X_CALL;
+	if (i->mnem >= ZYDIS_MNEMONIC_CMOVB && i->mnem <= ZYDIS_MNEMONIC_CMOVZ)
+		return rr ? X_CMOV_RR : rm ? X_CMOV_RM : X_CALL;
+	if (i->mnem >= ZYDIS_MNEMONIC_SETB && i->mnem <= ZYDIS_MNEMONIC_SETZ &&
+	    i->nops == 1 && a->kind == OK_REG && a->size == 1)
+		return X_SETCC_R;
+	switch (i->mnem) {
+	case ZYDIS_MNEMONIC_MOV:
+		if (i->nops == 2 && a->kind == OK_REG && b->kind == OK_MEM &&
+		    i->asz == 4 && a->size == b->size && a->size != 4)
+			return a->size == 1 ? X_MOV8_RM : X_MOV16_RM;
+		if (i->nops == 2 && a->kind == OK_MEM && b->kind == OK_REG &&
+		    i->asz == 4 && a->size == b->size && a->size != 4)
+			return a->size == 1 ? X_MOV8_MR : X_MOV16_MR;
+		if (i->nops == 2 && a->kind == OK_MEM && a->size == 4 &&
+		    b->kind == OK_IMM && i->asz == 4)
+			return X_MOV_MI;
+		return rr ? X_MOV_RR : ri ? X_MOV_RI : rm ? X_MOV_RM :
+		       mr ? X_MOV_MR : X_CALL;
+#define ALU(M, X) case ZYDIS_MNEMONIC_##M: \
+		return rr ? X##_RR : ri ? X##_RI : X_CALL;
+	ALU(ADC, X_ADC) ALU(SBB, X_SBB)
+#undef ALU
+	case ZYDIS_MNEMONIC_TEST:
+		if (i->nops == 2 && a->kind == OK_REG && a->size == 1 &&
+		    b->kind == OK_REG && b->size == 1)
+			return X_TEST8_RR;
+		return rr ? X_TEST_RR : ri ? X_TEST_RI : X_CALL;
+#define ALU(M, X) case ZYDIS_MNEMONIC_##M: \
+		return rr ? X##_RR : ri ? X##_RI : rm ? X##_RM : X_CALL;
+	ALU(ADD, X_ADD) ALU(SUB, X_SUB) ALU(AND, X_AND) ALU(OR, X_OR)
+	ALU(XOR, X_XOR)
+#undef ALU
+	case ZYDIS_MNEMONIC_CMP:
+		if (i->nops == 2 && a->kind == OK_REG && a->size == 1 &&
+		    b->kind == OK_IMM)
+			return X_CMP8_RI;
+		return rr ? X_CMP_RR : ri ? X_CMP_RI : rm ? X_CMP_RM :
+		       mr ? X_CMP_MR : X_CALL;
+	case ZYDIS_MNEMONIC_LEA:
+		return r32 && i->asz == 4 ? X_LEA : X_CALL;
+	case ZYDIS_MNEMONIC_SHL:
+		return ri ? X_SHL_RI : X_CALL;
+	case ZYDIS_MNEMONIC_SHR:
+		return ri ? X_SHR_RI : X_CALL;
+	case ZYDIS_MNEMONIC_SAR:
+		return ri ? X_SAR_RI : X_CALL;
+	case ZYDIS_MNEMONIC_IMUL:
+		return rr ? X_IMUL_RR : rm ? X_IMUL_RM : X_CALL;
+	case ZYDIS_MNEMONIC_INC:
+		return i->nops == 1 && r32 ? X_INC_R : X_CALL;
+	case ZYDIS_MNEMONIC_DEC:
+		return i->nops == 1 && r32 ? X_DEC_R : X_CALL;
+	case ZYDIS_MNEMONIC_MOVZX:
+	case ZYDIS_MNEMONIC_MOVSX: {
+		bool sx = i->mnem == ZYDIS_MNEMONIC_MOVSX;
+		if (!r32 || i->nops != 2 || (b->size != 1 && b->size != 2))
+			return X_CALL;
+		if (b->kind == OK_REG)
+			return b->size == 1 ? (sx ? X_MOVSX8_RR : X_MOVZX8_RR)
+					    : (sx ? X_MOVSX16_RR : X_MOVZX16_RR);
+		if (b->kind == OK_MEM && i->asz == 4)
+			return b->size == 1 ? (sx ? X_MOVSX8_RM : X_MOVZX8_RM)
+					    : (sx ? X_MOVSX16_RM : X_MOVZX16_RM);
+		return X_CALL;
+	}
+	case ZYDIS_MNEMONIC_PUSH:
+		return i->nops == 1 && r32 ? X_PUSH_R : X_CALL;
+	case ZYDIS_MNEMONIC_POP:
+		return i->nops == 1 && r32 ? X_POP_R : X_CALL;
+	case ZYDIS_MNEMONIC_JO: case ZYDIS_MNEMONIC_JNO:
+	case ZYDIS_MNEMONIC_JB: case ZYDIS_MNEMONIC_JNB:
+	case ZYDIS_MNEMONIC_JZ: case ZYDIS_MNEMONIC_JNZ:
+	case ZYDIS_MNEMONIC_JBE: case ZYDIS_MNEMONIC_JNBE:
+	case ZYDIS_MNEMONIC_JS: case ZYDIS_MNEMONIC_JNS:
+	case ZYDIS_MNEMONIC_JP: case ZYDIS_MNEMONIC_JNP:
+	case ZYDIS_MNEMONIC_JL: case ZYDIS_MNEMONIC_JNL:
+	case ZYDIS_MNEMONIC_JLE: case ZYDIS_MNEMONIC_JNLE:
+		return a->kind == OK_REL ? X_JCC : X_CALL;
+	case ZYDIS_MNEMONIC_JMP:
+		return i->nops == 1 && a->kind == OK_REL ? X_JMP : X_CALL;
+	case ZYDIS_MNEMONIC_CALL:
+		return i->nops == 1 && a->kind == OK_REL && i->osz == 4
+		       ? X_CALL_REL : X_CALL;
+	case ZYDIS_MNEMONIC_RET:
+		/* Far RET has the same fields: told apart by its handler. */
+		return i->nops == 0 && i->osz == 4 &&
+		       i->fn == ctl__handler(ZYDIS_MNEMONIC_RET) ? X_RET : X_CALL;
+	default:
+		return X_CALL;
+	}
 }

@@ -301,6 +301,23 @@ struct block {
  * goes on into linked successor blocks while no event needs the run loop
  * and cpu->icount stays within end (0: never). On return *pb is the block
  * the result and *done refer to; cpu->icount counts the blocks before it. */
+/* Inline forms of the block executor (insn.xop); X_CALL calls insn.fn. */
+enum {
+	X_CALL = 0,
+	X_MOV_RR, X_MOV_RI, X_MOV_RM, X_MOV_MR,
+	X_ADD_RR, X_ADD_RI, X_SUB_RR, X_SUB_RI, X_CMP_RR, X_CMP_RI,
+	X_AND_RR, X_AND_RI, X_OR_RR, X_OR_RI, X_XOR_RR, X_XOR_RI,
+	X_TEST_RR, X_TEST_RI, X_ADC_RR, X_ADC_RI, X_SBB_RR, X_SBB_RI,
+	X_ADD_RM, X_SUB_RM, X_CMP_RM, X_CMP_MR, X_AND_RM, X_OR_RM, X_XOR_RM,
+	X_LEA, X_SHL_RI, X_SHR_RI, X_SAR_RI, X_IMUL_RR, X_IMUL_RM,
+	X_INC_R, X_DEC_R, X_MOVZX8_RR, X_MOVZX16_RR, X_MOVSX8_RR,
+	X_MOVSX16_RR, X_MOVZX8_RM, X_MOVZX16_RM, X_MOVSX8_RM, X_MOVSX16_RM,
+	X_PUSH_R, X_POP_R, X_JCC, X_JMP,
+	X_SETCC_R, X_CMOV_RR, X_CMOV_RM,
+	X_MOV8_RM, X_MOV8_MR, X_MOV16_RM, X_MOV16_MR, X_MOV_MI,
+	X_CMP8_RI, X_TEST8_RR, X_CALL_REL, X_RET,
+	X_NOPS
+};
 uint8_t fast__classify(const struct insn *i);
 int fast__run_block(struct cpu *cpu, struct block **pb, unsigned n,
 		    uint64_t end, unsigned *done);
