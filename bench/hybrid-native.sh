@@ -66,7 +66,7 @@ echo "NB hsha $a $b $(tr -d '\r' </tmp/con | grep '^SHA-DONE' | cut -d' ' -f2,3,
 s "poweroff"
 i=0; while kill -0 $p 2>/dev/null && [ $i -lt 600 ]; do sleep 1; i=$((i+1)); done
 kill $p 2>/dev/null; wait $p; echo "NB hvmm-exit $?"
-tr -d '\r' </tmp/con | grep -aE "^(cpu|hybrid|engine|board|pio)\.[^ ]* [0-9]" | sed 's/^/NS /'
+tr -d '\r' </tmp/con | grep -aE "^(cpu|hybrid|engine|board|pio|native)\.[^ ]* [0-9]" | sed 's/^/NS /'
 IN
 log=$OUT/console.$CPU
 "$ROOT/tests/testhost/run" --quiet --cpu "$CPU" --timeout 9000 --log "$log" \
@@ -88,6 +88,6 @@ awk -v loop="$LOOP" -v mb="$SIZE_MB" '
 		if (ns > 0) printf "%-28s %10.2f %12.2f %12.2f %9.1f %9.1f\n", "sha256sum " mb " MiB", ns, hs_guest, hs_host, hs_guest / ns, hs_host / ns
 		printf "hash native %s\nhash hybrid %s (%s)\n", nh, hh, (nh != "" && nh == hh) ? "same" : "DIFFERENT"
 	}' "$OUT/results.$CPU"
-grep -E "^(cpu\.instructions|hybrid\.exit\.io|hybrid\.run_calls)" "$OUT/stats.$CPU" | sed 's/^/  /'
+grep -E "^(cpu\.instructions|hybrid\.exit\.io|hybrid\.run_calls|native\.(stays|ns))" "$OUT/stats.$CPU" | sed 's/^/  /'
 echo "test host: exit $rc (console: $log)"
 [ $rc -eq 0 ]
