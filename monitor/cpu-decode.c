@@ -308,6 +308,48 @@ struct block *icache__lookup(struct cpu *cpu)
 	return b;
 }
 
+static bool same_bytes(const void *a, const void *b, size_t n)
+{
+	const uint8_t *x = a, *y = b;
+	for (size_t k = 0; k < n; k++)
+		if (x[k] != y[k])
+			return false;
+	return true;
+}
+
+void icache__audit_block(struct cpu *cpu, const struct block *b)
+{
+	uint32_t lin = cpu->seg[SEG_CS].base + cpu->eip, gpa;
+	uint8_t *host;
+	struct insn i;
+	unsigned off = 0;
+
+	if (b->gpa == ~0u || mem__fetch_xlate(cpu, lin, &gpa, &host)) {
+		cpu->pending_exc = -1;
+		return;
+	}
+	if (gpa != b->gpa) {
+		cpu__audit_report(cpu, AUDIT_BLOCK, lin, b->gpa, gpa);
+		return;
+	}
+	if (!host)
+		return;
+	for (unsigned k = 0; k < b->ninsn; k++) {
+		const struct insn *d = &b->insns[k];
+		if (!decode_one(cpu, host + (gpa & 0xfff) + off,
+				4096 - ((gpa & 0xfff) + off), &i))
+			break;
+		off += i.len;
+		i.end = (uint16_t)off;
+		i.flags |= d->flags & IF_ENDBLK;
+		if (!same_bytes(&i, d, sizeof(i))) {
+			cpu__audit_report(cpu, AUDIT_BLOCK, lin + off - i.len,
+					  b->gpa, k);
+			return;
+		}
+	}
+}
+
 int icache__redecode(struct cpu *cpu, ZydisDecodedInstruction *zi,
 		     ZydisDecodedOperand *zo)
 {

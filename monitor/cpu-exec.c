@@ -315,6 +315,10 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 				prev->succ_gen[0] = cpu->gen;
 			}
 		}
+		if (unlikely(cpu->audit_every) && --cpu->audit_left == 0) {
+			cpu->audit_left = cpu->audit_every;
+			icache__audit_block(cpu, b);
+		}
 		cpu->trace[cpu->ntrace++ & 31] = cpu->eip;
 		cpu->smc = false;
 		n = b->ninsn;

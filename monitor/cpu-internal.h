@@ -172,6 +172,18 @@ int mem__fetch_xlate(struct cpu *cpu, uint32_t lin, uint32_t *gpa,
 /* Flushes the TLB (all entries, or non-global ones only). */
 void mem__tlb_flush(struct cpu *cpu, bool global_too);
 void mem__tlb_flush_page(struct cpu *cpu, uint32_t lin);
+/* Audit (cpu->audit_every != 0): checks every live TLB entry against the
+ * page tables and the block b against guest memory; records mismatches. */
+void mem__tlb_audit(struct cpu *cpu);
+struct block;
+void icache__audit_block(struct cpu *cpu, const struct block *b);
+/* Records one audit mismatch (kind: AUDIT_*). */
+void cpu__audit_report(struct cpu *cpu, unsigned kind, uint32_t lin,
+		       uint32_t gpa, uint32_t now);
+#define AUDIT_TLB_FRAME	1	/* present PTE maps another frame */
+#define AUDIT_TLB_WRITE	2	/* fast write tag, PTE not writable/dirty */
+#define AUDIT_TLB_USER	3	/* user entry for a non-present PTE */
+#define AUDIT_BLOCK	4	/* decoded block differs from memory */
 /* Recomputes the per-segment fast-path validity after a segment load. */
 void mem__seg_update(struct cpu *cpu, int seg);
 /* Marks a guest-physical page as holding decoded code (write-protects it

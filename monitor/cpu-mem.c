@@ -236,6 +236,8 @@ void mem__tlb_flush(struct cpu *cpu, bool global_too)
 			e->global = 0;
 		}
 	cpu->ntlb_flush++;
+	if (unlikely(cpu->audit_every))
+		mem__tlb_audit(cpu);
 }
 
 void mem__tlb_flush_page(struct cpu *cpu, uint32_t lin)
@@ -254,6 +256,102 @@ void mem__tlb_flush_page(struct cpu *cpu, uint32_t lin)
 				e->tag_r = e->tag_w = e->tag_x = TLB_INVALID;
 				e->global = 0;
 			}
+		}
+	if (unlikely(cpu->audit_every))
+		mem__tlb_audit(cpu);
+}
+
+void cpu__audit_report(struct cpu *cpu, unsigned kind, uint32_t lin,
+		       uint32_t gpa, uint32_t now)
+{
+	cpu->audit_bad++;
+	cpu->audit_last.kind = kind;
+	cpu->audit_last.lin = lin;
+	cpu->audit_last.gpa = gpa;
+	cpu->audit_last.now = now;
+	cpu->audit_last.cr3 = cpu->cr3;
+	cpu->audit_last.eip = cpu->eip;
+}
+
+/* A page walk that changes nothing and raises nothing: 0 with the page's
+ * guest-physical frame and whether a write would be allowed without a walk
+ * (W in every level, D set; supervisor with CR0.WP=0 ignores W), or -1 when
+ * lin is not mapped. */
+static int walk_peek(struct cpu *cpu, uint32_t lin, bool user, uint32_t *frame,
+		     bool *wfast)
+{
+	bool pae = cpu->cr4 & CR4_PAE;
+	uint64_t e, w = PTE_W, a;
+
+	if (pae) {
+		e = phys_read_pte(cpu, (cpu->cr3 & ~0x1fu) + ((lin >> 30) << 3),
+				  true);
+		if (!(e & PTE_P))
+			return -1;
+		a = (e & 0xffffff000ull) + (((lin >> 21) & 0x1ff) << 3);
+	} else {
+		a = (cpu->cr3 & ~0xfffu) + ((lin >> 22) << 2);
+	}
+	e = phys_read_pte(cpu, a, pae);
+	if (!(e & PTE_P))
+		return -1;
+	w &= e;
+	if ((e & PTE_PS) && (pae || (cpu->cr4 & CR4_PSE))) {
+		*frame = pae ? (uint32_t)(e & 0xfffe00000ull) | (lin & 0x1ff000)
+			     : ((uint32_t)e & 0xffc00000u) | (lin & 0x3ff000);
+	} else {
+		a = pae ? (e & 0xffffff000ull) + (((lin >> 12) & 0x1ff) << 3)
+			: (e & 0xfffff000u) + (((lin >> 12) & 0x3ff) << 2);
+		e = phys_read_pte(cpu, a, pae);
+		if (!(e & PTE_P))
+			return -1;
+		w &= e;
+		*frame = pae ? (uint32_t)(e & 0xffffff000ull)
+			     : (uint32_t)e & 0xfffff000u;
+	}
+	*frame &= cpu->a20_mask;
+	*wfast = (e & PTE_D) &&
+		 (w || (!user && !(cpu->cr0 & CR0_WP)));
+	return 0;
+}
+
+void mem__tlb_audit(struct cpu *cpu)
+{
+	if (!(cpu->cr0 & CR0_PG))
+		return;
+	cpu->audit_runs++;
+	for (int u = 0; u < 2; u++)
+		for (int k = 0; k < CPU_TLB_SIZE; k++) {
+			struct cpu_tlb_entry *e = &cpu->tlb[u][k];
+			uint32_t t = e->tag_r & e->tag_w & e->tag_x;
+			uint32_t lin, frame;
+			bool wfast;
+
+			if (!(e->tag_r & 1))
+				lin = e->tag_r;
+			else if (!(e->tag_w & 1))
+				lin = e->tag_w;
+			else if (!(e->tag_x & 1))
+				lin = e->tag_x;
+			else
+				continue;
+			(void)t;
+			lin &= ~0xfffu;
+			if (walk_peek(cpu, lin, u, &frame, &wfast)) {
+				/* Linux leaves stale kernel entries for
+				 * lazily unmapped vmalloc ranges (harmless
+				 * while unused); user ones it flushes. */
+				if (u)
+					cpu__audit_report(cpu, AUDIT_TLB_USER,
+							  lin, e->gpa, ~0u);
+				continue;
+			}
+			if (frame != e->gpa)
+				cpu__audit_report(cpu, AUDIT_TLB_FRAME, lin,
+						  e->gpa, frame);
+			else if (!(e->tag_w & 1) && !wfast)
+				cpu__audit_report(cpu, AUDIT_TLB_WRITE, lin,
+						  e->gpa, frame);
 		}
 }
 

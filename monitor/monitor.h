@@ -256,6 +256,14 @@ struct cpu {
 	bool step_one;		/* REP strings: one iteration per step (TF) */
 	uint32_t db_hits;	/* data breakpoints hit by this instruction */
 	uint32_t gen;		/* bumped when decoded blocks are dropped */
+	/* Consistency checks for hunting emulation bugs (0 = off, the
+	 * default; docs/interpreter.md "Audit"): after every TLB flush the
+	 * surviving entries are compared with fresh page walks, and every
+	 * audit_every-th block is decoded again from guest memory and
+	 * compared. Mismatches are counted; the last one is kept. */
+	uint32_t audit_every, audit_left;
+	uint64_t audit_runs, audit_bad;
+	struct { uint32_t kind, lin, gpa, now, cr3, eip; } audit_last;
 	uint64_t budget_end;	/* icount at which cpu__run stops */
 	struct cpu_tlb_entry tlb[2][CPU_TLB_SIZE];	/* [user] */
 	struct cpu_icache *ic;

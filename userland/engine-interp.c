@@ -21,6 +21,7 @@ struct interp {
 	struct board *b;
 	struct cpu *cpu;
 	uint64_t batches, halts, halt_wakeups, stops;
+	uint64_t audit_seen;	/* cpu->audit_bad already printed */
 };
 
 static uint8_t *op_ram_page(void *opaque, uint64_t gpa, bool *writable)
@@ -116,6 +117,11 @@ static int interp_create(struct board *b, const struct boot_entry *e,
 		return rc < 0 ? rc : -EINVAL;
 	}
 	cpu__reset(cpu);
+	{
+		const char *a = getenv("HVMM_INTERP_AUDIT");
+		if (a && atoi(a) > 0)
+			cpu->audit_every = cpu->audit_left = (uint32_t)atoi(a);
+	}
 	/* The loader's entry state: flat 32-bit protected mode, paging and
 	 * interrupts off, GDT in guest memory (Linux boot.rst "32-bit boot
 	 * protocol"; Multiboot spec §3.2). */
@@ -161,6 +167,23 @@ static void wait_for_interrupt(struct interp *in)
 	}
 }
 
+/* HVMM_INTERP_AUDIT=N (debug): the interpreter's consistency checks
+ * (docs/interpreter.md "Audit"); mismatches found in a batch are printed. */
+static void audit_print(struct interp *in)
+{
+	const struct cpu *c = in->cpu;
+	static const char *const kinds[] = { "?", "tlb-frame", "tlb-write",
+					     "tlb-user-unmapped", "block" };
+	fprintf(stderr, "hvmm: audit: %llu new mismatch(es), last %s lin=%08x "
+		"cached=%08x now=%08x cr3=%08x eip=%08x icount=%llu\n",
+		(unsigned long long)(c->audit_bad - in->audit_seen),
+		kinds[c->audit_last.kind < 5 ? c->audit_last.kind : 0],
+		c->audit_last.lin, c->audit_last.gpa, c->audit_last.now,
+		c->audit_last.cr3, c->audit_last.eip,
+		(unsigned long long)c->icount);
+	in->audit_seen = c->audit_bad;
+}
+
 static enum vm_stop interp_run(void *state)
 {
 	struct interp *in = state;
@@ -175,6 +198,8 @@ static enum vm_stop interp_run(void *state)
 		in->batches++;
 		enum cpu_exit e = cpu__run(in->cpu, INTERP_BUDGET);
 		a20_sync(in);
+		if (in->cpu->audit_bad != in->audit_seen)
+			audit_print(in);
 		switch (e) {
 		case CPU_EXIT_BUDGET:
 			board__poll(b);

@@ -266,6 +266,54 @@ static void test_arena_flush_link(void)
 	bed__free(b);
 }
 
+/* The audit (cpu->audit_every): after a flush, a surviving TLB entry whose
+ * PTE now maps another frame is reported; a block whose bytes changed
+ * behind the CPU's back is reported when it runs. */
+static void test_audit(void)
+{
+	struct bed *b = bed__new(4 << 20, 0x1000);
+	struct cpu *c = b->cpu;
+	uint32_t pde[2] = { 0x11000 | 3, 0x12000 | 3 }, pte, k;
+
+	for (k = 0; k < 1024; k++) {	/* identity map of 0-4 MiB */
+		pte = (k << 12) | 3;
+		bed__load(b, 0x11000 + k * 4, &pte, 4);
+	}
+	pte = 0x200000 | 0x63;		/* 4 MiB -> 2 MiB, A and D set */
+	bed__load(b, 0x12000, &pte, 4);
+	bed__load(b, 0x10000, pde, 8);
+	c->cr3 = 0x10000;
+	c->cr0 |= CR0_PG;
+	c->audit_every = c->audit_left = 1;
+	cpu__state_changed(c);
+	/* mov 0x400000,%eax; invlpg 0x800000; hlt */
+	bed__load(b, 0x1000, "\xa1\x00\x00\x40\x00\x0f\x01\x3d\x00\x00\x80\x00"
+		  "\xf4", 13);
+	CU_ASSERT_EQUAL(bed__run(b, 1), CPU_EXIT_BUDGET);	/* the load */
+	CU_ASSERT_EQUAL(c->audit_bad, 0);
+	pte = 0x300000 | 0x63;		/* remapped without a flush */
+	bed__load(b, 0x12000, &pte, 4);
+	CU_ASSERT_EQUAL(bed__run(b, 10), CPU_EXIT_HALT_DEAD);
+	CU_ASSERT(c->audit_runs >= 1);
+	CU_ASSERT_EQUAL(c->audit_bad, 1);
+	CU_ASSERT_EQUAL(c->audit_last.kind, AUDIT_TLB_FRAME);
+	CU_ASSERT_EQUAL(c->audit_last.lin, 0x400000);
+	CU_ASSERT_EQUAL(c->audit_last.gpa, 0x200000);
+	CU_ASSERT_EQUAL(c->audit_last.now, 0x300000);
+	/* a decoded block changed behind the CPU (no cpu__invalidate_phys) */
+	c->eip = 0x1000;
+	c->halted = false;
+	CU_ASSERT_EQUAL(bed__run(b, 10), CPU_EXIT_HALT_DEAD);
+	k = (uint32_t)c->audit_bad;
+	b->ram[0x1001] = 0x04;		/* mov 0x400004,%eax */
+	c->eip = 0x1000;
+	c->halted = false;
+	bed__run(b, 1);		/* the audit runs before the block */
+	CU_ASSERT(c->audit_bad > k);
+	CU_ASSERT_EQUAL(c->audit_last.kind, AUDIT_BLOCK);
+	bed__free(b);
+}
+
 static CU_TestInfo cpu_decode_tests[] = {
 	{ "small cache, imported state", test_import },
 	{ "compact operands", test_operands },
@@ -274,6 +322,7 @@ static CU_TestInfo cpu_decode_tests[] = {
 	{ "lazy flag values", test_flags },
 	{ "condition codes", test_conditions },
 	{ "no link into a recycled arena", test_arena_flush_link },
+	{ "audit: stale TLB entry, changed block", test_audit },
 	CU_TEST_INFO_NULL,
 };
 UNIT_SUITE(cpu_decode, .tests = cpu_decode_tests);
