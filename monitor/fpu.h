@@ -102,6 +102,15 @@ struct fpu_state {
  * plus MXCSR = 0x1F80 and XMM/ST registers cleared (RESET state). */
 void fpu__reset(struct fpu_state *fpu);
 
+/* Writes the first 288 bytes of an FXSAVE image of f to b (SDM Vol. 1
+ * §10.5.1, Table 10-2): abridged tags, MXCSR masked by mxcsr_mask, which is
+ * also stored as MXCSR_MASK. Reserved bytes in that range are left as found. */
+void fpu__fx_store(const struct fpu_state *f, uint8_t *b, uint32_t mxcsr_mask);
+
+/* Loads f from an FXSAVE image (full tags recomputed from the registers
+ * marked valid); MXCSR is taken as is (the caller checks it). */
+void fpu__fx_load(struct fpu_state *f, const uint8_t *b);
+
 /* Executes one x87/MMX/SSE/SSE2 instruction (also FXSAVE/FXRSTOR,
  * LDMXCSR/STMXCSR, EMMS, FWAIT) with cpu->eip at its start; on success the
  * caller advances EIP. The caller has already done the CR0.EM/TS/MP checks

@@ -141,15 +141,10 @@ static struct fpu_reg80 get80(const uint8_t *p)
 	return r;
 }
 
-static int do_fxsave(struct fpu_insn *x)
+void fpu__fx_store(const struct fpu_state *f, uint8_t *b, uint32_t mxcsr_mask)
 {
-	struct fpu_state *f = x->f;
-	uint8_t b[288];
 	uint8_t abridged = 0;
 
-	if (x->off & 15)	/* SDM Vol. 2 FXSAVE: #GP(0) if unaligned */
-		return cpu__raise(x->cpu, EXC_GP, 0);
-	__builtin_memset(b, 0, sizeof(b));
 	for (unsigned p = 0; p < 8; p++)
 		if (x87_tag(f, p) != FTAG_EMPTY)
 			abridged |= (uint8_t)(1u << p);
@@ -161,27 +156,15 @@ static int do_fxsave(struct fpu_insn *x)
 	put16(b + 12, f->fcs);
 	put32(b + 16, f->fdp);
 	put16(b + 20, f->fds);
-	put32(b + 24, f->mxcsr);
-	put32(b + 28, MXCSR_MASK);
+	put32(b + 24, f->mxcsr & mxcsr_mask);
+	put32(b + 28, mxcsr_mask);
 	for (unsigned i = 0; i < 8; i++)
 		put80(b + 32 + 16 * i, x87_st(f, i));
 	__builtin_memcpy(b + 160, f->xmm, 128);
-	return fpu_write(x, 0, b, sizeof(b));
 }
 
-static int do_fxrstor(struct fpu_insn *x)
+void fpu__fx_load(struct fpu_state *f, const uint8_t *b)
 {
-	struct fpu_state *f = x->f;
-	uint8_t b[288];
-	int rc;
-
-	if (x->off & 15)
-		return cpu__raise(x->cpu, EXC_GP, 0);
-	if ((rc = fpu_read(x, 0, b, sizeof(b))))
-		return rc;
-	uint32_t mxcsr = get32(b + 24);
-	if (mxcsr & ~(uint32_t)MXCSR_MASK)
-		return cpu__raise(x->cpu, EXC_GP, 0);
 	f->fcw = x87_fcw(get16(b));
 	f->fsw = (uint16_t)get16(b + 2);
 	f->fop = get16(b + 6) & 0x7ff;
@@ -189,13 +172,38 @@ static int do_fxrstor(struct fpu_insn *x)
 	f->fcs = (uint16_t)get16(b + 12);
 	f->fdp = get32(b + 16);
 	f->fds = (uint16_t)get16(b + 20);
-	f->mxcsr = mxcsr;
+	f->mxcsr = get32(b + 24);
 	for (unsigned i = 0; i < 8; i++)
 		f->st[x87_phys(f, i)] = get80(b + 32 + 16 * i);
 	for (unsigned p = 0; p < 8; p++)
 		x87_set_tag(f, p, (b[4] >> p) & 1 ? x87_tag_of(f->st[p]) :
 			    FTAG_EMPTY);
 	__builtin_memcpy(f->xmm, b + 160, 128);
+}
+
+static int do_fxsave(struct fpu_insn *x)
+{
+	uint8_t b[288];
+
+	if (x->off & 15)	/* SDM Vol. 2 FXSAVE: #GP(0) if unaligned */
+		return cpu__raise(x->cpu, EXC_GP, 0);
+	__builtin_memset(b, 0, sizeof(b));
+	fpu__fx_store(x->f, b, MXCSR_MASK);
+	return fpu_write(x, 0, b, sizeof(b));
+}
+
+static int do_fxrstor(struct fpu_insn *x)
+{
+	uint8_t b[288];
+	int rc;
+
+	if (x->off & 15)
+		return cpu__raise(x->cpu, EXC_GP, 0);
+	if ((rc = fpu_read(x, 0, b, sizeof(b))))
+		return rc;
+	if (get32(b + 24) & ~(uint32_t)MXCSR_MASK)
+		return cpu__raise(x->cpu, EXC_GP, 0);
+	fpu__fx_load(x->f, b);
 	return 0;
 }
 

@@ -2,7 +2,6 @@
  * system mode: sanitised descriptors, FXSAVE image conversion, EFLAGS.
  * See monitor/mon-native.h and docs/hybrid.md. */
 #include "monitor/mon-native.h"
-#include "monitor/fpu_int.h"
 
 /* Descriptor bits (SDM Vol. 3A §3.4.5). In @attr: 0-3 type, 4 S, 5-6 DPL,
  * 7 P, 12 AVL, 13 L, 14 D/B, 15 G. */
@@ -82,75 +81,15 @@ uint32_t mon_native__eflags_out(uint32_t guest, uint32_t native)
 	return (guest & ~own) | (native & own) | 0x2u;
 }
 
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v);
-	put16(p + 2, v >> 16);
-}
-
-static uint32_t get16(const uint8_t *p)
-{
-	return p[0] | (uint32_t)p[1] << 8;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return get16(p) | get16(p + 2) << 16;
-}
-
 void mon_native__fx_from_fpu(uint8_t *img, const struct fpu_state *f,
 			     uint32_t mxcsr_mask)
 {
-	uint8_t abridged = 0;
-
 	for (unsigned i = 0; i < 512; i++)
 		img[i] = 0;
-	for (unsigned p = 0; p < 8; p++)
-		if (x87_tag(f, p) != FTAG_EMPTY)
-			abridged |= (uint8_t)(1u << p);
-	put16(img, f->fcw);
-	put16(img + 2, f->fsw);
-	img[4] = abridged;
-	put16(img + 6, f->fop);
-	put32(img + 8, f->fip);
-	put16(img + 12, f->fcs);
-	put32(img + 16, f->fdp);
-	put16(img + 20, f->fds);
-	put32(img + 24, f->mxcsr & mxcsr_mask);
-	put32(img + 28, mxcsr_mask);
-	for (unsigned i = 0; i < 8; i++) {
-		struct fpu_reg80 r = x87_st(f, i);
-
-		__builtin_memcpy(img + 32 + 16 * i, &r.m, 8);
-		put16(img + 40 + 16 * i, r.se);
-	}
-	__builtin_memcpy(img + 160, f->xmm, 128);
+	fpu__fx_store(f, img, mxcsr_mask);
 }
 
 void mon_native__fx_to_fpu(struct fpu_state *f, const uint8_t *img)
 {
-	f->fcw = x87_fcw(get16(img));
-	f->fsw = (uint16_t)get16(img + 2);
-	f->fop = get16(img + 6) & 0x7ff;
-	f->fip = get32(img + 8);
-	f->fcs = (uint16_t)get16(img + 12);
-	f->fdp = get32(img + 16);
-	f->fds = (uint16_t)get16(img + 20);
-	f->mxcsr = get32(img + 24);
-	for (unsigned i = 0; i < 8; i++) {
-		struct fpu_reg80 r;
-
-		__builtin_memcpy(&r.m, img + 32 + 16 * i, 8);
-		r.se = (uint16_t)get16(img + 40 + 16 * i);
-		f->st[x87_phys(f, i)] = r;
-	}
-	for (unsigned p = 0; p < 8; p++)
-		x87_set_tag(f, p, (img[4] >> p) & 1 ? x87_tag_of(f->st[p]) : FTAG_EMPTY);
-	__builtin_memcpy(f->xmm, img + 160, 128);
+	fpu__fx_load(f, img);
 }
