@@ -1,5 +1,5 @@
 /* tests/testhost/sys-probe.c — build/hvmm-sysprobe: abuses the system-mode
- * ioctls of /dev/hvmm (ABI 4, docs/hybrid.md) inside the test host
+ * ioctls of /dev/hvmm (ABI 4-5, docs/hybrid.md) inside the test host
  * (tests/system/testhost-hybrid-guests.sh). Refused arguments give the
  * documented errors; guests with random state (every mode: real, 16/32-bit
  * protected, paging, V86, random descriptor caches and tables), random RAM
@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 		perror(HVMM_DEVICE);
 		return 2;
 	}
-	check(ioc(dev, HVMM_IOC_ABI_VERSION, NULL) == HVMM_ABI_VERSION, "ABI version 4");
+	check(ioc(dev, HVMM_IOC_ABI_VERSION, NULL) == HVMM_ABI_VERSION, "ABI version is HVMM_ABI_VERSION");
 	for (int g = 0; g < guests; g++) {
 		uint8_t *ram = mmap(NULL, RAM, PROT_READ | PROT_WRITE,
 				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
