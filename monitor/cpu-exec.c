@@ -109,6 +109,15 @@ void cpu__flush_all(struct cpu *cpu)
 	icache__flush(cpu);
 }
 
+void cpu__set_a20(struct cpu *cpu, bool on)
+{
+	if (cpu->a20 == on)
+		return;
+	cpu->a20 = on;
+	cpu->a20_mask = on ? ~0u : ~(1u << 20);
+	cpu__flush_all(cpu);
+}
+
 void cpu__set_irq_pending(struct cpu *cpu, bool level)
 {
 	cpu->irq_pending = level;

@@ -275,8 +275,7 @@ void mon_sys__set_state(struct mon_sys *ms, const struct hvmm_sregs *r)
 		seg_in(&cpu->seg[s], &r->seg[s]);
 	cpu__set_eflags(cpu, r->eflags);
 	cpu->halted = !!(r->flags & HVMM_SF_HALTED);
-	cpu->a20 = !!(r->flags & HVMM_SF_A20);
-	cpu->a20_mask = cpu->a20 ? ~0u : ~(1u << 20);
+	cpu__set_a20(cpu, r->flags & HVMM_SF_A20);
 	cpu__mode_changed(cpu);
 	if (cpu_pmode(cpu) && !cpu_v86(cpu))
 		cpu->cpl = r->cpl & 3;
@@ -381,13 +380,8 @@ unsigned int mon_sys__run(struct mon_sys *ms, struct hvmm_sys_run *run)
 	}
 	ms->want_window = false;
 	cpu->irq_pending = ms->have_inject || (run->flags & HVMM_SRUN_IRQ);
-	/* the board's A20 gate, as the interp engine applies it (a20_sync):
-	 * bit 20 of physical addresses masked while it is off */
-	if (cpu->a20 != !(run->flags & HVMM_SRUN_A20_OFF)) {
-		cpu->a20 = !(run->flags & HVMM_SRUN_A20_OFF);
-		cpu->a20_mask = cpu->a20 ? ~0u : ~(1u << 20);
-		cpu__flush_all(cpu);
-	}
+	/* the board's A20 gate, as the interp engine applies it (a20_sync) */
+	cpu__set_a20(cpu, !(run->flags & HVMM_SRUN_A20_OFF));
 	ms->st.run_calls++;
 
 	ms->go_native = false;

@@ -330,6 +330,11 @@ void cpu__invalidate_phys(struct cpu *cpu, uint64_t gpa, uint64_t len);
 /* Flushes every cached translation and decoded instruction. */
 void cpu__flush_all(struct cpu *cpu);
 
+/* Sets the A20 gate as the board drives it: while off, bit 20 of every
+ * physical address the CPU forms is masked (1 MiB wraps to 0, as on an
+ * 8086). A change drops cached translations and decoded code. */
+void cpu__set_a20(struct cpu *cpu, bool on);
+
 /* Writes a readable register dump (GPRs, EIP, EFLAGS, segments, CRs, DRs,
  * descriptor tables, MSRs, counters, last exceptions) into buf (always
  * NUL-terminated). Returns the length it would have written. */

@@ -46,18 +46,11 @@ static int op_pio(void *opaque, uint16_t port, void *data, unsigned len, bool w)
 	return in->b->a20 != in->cpu->a20 ? CPU_BUS_STOP : 0;
 }
 
-/* The A20 gate as the board last set it: with A20 off the CPU masks bit 20
- * of every physical address it forms (monitor/cpu-mem.c applies a20_mask
- * after paging, to page-table reads, and with paging off), so 1 MiB wraps
- * to 0 as on an 8086. Cached translations and decoded code are dropped. */
+/* The A20 gate as the board last set it (monitor/cpu-mem.c applies the
+ * mask after paging, to page-table reads, and with paging off). */
 static void a20_sync(struct interp *in)
 {
-	struct cpu *c = in->cpu;
-	if (c->a20 == in->b->a20)
-		return;
-	c->a20 = in->b->a20;
-	c->a20_mask = c->a20 ? ~0u : ~(1u << 20);
-	cpu__flush_all(c);
+	cpu__set_a20(in->cpu, in->b->a20);
 }
 
 static int op_intr_ack(void *opaque)
