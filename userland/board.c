@@ -414,6 +414,18 @@ void board__wait(struct board *b, uint64_t deadline_ns)
 	poll(p, (nfds_t)np, ms);
 }
 
+bool board__halt(struct board *b)
+{
+	for (;;) {
+		uint64_t next = board__poll(b);
+		if (b->intr_level || b->stop != VM_RUNNING)
+			return true;
+		if (b->dump_req)
+			return false;
+		board__wait(b, next);
+	}
+}
+
 /* ---- Device callbacks ------------------------------------------------------- */
 
 static void on_debug_exit(void *ctx, uint32_t status)

@@ -135,6 +135,12 @@ uint64_t board__poll(struct board *b);
  * whichever comes first (the HLT path). */
 void board__wait(struct board *b, uint64_t deadline_ns);
 
+/* The HLT path of every engine: runs due timers and sleeps until the INTR
+ * line is high or the VM is asked to stop (true), or until a register dump
+ * is asked for while halted (false: the engine prints it, clears
+ * b->dump_req and calls again). */
+bool board__halt(struct board *b);
+
 /* Asks the VM to stop (signal handlers may call it: it only sets a flag). */
 void board__request_stop(struct board *b, enum vm_stop why);
 

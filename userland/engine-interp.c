@@ -141,23 +141,15 @@ static void dump(struct interp *in, const char *why)
 }
 
 /* HLT with IF=1: sleep until a device deadline or console input raises an
- * interrupt (or the VM is asked to stop). */
+ * interrupt (or the VM is asked to stop); SIGUSR1 meanwhile prints a dump. */
 static void wait_for_interrupt(struct interp *in)
 {
-	struct board *b = in->b;
 	in->halts++;
-	for (;;) {
-		uint64_t next = board__poll(b);
-		if (b->intr_level || b->stop != VM_RUNNING) {
-			in->halt_wakeups++;
-			return;
-		}
-		if (b->dump_req) {	/* SIGUSR1 while idle: say so */
-			b->dump_req = 0;
-			dump(in, "register dump (SIGUSR1, halted: waiting for an interrupt)");
-		}
-		board__wait(b, next);
+	while (!board__halt(in->b)) {
+		in->b->dump_req = 0;
+		dump(in, "register dump (SIGUSR1, halted: waiting for an interrupt)");
 	}
+	in->halt_wakeups++;
 }
 
 /* HVMM_INTERP_AUDIT=N (debug): the interpreter's consistency checks

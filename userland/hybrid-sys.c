@@ -203,20 +203,16 @@ static void dump(struct hybrid *h, const char *why)
 	fprintf(stderr, "\r\nhvmm: %s\n%s\n", why, buf);
 }
 
-/* HLT with IF=1: sleep until a device raises the INTR line (or a stop). */
+/* HLT with IF=1: sleep until a device raises the INTR line (or a stop);
+ * SIGUSR1 meanwhile prints a dump, as in the interp engine. */
 static void wait_for_interrupt(struct hybrid *h)
 {
-	struct board *b = h->b;
-
 	h->halts++;
-	for (;;) {
-		uint64_t next = board__poll(b);
-		if (b->intr_level || b->stop != VM_RUNNING) {
-			h->halt_wakeups++;
-			return;
-		}
-		board__wait(b, next);
+	while (!board__halt(h->b)) {
+		h->b->dump_req = 0;
+		dump(h, "register dump (SIGUSR1, halted: waiting for an interrupt)");
 	}
+	h->halt_wakeups++;
 }
 
 /* Completes a port or MMIO access the module reported; a read's value goes
