@@ -73,6 +73,23 @@ static inline void irq_line__set(const struct irq_line *l, int level)
 		l->set_level(l->ctx, l->irq, level);
 }
 
+/* Timer catch-up (PIT, LAPIC timer; docs/devices.md): adds `due` expiries to
+ * a backlog bounded by `limit`; what does not fit is counted in *lost, the
+ * largest backlog seen in *max. */
+static inline void tick_backlog__add(uint32_t *backlog, uint32_t *max, uint64_t *lost,
+				     uint64_t due, uint32_t limit)
+{
+	uint64_t room = limit > *backlog ? limit - *backlog : 0;
+
+	if (due > room) {
+		*lost += due - room;
+		due = room;
+	}
+	*backlog += (uint32_t)due;
+	if (*backlog > *max)
+		*max = *backlog;
+}
+
 /* ---- Virtual time -------------------------------------------------------
  * Devices never run threads or host timers. The board owns one clock and
  * hands devices a struct vclock; a device reads "now" from it when the guest

@@ -294,15 +294,8 @@ void lapic__poll(struct lapic *a, uint64_t now)
 		} else {
 			a->timer_next_ns = VCLOCK_NEVER;
 		}
-		uint32_t lim = timer_backlog_limit(a);
-		uint64_t room = lim > a->timer_backlog ? lim - a->timer_backlog : 0;
-		if (due > room) {
-			a->timer_lost += due - room;
-			due = room;
-		}
-		a->timer_backlog += (uint32_t)due;
-		if (a->timer_backlog > a->timer_backlog_max)
-			a->timer_backlog_max = a->timer_backlog;
+		tick_backlog__add(&a->timer_backlog, &a->timer_backlog_max, &a->timer_lost,
+				  due, timer_backlog_limit(a));
 	}
 	timer_deliver(a);
 }

@@ -397,15 +397,8 @@ void pit__poll(struct pit *p, uint64_t now)
 			due = (d - c->next_irq_tick) / c->count + 1;
 		c->next_irq_tick = next_edge_after(c, d);
 		p->edges += due;
-		uint32_t lim = backlog_limit(p);
-		uint64_t room = lim > p->backlog ? lim - p->backlog : 0;
-		if (due > room) {
-			p->lost_edges += due - room;
-			due = room;
-		}
-		p->backlog += (uint32_t)due;
-		if (p->backlog > p->backlog_max)
-			p->backlog_max = p->backlog;
+		tick_backlog__add(&p->backlog, &p->backlog_max, &p->lost_edges, due,
+				  backlog_limit(p));
 	}
 	if (!p->backlog || (p->irq_pending && p->irq_pending(p->probe_ctx)))
 		return;

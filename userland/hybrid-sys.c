@@ -1,7 +1,7 @@
 /* userland/hybrid-sys.c — the hybrid engine for whole guests (issue 6):
  * `hvmm run --engine hybrid --kernel K`. The vCPU lives in hvmm.ko in system
- * mode (ABI 4): the module interprets the guest over the pinned RAM of this
- * process's board and exits here for port I/O, MMIO, interrupt acknowledge,
+ * mode (ABI 5): the module interprets the guest kernel and runs guest user
+ * code natively over the pinned RAM of this process's board, and exits here for port I/O, MMIO, interrupt acknowledge,
  * HLT and the end of each instruction budget; this loop completes them with
  * the board's devices, exactly as the interp engine's callbacks would.
  * See docs/hybrid.md for the exit protocol. */
@@ -69,6 +69,15 @@ static int dma_sync(struct hybrid *h)
  * access guest RAM [gpa, gpa+len) through gmem. The vCPU is not running
  * (device models run between SYS_RUN calls), so the range only has to reach
  * the module before the next run; ranges are widened to pages and merged. */
+static void range_cover(struct hvmm_phys_range *r, uint64_t start, uint64_t end)
+{
+	uint64_t e = end > r->gpa + r->len ? end : r->gpa + r->len;
+
+	if (start < r->gpa)
+		r->gpa = start;
+	r->len = e - r->gpa;
+}
+
 static void hybrid_dma_written(void *cpu, uint64_t gpa, uint64_t len)
 {
 	struct hybrid *h = cpu;
@@ -80,22 +89,14 @@ static void hybrid_dma_written(void *cpu, uint64_t gpa, uint64_t len)
 	for (unsigned i = 0; i < h->ndma; i++) {
 		struct hvmm_phys_range *r = &h->dma[i];
 		if (start <= r->gpa + r->len && end >= r->gpa) {
-			uint64_t e = end > r->gpa + r->len ? end : r->gpa + r->len;
-			if (start < r->gpa)
-				r->gpa = start;
-			r->len = e - r->gpa;
+			range_cover(r, start, end);
 			return;
 		}
 	}
-	if (h->ndma == DMA_RANGES) {	/* full: widen the last one (a superset is safe) */
-		struct hvmm_phys_range *r = &h->dma[DMA_RANGES - 1];
-		uint64_t e = end > r->gpa + r->len ? end : r->gpa + r->len;
-		if (start < r->gpa)
-			r->gpa = start;
-		r->len = e - r->gpa;
-		return;
-	}
-	h->dma[h->ndma++] = (struct hvmm_phys_range){ .gpa = start, .len = end - start };
+	if (h->ndma == DMA_RANGES)	/* full: widen the last one (a superset is safe) */
+		range_cover(&h->dma[DMA_RANGES - 1], start, end);
+	else
+		h->dma[h->ndma++] = (struct hvmm_phys_range){ .gpa = start, .len = end - start };
 }
 
 static void flat_seg(struct hvmm_seg *s, uint16_t sel, uint16_t attr)
