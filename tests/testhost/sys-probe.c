@@ -7,6 +7,8 @@
  * interpreter inside the module never takes the host down.
  *   hvmm-sysprobe [GUESTS]   prints "ok/FAIL - ..." lines, exits 0 if all ok */
 #include "host-driver/hvmm-abi.h"
+#define PROBE_SEED 0x9e3779b9
+#include "tests/testhost/probe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,29 +21,6 @@
 #include <unistd.h>
 
 #define RAM (4u << 20)
-
-static int fails;
-
-static void check(int ok, const char *what)
-{
-	printf("%s - %s\n", ok ? "ok  " : "FAIL", what);
-	fails += !ok;
-}
-
-static long ioc(int fd, unsigned long cmd, void *arg)
-{
-	long r = ioctl(fd, cmd, arg);
-	return r < 0 ? -errno : r;
-}
-
-static uint32_t rnd_state = 0x9e3779b9;
-static uint32_t rnd(void)
-{
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 17;
-	rnd_state ^= rnd_state << 5;
-	return rnd_state;
-}
 
 static void rnd_seg(struct hvmm_seg *s)
 {

@@ -5,6 +5,8 @@
  * code (every run ends in an exit or -EINTR, never a host oops or hang).
  *   hvmm-wsprobe [ROUNDS]   prints "ok/FAIL - ..." lines, exits 0 if all ok */
 #include "host-driver/hvmm-abi.h"
+#define PROBE_SEED 0x2545f491
+#include "tests/testhost/probe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,33 +21,9 @@
 
 #define RAM (8u << 20)
 
-static int fails;
-
-static void check(int ok, const char *what)
-{
-	printf("%s - %s\n", ok ? "ok  " : "FAIL", what);
-	fails += !ok;
-}
-
-/* ioctl returning -errno (or the value) */
-static long ioc(int fd, unsigned long cmd, void *arg)
-{
-	long r = ioctl(fd, cmd, arg);
-	return r < 0 ? -errno : r;
-}
-
 static void on_alarm(int sig)
 {
 	(void)sig;
-}
-
-static uint32_t rnd_state = 0x2545f491;
-static uint32_t rnd(void)
-{
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 17;
-	rnd_state ^= rnd_state << 5;
-	return rnd_state;
 }
 
 static struct hvmm_regs base_regs(void)
