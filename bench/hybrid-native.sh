@@ -57,16 +57,20 @@ echo "NB guest-prompt $(up)"
 s "cat /dev/vda >/tmp/f && echo CO''PIED"
 w COPIED 1200
 G='$(cut -d" " -f1 /proc/uptime)'
+# SIGUSR2 makes hvmm print its counters: snapshots 1-3 bracket the phases
+kill -USR2 $p; sleep 0.5
 a=$(up); s "a=$G; busybox sh -c '$LOOPCMD'; echo LO''OP-DONE \$a $G"
-w "LOOP-DONE" 3600; b=$(up)
+w "LOOP-DONE" 3600; b=$(up); kill -USR2 $p; sleep 0.5
 echo "NB hloop $a $b $(tr -d '\r' </tmp/con | grep '^LOOP-DONE' | cut -d' ' -f2,3)"
 a=$(up); s "a=$G; busybox sha256sum /tmp/f >/tmp/s; echo SH''A-DONE \$a $G \$(cut -d' ' -f1 /tmp/s)"
-w "SHA-DONE" 3600; b=$(up)
+w "SHA-DONE" 3600; b=$(up); kill -USR2 $p; sleep 0.5
 echo "NB hsha $a $b $(tr -d '\r' </tmp/con | grep '^SHA-DONE' | cut -d' ' -f2,3,4)"
 s "poweroff"
 i=0; while kill -0 $p 2>/dev/null && [ $i -lt 600 ]; do sleep 1; i=$((i+1)); done
 kill $p 2>/dev/null; wait $p; echo "NB hvmm-exit $?"
-tr -d '\r' </tmp/con | grep -aE "^(cpu|hybrid|engine|board|pio|native)\.[^ ]* [0-9]" | sed 's/^/NS /'
+# NS <snapshot> <counter> <value>: 1-3 the SIGUSR2 snapshots, 4 at exit
+tr -d '\r' </tmp/con | awk '/^--- hvmm statistics/ { n++ }
+	/^(cpu|hybrid|engine|board|pio|native|interp)\.[^ ]* [0-9]/ { print "NS", n, $1, $2 }'
 IN
 log=$OUT/console.$CPU
 "$ROOT/tests/testhost/run" --quiet --cpu "$CPU" --timeout 9000 --log "$log" \
@@ -88,6 +92,15 @@ awk -v loop="$LOOP" -v mb="$SIZE_MB" '
 		if (ns > 0) printf "%-28s %10.2f %12.2f %12.2f %9.1f %9.1f\n", "sha256sum " mb " MiB", ns, hs_guest, hs_host, hs_guest / ns, hs_host / ns
 		printf "hash native %s\nhash hybrid %s (%s)\n", nh, hh, (nh != "" && nh == hh) ? "same" : "DIFFERENT"
 	}' "$OUT/results.$CPU"
-grep -E "^(cpu\.instructions|hybrid\.exit\.io|hybrid\.run_calls|native\.(stays|ns))" "$OUT/stats.$CPU" | sed 's/^/  /'
+# per phase: counter deltas between the snapshots (1-2 loop, 2-3 sha256)
+awk '{ v[$1, $2] = $3; if (!($2 in seen)) { seen[$2] = 1; names[++n] = $2 } }
+	END {
+		printf "  %-30s %14s %14s %14s\n", "counter (delta)", "sh loop", "sha256sum", "whole run"
+		for (i = 1; i <= n; i++) {
+			c = names[i]; a = v[2, c] - v[1, c]; b = v[3, c] - v[2, c]
+			if (a == 0 && b == 0) continue
+			printf "  %-30s %14.0f %14.0f %14.0f\n", c, a, b, v[4, c]
+		}
+	}' "$OUT/stats.$CPU"
 echo "test host: exit $rc (console: $log)"
 [ $rc -eq 0 ]

@@ -190,6 +190,8 @@ static void on_stop_signal(int sig)
 		return;
 	if (sig == SIGUSR1)
 		signal_board->dump_req = 1;
+	else if (sig == SIGUSR2)
+		signal_board->stats_req = 1;
 	else
 		signal_board->stop = VM_QUIT;
 }
@@ -211,6 +213,7 @@ static void install_signals(struct board *b)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	sa.sa_handler = on_fatal_signal;
 	sa.sa_flags = SA_RESETHAND;
 	sigaction(SIGSEGV, &sa, NULL);
@@ -380,6 +383,11 @@ static uint64_t min64(uint64_t a, uint64_t b)
 uint64_t board__poll(struct board *b)
 {
 	b->polls++;
+	if (b->stats_req) {
+		b->stats_req = 0;
+		if (b->print_stats)
+			b->print_stats(b->stats_ctx);
+	}
 	uint64_t now = board__now(b);
 	if (now >= pit__next_deadline_ns(&b->pit))
 		pit__poll(&b->pit, now);

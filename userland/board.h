@@ -85,6 +85,11 @@ struct board {
 	/* stop request from a device or the user */
 	volatile enum vm_stop stop;
 	volatile int dump_req;		/* SIGUSR1: the engine prints its state */
+	volatile int stats_req;		/* SIGUSR2: print the counters now */
+	/* Prints every counter to stderr (set by `hvmm run`); board__poll calls
+	 * it on a SIGUSR2, so a benchmark can take counters per phase. */
+	void (*print_stats)(void *ctx);
+	void *stats_ctx;
 	uint32_t debug_exit_status;	/* (V << 1) | 1 */
 
 	/* counters */

@@ -134,10 +134,10 @@ static int load_kernel(struct board *b, const struct run_opts *o, struct run_fil
 }
 
 static void print_stats(const struct run_opts *o, const struct engine_ops *eng,
-			void *state, struct board *b, double seconds)
+			void *state, struct board *b, double seconds, const char *when)
 {
 	FILE *outs[2] = { stderr, NULL };
-	if (o->stats_file) {
+	if (o && o->stats_file) {
 		outs[1] = fopen(o->stats_file, "w");
 		if (!outs[1])
 			fprintf(stderr, "hvmm run: --stats=%s: %s\n", o->stats_file, strerror(errno));
@@ -147,7 +147,7 @@ static void print_stats(const struct run_opts *o, const struct engine_ops *eng,
 		if (!f)
 			continue;
 		if (f == stderr)
-			fprintf(f, "\r\n--- hvmm statistics ---\n");
+			fprintf(f, "\r\n--- hvmm statistics%s ---\n", when);
 		fprintf(f, "engine %s\nseconds %.3f\n", eng->name, seconds);
 		if (eng->stats)
 			eng->stats(state, f);
@@ -155,6 +155,23 @@ static void print_stats(const struct run_opts *o, const struct engine_ops *eng,
 		if (f != stderr)
 			fclose(f);
 	}
+}
+
+/* A SIGUSR2 snapshot: the same counters as --stats, to stderr only. */
+struct snapshot {
+	const struct engine_ops *eng;
+	struct board *b;
+	void *state;
+	uint64_t t0;
+};
+
+static void snapshot_print(void *ctx)
+{
+	struct snapshot *s = ctx;
+
+	if (s->state)
+		print_stats(NULL, s->eng, s->state, s->b,
+			    (double)(board__now(s->b) - s->t0) / 1e9, " (SIGUSR2)");
 }
 
 int cmd_run(int argc, char **argv)
@@ -228,6 +245,9 @@ int cmd_run(int argc, char **argv)
 	}
 	uint64_t t0 = board__now(&b);
 	int status;
+	struct snapshot snap = { .eng = eng, .b = &b, .t0 = t0 };
+	b.print_stats = snapshot_print;
+	b.stats_ctx = &snap;
 	for (;;) {
 		struct boot_entry entry;
 		if ((rc = load_kernel(&b, &o, &f, &entry))) {
@@ -240,12 +260,15 @@ int cmd_run(int argc, char **argv)
 					   o.engine);
 		}
 		void *state = NULL;
+		snap.state = NULL;
 		if ((rc = eng->create(&b, &entry, &o, &state, err, sizeof(err)))) {
 			board__destroy(&b);
 			fprintf(stderr, "hvmm run: engine %s: %s\n", eng->name, err);
 			return HVMM_EXIT_VM_ERROR;
 		}
+		snap.state = state;
 		enum vm_stop why = eng->run(state);
+		snap.state = NULL;
 		if (why == VM_REBOOT && !o.no_reboot) {
 			eng->destroy(state);
 			if ((rc = board__reset(&b, err, sizeof(err)))) {
@@ -283,7 +306,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		}
 		if (o.stats)
-			print_stats(&o, eng, state, &b, (double)(board__now(&b) - t0) / 1e9);
+			print_stats(&o, eng, state, &b, (double)(board__now(&b) - t0) / 1e9, "");
 		eng->destroy(state);
 		board__destroy(&b);
 		return status;
