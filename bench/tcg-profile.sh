@@ -4,8 +4,7 @@
 # (bench/tcg-prof.c) counts executions of every kernel-half translation
 # block of the test host; bench/tcg-mark snapshots the counts around two
 # phases (busybox sh loop to LOOP; sha256sum of SIZE_MB MiB), and the TBs
-# are attributed to symbols (hvmm.ko via the test host's /proc/kallsyms, the
-# kernel via System.map and the KASLR offset). Under TCG each TB executed
+# are attributed to symbols from the test host's /proc/kallsyms. Under TCG each TB executed
 # costs a dispatch, so "TB executions" is the figure to cut; "insns" is the
 # x86 instructions in those TBs. Not a test: prints two tables.
 # Environment: LOOP (default 30000), SIZE_MB (default 4), TOP (default 40),
@@ -22,13 +21,12 @@ make -s -C "$ROOT" guest >/dev/null || exit 2
 cc -O2 -shared -fPIC -fvisibility=hidden -Wall -Wextra -Werror -o "$OUT/tcg-prof.so" \
 	"$ROOT/bench/tcg-prof.c" || exit 2
 cc -nostdlib -static -Wl,-Ttext=0x13570000 -o "$OUT/tcg-mark" "$ROOT/bench/tcg-mark.S" || exit 2
-map=$(ls "$BUILD"/cache/testhost-kernel/boot/System.map-* | sort -V | tail -1)
 cat >"$OUT/inner.sh" <<IN
 LOOP=$LOOP SIZE_MB=$SIZE_MB HYBRID_FLAGS="${HYBRID_FLAGS:-}"
 IN
 cat >>"$OUT/inner.sh" <<'IN'
-grep -E ' (_text|_stext)$' /proc/kallsyms | sed 's/^/KT /'
-grep '\[hvmm\]' /proc/kallsyms | sed 's/^/KS /'
+# every text symbol (kernel and modules), gzip + base64 over the console
+grep ' [tT] ' /proc/kallsyms | gzip -9 | base64 | sed 's/^/KS /'
 dd if=/dev/urandom of=/tmp/data bs=1M count=$SIZE_MB 2>/dev/null
 mkfifo /tmp/in
 hvmm run --engine hybrid $HYBRID_FLAGS --mem 128M --disk /tmp/data,ro --kernel /g/vmlinuz \
@@ -58,35 +56,23 @@ log=$OUT/console.$CPU
 	-- sh /t.sh >/dev/null 2>"$OUT/runner.err"
 rc=$?
 [ -s "$OUT/counts.3" ] || { echo "no snapshots (test host exit $rc, see $log)"; exit 1; }
-tr -d '\r' <"$log" | grep -a '^KT \|^KS ' >"$OUT/syms"
-# symbols: hvmm.ko's from kallsyms, the kernel's from System.map moved by
-# the KASLR offset (kallsyms _text - System.map _text)
-awk -v map="$map" '
-	function hex(s,  i, c, v) { v = 0; s = tolower(s)
-		for (i = 1; i <= length(s); i++) { c = index("0123456789abcdef", substr(s, i, 1)) - 1; v = v * 16 + c }
-		return v }
-	FILENAME == map && $3 == "_text" { mtext = hex($1) }
-	FILENAME == map && $2 ~ /^[tTwW]$/ { ka[++nk] = $1; kn[nk] = $3 }
-	FILENAME != map && $1 == "KT" && $4 == "_text" { ktext = hex($2) }
-	FILENAME != map && $1 == "KS" && $3 ~ /^[tT]$/ { print $2, "hvmm:" $4 }
-	END { off = ktext - mtext
-		for (i = 1; i <= nk; i++) printf "%016x %s\n", hex(ka[i]) + off, kn[i] }
-' "$map" "$OUT/syms" | sort >"$OUT/symtab"
+# symbols: "ADDR NAME" sorted; addresses compare as fixed-width hex strings
+tr -d '\r' <"$log" | grep -a '^KS ' | cut -c4- | base64 -d | gunzip |
+	awk '{ n = $3; if ($4 != "") n = substr($4, 2, length($4) - 2) ":" n; print $1, n }' |
+	LC_ALL=C sort >"$OUT/symtab"
 # per phase: (snapshot k+1 - snapshot k) summed per symbol
 for ph in 1:loop 2:sha256; do
 	k=${ph%%:*} name=${ph#*:}
 	echo "== phase $name: test-host kernel TBs executed, by symbol (top $TOP)"
 	awk -v a="$OUT/counts.$k" -v b="$OUT/counts.$((k + 1))" -v top="$TOP" -v st="$OUT/symtab" '
-		function hex(s,  i, c, v) { v = 0; s = tolower(s)
-			for (i = 1; i <= length(s); i++) { c = index("0123456789abcdef", substr(s, i, 1)) - 1; v = v * 16 + c }
-			return v }
+		function pad(s) { s = tolower(s); while (length(s) < 16) s = "0" s; return s }
 		BEGIN {
-			while ((getline l < st) > 0) { split(l, f, " "); sa[++ns] = hex(f[1]); sn[ns] = f[2] }
+			while ((getline l < st) > 0) { split(l, f, " "); sa[++ns] = pad(f[1]); sn[ns] = f[2] }
 			while ((getline l < a) > 0) { split(l, f, " "); c0[f[1]] += f[3] }
 			while ((getline l < b) > 0) { split(l, f, " "); d = f[3]; c1[f[1]] += d; ni[f[1]] = f[2] }
 			for (v in c1) {
 				d = c1[v] - c0[v]; if (d <= 0) continue
-				x = hex(v); lo = 1; hi = ns
+				x = pad(v); lo = 1; hi = ns
 				while (lo < hi) { m = int((lo + hi + 1) / 2); if (sa[m] <= x) lo = m; else hi = m - 1 }
 				s = (sa[lo] <= x) ? sn[lo] : "?"
 				tb[s] += d; in_[s] += d * ni[v]; tot += d; toti += d * ni[v]

@@ -429,6 +429,8 @@ void mon_sys__stats(struct mon_sys *ms, struct hvmm_sys_stats *st)
 {
 	*st = ms->st;
 	st->instructions = ms->cpu->icount;
+	st->decodes = ms->cpu->ndecode;
+	st->tlb_flushes = ms->cpu->ntlb_flush;
 }
 
 void mon_sys__invalidate_phys(struct mon_sys *ms, unsigned long long gpa,
