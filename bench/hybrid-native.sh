@@ -44,7 +44,7 @@ hvmm run --engine hybrid --mem 128M --stats --disk /tmp/data,ro --kernel /g/vmli
 p=$!
 exec 9>/tmp/in
 # w TEXT SECS: wait for TEXT on the console (a line of its own)
-w() { i=0; while ! tr -d '\r' </tmp/con | grep -q "^$1"; do sleep 0.1; i=$((i+1)); [ $i -ge $(($2 * 10)) ] && return 1; kill -0 $p || return 1; done; return 0; }
+w() { i=0; while ! grep -q "^$1" /tmp/con; do sleep 0.1; i=$((i+1)); [ $i -ge $(($2 * 10)) ] && return 1; kill -0 $p || return 1; done; return 0; }
 s() { printf '%s\r' "$1" >&9; }
 w "hvmm-guest: /init started" 1500 && echo "NB guest-init $(up)"
 w "/ # " 900 || echo "NB no-prompt"

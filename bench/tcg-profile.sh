@@ -33,7 +33,7 @@ hvmm run --engine hybrid $HYBRID_FLAGS --mem 128M --disk /tmp/data,ro --kernel /
 	--initrd /g/initrd.gz --append "console=ttyS0 panic=-1 cryptomgr.notests" </tmp/in >/tmp/con 2>&1 &
 p=$!
 exec 9>/tmp/in
-w() { i=0; while ! tr -d '\r' </tmp/con | grep -q "^$1"; do sleep 0.1; i=$((i+1)); [ $i -ge $(($2 * 10)) ] && return 1; kill -0 $p || return 1; done; return 0; }
+w() { i=0; while ! grep -q "^$1" /tmp/con; do sleep 0.1; i=$((i+1)); [ $i -ge $(($2 * 10)) ] && return 1; kill -0 $p || return 1; done; return 0; }
 s() { printf '%s\r' "$1" >&9; }
 w "/ # " 1500 || echo "TP no-prompt"
 s "cat /dev/vda >/tmp/f && echo CO''PIED"
