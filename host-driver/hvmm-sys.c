@@ -212,18 +212,12 @@ static void sys_set_layout(struct hvmm_vcpu *vc, const struct hvmm_sregs *r)
  * access (the guest state is back in the interpreter). */
 static void sys_run_end(struct hvmm_vcpu *vc, struct hvmm_sys_run *run, u32 reason)
 {
-	struct hvmm_sregs *r = kzalloc(sizeof(*r), GFP_KERNEL);
-
 	run->reason = reason;
 	run->is_write = 0;
 	run->addr = 0;
 	run->len = 0;
 	run->wdata = 0;
-	if (r) {
-		mon_sys__get_state(vc->sys, r);
-		run->eflags = r->eflags;
-		kfree(r);
-	}
+	run->eflags = mon_sys__eflags(vc->sys);
 	vc->nst.exits[reason]++;
 }
 

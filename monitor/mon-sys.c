@@ -294,6 +294,11 @@ void mon_sys__set_state(struct mon_sys *ms, const struct hvmm_sregs *r)
 	ms->hold = false;
 }
 
+__u32 mon_sys__eflags(struct mon_sys *ms)
+{
+	return cpu__eflags(ms->cpu);
+}
+
 void mon_sys__get_state(struct mon_sys *ms, struct hvmm_sregs *r)
 {
 	struct cpu *cpu = ms->cpu;
