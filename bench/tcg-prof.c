@@ -2,12 +2,13 @@
  * code (hvmm.ko included) by translation block: every TB whose address is
  * in the kernel half gets an inline execution counter; at exit one line per
  * TB, "vaddr n_insns executions", goes to the file given as out=PATH.
+ * Options: lo=HEX (count TBs at or above it), mark=HEX.
  * Under TCG the cost of host code is roughly the TBs it executes (each TB
  * end through an indirect branch or RET is a lookup in QEMU), so the sum of
  * executions per symbol is the profile that matters for hvmm's in-module
  * interpreter. bench/tcg-profile.sh builds, runs and symbolises it.
  *
- * Phases: each time a TB at MARK_VADDR runs (the static program
+ * Phases: each time a TB at the mark address runs (the static program
  * bench/tcg-mark, linked there, run inside the test host), the counts so far
  * go to PATH.N (N = 1, 2, ...), so a workload between two marks is the
  * difference of two snapshots.
@@ -51,8 +52,11 @@ static size_t nchunks, used = CHUNK;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static char out_path[4096] = "tcg-prof.txt";
 static unsigned nsnap;
-
-#define MARK_VADDR 0x13570000ull	/* bench/tcg-mark's entry point */
+/* TBs at or above lo are counted (default: an x86-64 kernel half; 0xc0000000
+ * for a 32-bit Linux guest run directly under qemu-system-i386) */
+static uint64_t lo = 0xffff800000000000ull;
+/* bench/tcg-mark's entry point (tcg-mark32 for an i386 guest) */
+static uint64_t mark = 0x13570000ull;
 
 static void write_counts(const char *path)
 {
@@ -106,9 +110,9 @@ static void on_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	struct rec *r;
 
 	(void)id;
-	if (va == MARK_VADDR)
+	if (va == mark)
 		qemu_plugin_register_vcpu_tb_exec_cb(tb, on_mark, QEMU_PLUGIN_CB_NO_REGS, NULL);
-	if (va < 0xffff800000000000ull)
+	if (va < lo)
 		return;
 	pthread_mutex_lock(&lock);
 	r = rec_new();
@@ -133,9 +137,14 @@ __attribute__((visibility("default")))
 int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv)
 {
 	(void)info;
-	for (int i = 0; i < argc; i++)
+	for (int i = 0; i < argc; i++) {
 		if (!strncmp(argv[i], "out=", 4))
 			snprintf(out_path, sizeof(out_path), "%s", argv[i] + 4);
+		else if (!strncmp(argv[i], "lo=", 3))
+			lo = strtoull(argv[i] + 3, NULL, 16);
+		else if (!strncmp(argv[i], "mark=", 5))
+			mark = strtoull(argv[i] + 5, NULL, 16);
+	}
 	qemu_plugin_register_vcpu_tb_trans_cb(id, on_trans);
 	qemu_plugin_register_atexit_cb(id, on_exit_cb, NULL);
 	return 0;
