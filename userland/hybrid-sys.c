@@ -34,6 +34,7 @@ struct hybrid {
 	struct hvmm_sys_run run;
 	uint64_t last_poll;		/* icount at the last board__poll */
 	uint64_t halts, halt_wakeups, stops, eintr;
+	uint64_t sys_runs;		/* SYS_RUN ioctls that returned an exit */
 	struct hvmm_phys_range dma[DMA_RANGES];
 	unsigned ndma;
 	uint64_t dma_reports, dma_syncs;
@@ -404,6 +405,7 @@ static enum vm_stop hybrid_run(void *state)
 		}
 		t_exit = mono_ns();
 		h->ns_module += t_exit - t_enter;
+		h->sys_runs++;
 		last = r->reason < HVMM_SX_REASONS ? r->reason : 0;
 		r->flags = 0;
 		/* BUDGET also ends native stays (host tick, time slice), during
@@ -495,6 +497,7 @@ static void hybrid_stats(void *state, FILE *f)
 		(unsigned long long)st.instructions, (unsigned long long)st.interrupts);
 	for (int i = 1; i < HVMM_SX_REASONS; i++)
 		fprintf(f, "hybrid.exit.%s %llu\n", names[i], (unsigned long long)st.exits[i]);
+	fprintf(f, "hybrid.sys_runs %llu\n", (unsigned long long)h->sys_runs);
 	fprintf(f, "hybrid.run_calls %llu\nhybrid.bus_retries %llu\n"
 		"engine.halts %llu\nengine.halt_wakeups %llu\nengine.eintr %llu\n"
 		"hybrid.dma_reports %llu\nhybrid.dma_syncs %llu\n",
