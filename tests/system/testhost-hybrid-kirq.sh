@@ -79,8 +79,8 @@ done
 ru=$(d user hybrid.sys_runs) iu=$(d user cpu.interrupts)
 rm=$(d module hybrid.sys_runs) im=$(d module cpu.interrupts)
 echo "  phase: user chip $ru SYS_RUN calls for $iu interrupts; module chip $rm for $im"
-pu=$(echo "$ru $iu" | awk '{ printf "%.2f", $2 > 0 ? $1 / $2 : 0 }')
-pm=$(echo "$rm $im" | awk '{ printf "%.2f", $2 > 0 ? $1 / $2 : 999 }')
+pu=$(echo "$ru $iu" | awk '{ printf "%.2f", ($2 > 0 ? $1 / $2 : 0) }')
+pm=$(echo "$rm $im" | awk '{ printf "%.2f", ($2 > 0 ? $1 / $2 : 999) }')
 [ "${iu:-0}" -gt 500 ] && [ "${im:-0}" -gt 500 ] && _ok "guest timer ticks in the phase ($iu and $im interrupts)" ||
 	_bad "too few interrupts in the phase: user $iu, module $im"
 echo "$pm $pu" | awk '{ exit !($1 * 3 <= $2) }' &&
