@@ -176,8 +176,10 @@ void board__kirq_take(struct board *b, const struct pic *pic, const struct pit *
 		unsigned bit = 1u << irq;
 		unsigned now = (pic->chip[irq >> 3].lines >> (irq & 7)) & 1;
 		if (irq != 2 && ((b->kirq_edges & bit) || now != !!(b->kirq_levels & bit))) {
-			if (b->kirq_edges & bit)
+			if (b->kirq_edges & bit) {	/* a pulse: latch it */
 				pic__set_irq(&b->pic, irq, 0);
+				pic__set_irq(&b->pic, irq, 1);
+			}
 			pic__set_irq(&b->pic, irq, !!(b->kirq_levels & bit));
 		}
 	}
