@@ -18,19 +18,20 @@
 # hvmm's counters are snapshotted (SIGUSR2) around each phase, and the
 # deltas printed: over all RUNS hybrid runs of the phase, idle included.
 # Environment: LOOP (default 100000), SIZE_MB (default 16), RUNS (runs of
-# each side, alternating; default 3).
+# each side, alternating; default 3), IRQCHIP (module, the default, or
+# user: hvmm's --irqchip, docs/kirq.md).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 CPU=${1:-max,-svm,-vmx,-la57}
-LOOP=${LOOP:-100000} SIZE_MB=${SIZE_MB:-16} RUNS=${RUNS:-3}
+LOOP=${LOOP:-100000} SIZE_MB=${SIZE_MB:-16} RUNS=${RUNS:-3} IRQCHIP=${IRQCHIP:-module}
 BB32=$BUILD/cache/busybox-i386/bin/busybox
 [ -x "$BB32" ] || { echo "no $BB32 (scripts/deps.sh)" >&2; exit 2; }
 make -s -C "$ROOT" guest >/dev/null || exit 2
-OUT=$BUILD/test-logs/hybrid-native
+OUT=$BUILD/test-logs/hybrid-native-$IRQCHIP
 mkdir -p "$OUT"
 cat >"$OUT/inner.sh" <<IN
-LOOP=$LOOP SIZE_MB=$SIZE_MB RUNS=$RUNS
+LOOP=$LOOP SIZE_MB=$SIZE_MB RUNS=$RUNS IRQCHIP=$IRQCHIP
 IN
 cat >>"$OUT/inner.sh" <<'IN'
 up() { cut -d' ' -f1 /proc/uptime; }
@@ -39,7 +40,7 @@ LOOPCMD="i=0; while [ \$i -lt $LOOP ]; do i=\$((i+1)); done"
 dd if=/dev/urandom of=/tmp/data bs=1M count=$SIZE_MB 2>/dev/null
 # the guest under --engine hybrid, the data as a read-only disk
 mkfifo /tmp/in
-hvmm run --engine hybrid --mem 128M --stats --disk /tmp/data,ro --kernel /g/vmlinuz \
+hvmm run --engine hybrid --irqchip=$IRQCHIP --mem 128M --stats --disk /tmp/data,ro --kernel /g/vmlinuz \
 	--initrd /g/initrd.gz --append "console=ttyS0 panic=-1 cryptomgr.notests" </tmp/in >/tmp/con 2>&1 &
 p=$!
 exec 9>/tmp/in
@@ -76,7 +77,7 @@ i=0; while kill -0 $p 2>/dev/null && [ $i -lt 600 ]; do sleep 1; i=$((i+1)); don
 kill $p 2>/dev/null; wait $p; echo "NB hvmm-exit $?"
 # NS <snapshot> <counter> <value>: 1-3 the SIGUSR2 snapshots, 4 at exit
 tr -d '\r' </tmp/con | awk '/^--- hvmm statistics/ { n++ }
-	/^(cpu|hybrid|engine|board|pio|native|interp)\.[^ ]* [0-9]/ { print "NS", n, $1, $2 }'
+	/^(cpu|hybrid|engine|board|pio|native|interp|kirq)\.[^ ]* [0-9]/ { print "NS", n, $1, $2 }'
 IN
 log=$OUT/console.$CPU
 "$ROOT/tests/testhost/run" --quiet --cpu "$CPU" --timeout 9000 --log "$log" \

@@ -12,9 +12,7 @@
  * trigger mode per line. IRQ0-2, 8 and 13 cannot be level-triggered.
  */
 #include "devices/devices.h"
-
-#include <errno.h>
-#include <string.h>
+#include "devices/dev-libc.h"
 
 /* Priority (0 highest) of the best set bit of mask, or 8 if none. */
 static unsigned best_priority(const struct pic_chip *c, uint8_t mask)

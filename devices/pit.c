@@ -11,20 +11,21 @@
  * BCD). Control word 11xxxxxx is the read-back command; RW=00 latches a count.
  */
 #include "devices/devices.h"
+#include "devices/dev-libc.h"
 
-#include <errno.h>
-#include <string.h>
-
+/* floor(ns * PIT_HZ / 1e9), split at whole seconds so that only 64-bit
+ * divisions remain: hvmm.ko links this file too (docs/kirq.md), and the
+ * kernel has no 128-bit division helper. */
 static uint64_t ns_to_ticks(uint64_t ns)
 {
-	return (uint64_t)(((unsigned __int128)ns * PIT_HZ) / 1000000000u);
+	return ns / 1000000000u * PIT_HZ + ns % 1000000000u * PIT_HZ / 1000000000u;
 }
 
-/* Smallest ns with ns_to_ticks(ns) >= ticks. */
+/* Smallest ns with ns_to_ticks(ns) >= ticks: ceil(ticks * 1e9 / PIT_HZ). */
 static uint64_t ticks_to_ns(uint64_t ticks)
 {
-	unsigned __int128 n = (unsigned __int128)ticks * 1000000000u + PIT_HZ - 1;
-	return (uint64_t)(n / PIT_HZ);
+	return ticks / PIT_HZ * 1000000000u +
+	       (ticks % PIT_HZ * 1000000000u + PIT_HZ - 1) / PIT_HZ;
 }
 
 /* Ticks counted since the channel started, or 0 while waiting. */

@@ -17,7 +17,7 @@ typedef uint64_t __u64;
 #include <linux/types.h>
 #endif
 
-#define HVMM_ABI_VERSION	5
+#define HVMM_ABI_VERSION	6
 #define HVMM_DEVICE		"/dev/hvmm"
 #define HVMM_IOC_MAGIC		0xE7
 
@@ -245,7 +245,10 @@ struct hvmm_sys_stats {
 	__u64 shadow_flushes;	/* all shadows dropped (stay after interpretation) */
 	__u64 code_invalidations;	/* natively writable pages checked for decoded code */
 	__u64 shadow_kept;	/* stays after interpretation that kept the shadows */
-	__u64 reserved5[7];
+	/* ABI 6: with the in-kernel irqchip on, a run goes on instead of
+	 * returning (docs/kirq.md): budgets and host interrupts kept inside */
+	__u64 kirq_budgets_kept, kirq_irqs_kept;
+	__u64 reserved5[5];
 };
 #define HVMM_VCPU_SYS_STATS	_IOR(HVMM_IOC_MAGIC, 0x34, struct hvmm_sys_stats)
 
@@ -259,5 +262,61 @@ struct hvmm_phys_range {
 	__u64 gpa, len;
 };
 #define HVMM_VCPU_INVALIDATE_PHYS _IOW(HVMM_IOC_MAGIC, 0x3e, struct hvmm_phys_range)
+
+/* --- ABI 6: the in-kernel irqchip (docs/kirq.md) ----------------------------
+ * With it on, the i8259 pair (0x20-0x21, 0xa0-0xa1, ELCR 0x4d0-0x4d1), the
+ * i8254 PIT (0x40-0x43), port 0x61 and port 0x80 (writes dropped, reads
+ * 0xff) are handled inside hvmm.ko by the same devices/pic.c and pit.c
+ * userland runs: a guest timer tick needs no exit to userland. The PIC
+ * drives the vCPU's INTR and answers its interrupt acknowledge itself
+ * (HVMM_SRUN_IRQ/INJECT still work and come first). The PIT's clock is
+ * CLOCK_MONOTONIC ns - clock_start_ns, the board's clock.
+ * The device state moves as the raw C structs (struct pic, struct pit of
+ * devices/, the same compiler and ABI on both sides); pic_size/pit_size are
+ * the sender's sizeof and must match the receiver's. Pointer members are
+ * the receiver's own, never taken from the image; counts and modes are
+ * clamped to what the models accept.
+ * HVMM_VCPU_KIRQ_SET: flags & HVMM_KIRQ_ON loads pic/pit/clock_start_ns and
+ * turns the chip on; without it the chip goes off (state kept for GET).
+ * HVMM_VCPU_SET_SYSTEM turns it off and resets it. Counters are read-only.
+ * HVMM_VCPU_KIRQ_GET: the current state and counters.
+ * HVMM_VCPU_KIRQ_LINES: the ISA IRQ lines userland devices drive (bit n =
+ * IRQ n; IRQ 0 and 2 are the module's and ignored): `edges` are lines that
+ * rose since the last call (each makes an edge-triggered input latch a
+ * request even if the line is low again or was already high), `levels`
+ * the levels now. Applied at once, before the next run. `wake_ns` is
+ * userland's own next device deadline (CLOCK_MONOTONIC ns, ~0 for none):
+ * with the chip on, a SYS_RUN that keeps running across instruction
+ * budgets and host interrupts (up to 8 ms) returns by then.
+ * HVMM_SX_HLT with the chip on: `addr` is the PIT's next IRQ0 deadline (ns
+ * on the board clock, ~0 for none): sleep no later than it. */
+#define HVMM_KIRQ_ON		1u
+#define HVMM_KIRQ_NPORTS	12
+/* the ports counted in pio[], in this order */
+#define HVMM_KIRQ_PORTS { 0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1, \
+			  0x40, 0x41, 0x42, 0x43, 0x61, 0x80 }
+struct hvmm_kirq_state {
+	__u32 flags;		/* HVMM_KIRQ_ON */
+	__u32 pic_size, pit_size;
+	__u16 levels;		/* GET: ISA line levels as last applied */
+	__u16 pad;
+	__u64 clock_start_ns;
+	/* counters (GET) */
+	__u64 pio[HVMM_KIRQ_NPORTS];	/* guest accesses per port */
+	__u64 acks;		/* interrupt acknowledges answered by the PIC */
+	__u64 line_updates;	/* HVMM_VCPU_KIRQ_LINES calls */
+	__u64 timer_kicks;	/* host timers armed at a PIT deadline */
+	__u64 reserved[5];
+	__u8 pic[128];		/* struct pic */
+	__u8 pit[512];		/* struct pit */
+};
+struct hvmm_kirq_lines {
+	__u16 levels, edges;
+	__u32 pad;
+	__u64 wake_ns;
+};
+#define HVMM_VCPU_KIRQ_SET	_IOW(HVMM_IOC_MAGIC, 0x40, struct hvmm_kirq_state)
+#define HVMM_VCPU_KIRQ_GET	_IOR(HVMM_IOC_MAGIC, 0x41, struct hvmm_kirq_state)
+#define HVMM_VCPU_KIRQ_LINES	_IOW(HVMM_IOC_MAGIC, 0x42, struct hvmm_kirq_lines)
 
 #endif

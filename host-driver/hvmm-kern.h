@@ -54,11 +54,25 @@ struct hvmm_vcpu {
 	struct hvmm_sys_stats nst;	/* native-mode counters (ABI 5 part) */
 	u64 nat_icount;			/* interpreter icount at the last stay */
 	u32 mxcsr_mask;			/* host FXSAVE MXCSR_MASK */
+	struct hvmm_kirq *kirq;		/* in-kernel irqchip (hvmm-kirq.c) */
 };
 
 /* System-mode ioctls of a vCPU (run_lock held); -ENOIOCTLCMD for others. */
 long hvmm__sys_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg);
 void hvmm__sys_free(struct hvmm_vcpu *vc);
+
+/* In-kernel irqchip (hvmm-kirq.c, docs/kirq.md), created with system mode
+ * (after vc->sys), freed before it; reset by HVMM_VCPU_SET_SYSTEM. */
+int hvmm__kirq_create(struct hvmm_vcpu *vc);
+void hvmm__kirq_free(struct hvmm_vcpu *vc);
+void hvmm__kirq_reset(struct hvmm_vcpu *vc);
+bool hvmm__kirq_on(struct hvmm_vcpu *vc);
+/* Userland's next device deadline (CLOCK_MONOTONIC ns, ~0 none). */
+u64 hvmm__kirq_wake_ns(struct hvmm_vcpu *vc);
+/* Interrupts off, before a native stay: a host timer at the PIT deadline. */
+void hvmm__kirq_arm(struct hvmm_vcpu *vc);
+/* HVMM_VCPU_KIRQ_SET/GET/LINES. */
+long hvmm__kirq_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg);
 
 /* /dev/hvmm ioctls that create objects (HVMM_IOC_CREATE_VM). */
 long hvmm__vm_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

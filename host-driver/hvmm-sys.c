@@ -24,6 +24,10 @@
 /* Wall time of one SYS_RUN at most when it alternates between native user
  * code and the interpreter: userland polls its timers after each run. */
 #define SYS_MAX_RUN_NS 2000000ull
+/* With the in-kernel irqchip on, a run also goes on across budgets and host
+ * interrupts (the guest's timer is in here), up to this long or until
+ * userland's own next deadline (docs/kirq.md). */
+#define SYS_KIRQ_RUN_NS 8000000ull
 
 static unsigned long long sys_now_ns(void)
 {
@@ -32,6 +36,7 @@ static unsigned long long sys_now_ns(void)
 
 void hvmm__sys_free(struct hvmm_vcpu *vc)
 {
+	hvmm__kirq_free(vc);
 	kvfree(vc->sys_frames);
 	vc->sys_frames = NULL;
 	vfree(vc->sys_cpu);
@@ -115,6 +120,7 @@ static int sys_native(struct hvmm_vcpu *vc, u64 icount)
 	ns->native_entries++;
 	kernel_fpu_begin();
 	local_irq_disable();
+	hvmm__kirq_arm(vc);
 	t0 = local_clock();
 	reason = hvmm__world_run_once(hw);
 	ns->native_ns += local_clock() - t0;
@@ -183,6 +189,10 @@ static int sys_create(struct hvmm_vcpu *vc)
 		hvmm__sys_free(vc);
 		return -EINVAL;
 	}
+	if (hvmm__kirq_create(vc)) {
+		hvmm__sys_free(vc);
+		return -ENOMEM;
+	}
 	vc->mxcsr_mask = host_mxcsr_mask();
 	hvmm__world_set_system(&vc->world, vc->sys_frames);
 	return 0;
@@ -221,6 +231,18 @@ static void sys_run_end(struct hvmm_vcpu *vc, struct hvmm_sys_run *run, u32 reas
 	vc->nst.exits[reason]++;
 }
 
+/* With the in-kernel irqchip on, may this run go on after a budget or a
+ * native stay ended by a host interrupt? Until SYS_KIRQ_RUN_NS or
+ * userland's next deadline, and never past a reschedule or a signal. */
+static bool sys_kirq_go_on(struct hvmm_vcpu *vc, u64 start)
+{
+	u64 now = ktime_get_ns();
+
+	return hvmm__kirq_on(vc) && now - start < SYS_KIRQ_RUN_NS &&
+	       now < hvmm__kirq_wake_ns(vc) && !need_resched() &&
+	       !signal_pending(current);
+}
+
 static long sys_run(struct hvmm_vcpu *vc, void __user *uarg)
 {
 	struct hvmm_sys_run run;
@@ -241,23 +263,30 @@ static long sys_run(struct hvmm_vcpu *vc, void __user *uarg)
 		return -EIO;
 	vc->run_calls++;
 	mon_sys__set_native(vc->sys, !(run.flags & HVMM_SRUN_NO_NATIVE), vc->mxcsr_mask);
-	/* local_clock(), not ktime: under QEMU the test host's clocksource is
-	 * the HPET, and each ktime read an emulated MMIO access (these are
-	 * statistics and a time slice, not guest time) */
-	start = t0 = local_clock();
+	/* the statistics use local_clock(), not ktime: under QEMU the test
+	 * host's clocksource is the HPET, and each ktime read an emulated MMIO
+	 * access; the slice compares with userland's ktime deadlines */
+	start = ktime_get_ns();
 	for (;;) {
-		u64 t1;
-
+		t0 = local_clock();
 		reason = mon_sys__run(vc->sys, &run);
-		t1 = local_clock();
-		vc->nst.interp_ns += t1 - t0;
+		vc->nst.interp_ns += local_clock() - t0;
+		if (reason == HVMM_SX_BUDGET && sys_kirq_go_on(vc, start)) {
+			vc->nst.exits[HVMM_SX_BUDGET]--;	/* not an exit after all */
+			vc->nst.kirq_budgets_kept++;
+			run.flags &= ~(HVMM_SRUN_INJECT | HVMM_SRUN_DATA);
+			continue;
+		}
 		if (reason != MON_SYS_NATIVE)
 			break;
 		run.flags &= ~(HVMM_SRUN_INJECT | HVMM_SRUN_DATA);
 		r = sys_native(vc, run.icount);
 		vc->nat_icount = run.icount;
-		t0 = local_clock();
-		if (r || t0 - start > SYS_MAX_RUN_NS || need_resched() ||
+		if (r == 1 && sys_kirq_go_on(vc, start)) {
+			vc->nst.kirq_irqs_kept++;
+			continue;	/* the host interrupt may be the guest's tick */
+		}
+		if (r || ktime_get_ns() - start > SYS_MAX_RUN_NS || need_resched() ||
 		    signal_pending(current)) {
 			if (r < 0)
 				vc->world.w->dead = 1;
@@ -301,6 +330,8 @@ static void sys_stats_native(struct hvmm_vcpu *vc, struct hvmm_sys_stats *st)
 	st->shadow_flushes = ns->shadow_flushes;
 	st->code_invalidations = ns->code_invalidations;
 	st->shadow_kept = ns->shadow_kept;
+	st->kirq_budgets_kept = ns->kirq_budgets_kept;
+	st->kirq_irqs_kept = ns->kirq_irqs_kept;
 }
 
 long hvmm__sys_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg)
@@ -316,6 +347,9 @@ long hvmm__sys_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg)
 		return vc->sys ? sys_run(vc, uarg) : -EINVAL;
 	if (cmd == HVMM_VCPU_GET_DUMP)
 		return vc->sys ? sys_dump(vc, uarg) : -EINVAL;
+	if (cmd == HVMM_VCPU_KIRQ_SET || cmd == HVMM_VCPU_KIRQ_GET ||
+	    cmd == HVMM_VCPU_KIRQ_LINES)
+		return vc->sys ? hvmm__kirq_ioctl(vc, cmd, uarg) : -EINVAL;
 	u = kzalloc(sizeof(*u), GFP_KERNEL);
 	if (!u)
 		return -ENOMEM;
@@ -329,6 +363,7 @@ long hvmm__sys_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg)
 		if (!r) {
 			mon_sys__set_state(vc->sys, &u->sregs);
 			sys_set_layout(vc, &u->sregs);
+			hvmm__kirq_reset(vc);	/* off, power-on devices */
 		}
 		break;
 	case HVMM_VCPU_GET_SYSTEM:

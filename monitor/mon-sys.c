@@ -16,11 +16,15 @@
  * takes the interrupt (intr_ack) and userland has not injected a vector yet,
  * the run ends with HVMM_SX_INTR_WINDOW: userland acknowledges its PIC and
  * injects the vector on the next run, which intr_ack then returns.
+ * With the in-kernel irqchip on (mon-kirq.c, docs/kirq.md) its ports never
+ * exit, its PIC's INTR is ORed into the line and its PIC answers intr_ack
+ * (after an injected vector), and its PIT is polled at each run.
  * Compiled into userland too (plain C): the kernel half is only the caller.
  */
 #include "monitor/mon-sys.h"
 #include "monitor/cpu-internal.h"
 #include "monitor/fs-libc.h"
+#include "monitor/mon-kirq.h"
 #include "monitor/mon-native.h"
 #include "shadowmm/sm.h"
 
@@ -57,6 +61,8 @@ struct mon_sys {
 	/* interrupt acknowledge */
 	bool have_inject, want_window;
 	int inject;
+	bool user_irq;			/* HVMM_SRUN_IRQ of this run */
+	struct mon_kirq *kirq;		/* in-kernel irqchip, or NULL */
 	/* native guest user mode */
 	bool native_on, go_native, hold;
 	uint32_t mxcsr_mask;
@@ -135,7 +141,29 @@ static int sys_mmio(void *opaque, uint64_t gpa, void *data, unsigned len,
 static int sys_pio(void *opaque, uint16_t port, void *data, unsigned len,
 		   bool is_write)
 {
+	struct mon_sys *ms = opaque;
+
+	/* the in-kernel chip's ports complete here, unless an access of this
+	 * instruction already waits for userland (it goes first) */
+	if (ms->kirq && ms->pend == ACC_NONE &&
+	    mon_kirq__pio(ms->kirq, port, data, len, is_write))
+		return 0;
 	return sys_access(opaque, ACC_PIO, port, data, len, is_write);
+}
+
+/* The in-kernel PIC's INTR changed (during a port access, a poll, an ack). */
+static void sys_kirq_intr(void *opaque, int level)
+{
+	struct mon_sys *ms = opaque;
+
+	cpu__set_irq_pending(ms->cpu, ms->have_inject || ms->user_irq || level);
+}
+
+void mon_sys__attach_kirq(struct mon_sys *ms, struct mon_kirq *k)
+{
+	ms->kirq = k;
+	if (k)
+		mon_kirq__connect(k, sys_kirq_intr, ms);
 }
 
 static int sys_intr_ack(void *opaque)
@@ -146,6 +174,10 @@ static int sys_intr_ack(void *opaque)
 		ms->have_inject = false;
 		ms->st.interrupts++;
 		return ms->inject;
+	}
+	if (ms->kirq && mon_kirq__has_intr(ms->kirq)) {
+		ms->st.interrupts++;
+		return mon_kirq__ack(ms->kirq);
 	}
 	ms->want_window = true;
 	ms->cpu->exit_req = 1;
@@ -384,7 +416,11 @@ unsigned int mon_sys__run(struct mon_sys *ms, struct hvmm_sys_run *run)
 		ms->inject = run->inject & 0xff;
 	}
 	ms->want_window = false;
-	cpu->irq_pending = ms->have_inject || (run->flags & HVMM_SRUN_IRQ);
+	ms->user_irq = run->flags & HVMM_SRUN_IRQ;
+	if (ms->kirq)
+		mon_kirq__poll(ms->kirq);
+	cpu->irq_pending = ms->have_inject || ms->user_irq ||
+			   (ms->kirq && mon_kirq__has_intr(ms->kirq));
 	/* the board's A20 gate, as the interp engine applies it (a20_sync) */
 	cpu__set_a20(cpu, !(run->flags & HVMM_SRUN_A20_OFF));
 	ms->st.run_calls++;
@@ -422,6 +458,8 @@ unsigned int mon_sys__run(struct mon_sys *ms, struct hvmm_sys_run *run)
 		run->len = 0;
 		run->wdata = 0;
 	}
+	if (reason == HVMM_SX_HLT && ms->kirq && mon_kirq__on(ms->kirq))
+		run->addr = mon_kirq__deadline(ms->kirq);	/* wake-up time */
 	return reason;
 }
 

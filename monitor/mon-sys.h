@@ -40,6 +40,12 @@ void mon_sys__get_state(struct mon_sys *ms, struct hvmm_sregs *r);
  * Returns run->reason (enum hvmm_sys_exit). */
 unsigned int mon_sys__run(struct mon_sys *ms, struct hvmm_sys_run *run);
 
+/* Connects the in-kernel irqchip (monitor/mon-kirq.h; NULL: none): while
+ * it is on, its ports, INTR and interrupt acknowledge are handled in
+ * mon_sys__run without exits, and its PIT is polled at each call. */
+struct mon_kirq;
+void mon_sys__attach_kirq(struct mon_sys *ms, struct mon_kirq *k);
+
 /* The interpreter's register dump into buf (NUL-terminated). */
 unsigned long mon_sys__dump(struct mon_sys *ms, char *buf, unsigned long size);
 

@@ -74,7 +74,8 @@ static const struct placement placements[] = {
  * or LINT0 in ExtINT mode, that is the PIC's INTR). */
 static void update_intr(struct board *b)
 {
-	lapic__set_lint(&b->lapic, 0, pic__has_intr(&b->pic));
+	/* with the in-kernel irqchip the PIC's INTR reaches the CPU there */
+	lapic__set_lint(&b->lapic, 0, !b->kirq && pic__has_intr(&b->pic));
 	bool level = lapic__has_intr(&b->lapic);
 	if (level != b->intr_level) {
 		b->intr_level = level;
@@ -95,7 +96,16 @@ static void pic_intr_changed(void *ctx, unsigned irq, int level)
 static void isa_irq_set(void *ctx, unsigned irq, int level)
 {
 	struct board *b = ctx;
-	pic__set_irq(&b->pic, irq, level);
+	if (b->kirq) {
+		uint16_t bit = (uint16_t)(1u << irq);
+		if (level && !(b->kirq_levels & bit))
+			b->kirq_edges |= bit;
+		if (!!(b->kirq_levels & bit) != !!level)
+			b->kirq_dirty = true;
+		b->kirq_levels = (uint16_t)(level ? b->kirq_levels | bit : b->kirq_levels & ~bit);
+	} else {
+		pic__set_irq(&b->pic, irq, level);
+	}
 	ioapic__set_irq(&b->ioapic, irq == 0 ? 2 : irq, level);
 	update_intr(b);
 }
@@ -138,6 +148,44 @@ void board__connect_cpu(struct board *b, void (*set_intr)(void *cpu, bool level)
 	update_intr(b);
 	if (b->intr_level && set_intr)
 		set_intr(cpu, true);
+}
+
+void board__kirq_give(struct board *b)
+{
+	b->kirq = true;
+	b->kirq_levels = (uint16_t)((b->pic.chip[0].lines | b->pic.chip[1].lines << 8) & ~5u);
+	b->kirq_edges = 0;
+	b->kirq_dirty = false;
+	b->kirq_deadline = VCLOCK_NEVER;
+	update_intr(b);
+}
+
+void board__kirq_take(struct board *b, const struct pic *pic, const struct pit *pit)
+{
+	b->pic = *pic;
+	b->pit = *pit;
+	b->pic.intr_line = &b->pic_intr;
+	b->pic.intr = pic__has_intr(&b->pic);
+	b->pit.clock = &b->clock;
+	b->pit.irq0 = &b->isa_irq[0];
+	b->pit.irq_pending = irq0_pending;
+	b->pit.probe_ctx = b;
+	b->kirq = false;
+	/* lines that moved after the engine's last update */
+	for (unsigned irq = 1; irq < 16; irq++) {
+		unsigned bit = 1u << irq;
+		unsigned now = (pic->chip[irq >> 3].lines >> (irq & 7)) & 1;
+		if (irq != 2 && ((b->kirq_edges & bit) || now != !!(b->kirq_levels & bit))) {
+			if (b->kirq_edges & bit) {	/* a pulse: latch it */
+				pic__set_irq(&b->pic, irq, 0);
+				pic__set_irq(&b->pic, irq, 1);
+			}
+			pic__set_irq(&b->pic, irq, !!(b->kirq_levels & bit));
+		}
+	}
+	b->kirq_edges = 0;
+	b->kirq_dirty = false;
+	update_intr(b);
 }
 
 void board__connect_dma(struct board *b, void (*dma_written)(void *cpu, uint64_t gpa, uint64_t len))
@@ -389,7 +437,8 @@ uint64_t board__poll(struct board *b)
 			b->print_stats(b->stats_ctx);
 	}
 	uint64_t now = board__now(b);
-	if (now >= pit__next_deadline_ns(&b->pit))
+	uint64_t pit_next = b->kirq ? VCLOCK_NEVER : pit__next_deadline_ns(&b->pit);
+	if (now >= pit_next)
 		pit__poll(&b->pit, now);
 	if (now >= rtc__next_deadline_ns(&b->rtc))
 		rtc__poll(&b->rtc, now);
@@ -399,7 +448,9 @@ uint64_t board__poll(struct board *b)
 		acpi_pm__poll(&b->acpi, now);
 	console_pump(b);
 	update_intr(b);
-	return min64(min64(pit__next_deadline_ns(&b->pit), rtc__next_deadline_ns(&b->rtc)),
+	if (!b->kirq)
+		pit_next = pit__next_deadline_ns(&b->pit);
+	return min64(min64(pit_next, rtc__next_deadline_ns(&b->rtc)),
 		     min64(lapic__next_deadline_ns(&b->lapic), acpi_pm__next_deadline_ns(&b->acpi)));
 }
 
@@ -428,9 +479,12 @@ bool board__halt(struct board *b)
 		uint64_t next = board__poll(b);
 		if (b->intr_level || b->stop != VM_RUNNING)
 			return true;
+		/* the engine's chip: its PIT is due, or a line it sees moved */
+		if (b->kirq && (b->kirq_dirty || board__now(b) >= b->kirq_deadline))
+			return true;
 		if (b->dump_req)
 			return false;
-		board__wait(b, next);
+		board__wait(b, b->kirq ? min64(next, b->kirq_deadline) : next);
 	}
 }
 
@@ -526,6 +580,9 @@ static int devices_init(struct board *b, char *err, size_t n)
 	bus__init(&b->bus);
 	b->stop = VM_RUNNING;
 	b->intr_level = false;
+	b->kirq = false;		/* the engine takes the chip again, if it will */
+	b->kirq_dirty = false;
+	b->kirq_edges = 0;
 	b->pic_intr = (struct irq_line){ .set_level = pic_intr_changed, .ctx = b };
 	pic__init(&b->pic, &b->pic_intr);
 	for (unsigned i = 0; i < 16; i++)
@@ -633,14 +690,16 @@ void board__stats(struct board *b, void *file)
 		(unsigned long long)total, (unsigned long long)b->mmio_count,
 		(unsigned long long)b->halts, (unsigned long long)b->polls);
 	fprintf(f, "board.resets %llu\n", (unsigned long long)b->resets);
-	fprintf(f, "pit.edges %llu\npit.irq_pulses %llu\npit.lost_edges %llu\n"
+	if (!b->kirq)	/* else the engine prints its chip's (kirq.*) */
+		fprintf(f, "pit.edges %llu\npit.irq_pulses %llu\npit.lost_edges %llu\n"
 		"pit.backlog_max %u\n",
 		(unsigned long long)b->pit.edges, (unsigned long long)b->pit.irq_pulses,
 		(unsigned long long)b->pit.lost_edges, b->pit.backlog_max);
-	fprintf(f, "lapic.timer_fires %llu\nlapic.timer_lost %llu\nlapic.timer_backlog_max %u\n"
-		"pic.spurious %llu\n",
+	fprintf(f, "lapic.timer_fires %llu\nlapic.timer_lost %llu\nlapic.timer_backlog_max %u\n",
 		(unsigned long long)b->lapic.timer_fires, (unsigned long long)b->lapic.timer_lost,
-		b->lapic.timer_backlog_max, (unsigned long long)b->pic.spurious);
+		b->lapic.timer_backlog_max);
+	if (!b->kirq)
+		fprintf(f, "pic.spurious %llu\n", (unsigned long long)b->pic.spurious);
 	for (unsigned i = 0; i < b->ndisks && b->disks_open; i++)
 		fprintf(f, "disk%u.requests %llu\ndisk%u.flushes %llu\ndisk%u.ioerrs %llu\n",
 			i, (unsigned long long)b->disks[i].reqs, i,

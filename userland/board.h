@@ -14,6 +14,10 @@
  *
  * Interrupts: ISA IRQ n -> PIC input n and I/O APIC pin n (IRQ 0 -> pin 2);
  * PIC INTR -> LAPIC LINT0 (ExtINT virtual wire); CPU INTR = LAPIC has_intr.
+ * In-kernel irqchip (docs/kirq.md): while b->kirq is set, the engine runs
+ * the PIC pair, the PIT, port 0x61 and port 0x80 (b->pic and b->pit are
+ * stale until board__kirq_take); ISA lines of the other devices collect in
+ * kirq_levels/kirq_edges for the engine to pass on.
  * PCI: virtio-blk disk i at 00:(3+i).0, INTA# -> IRQ 11 (even i) or 10,
  * level-triggered (ELCR). ACPI: tables at 0xe0000, PM block at 0x600, SCI 9.
  */
@@ -92,6 +96,12 @@ struct board {
 	void *stats_ctx;
 	uint32_t debug_exit_status;	/* (V << 1) | 1 */
 
+	/* in-kernel irqchip (board__kirq_give / board__kirq_take) */
+	bool kirq;
+	bool kirq_dirty;		/* lines changed since the engine took them */
+	uint16_t kirq_levels, kirq_edges;	/* ISA lines now / rose since */
+	uint64_t kirq_deadline;		/* the engine's PIT deadline (HLT), board ns */
+
 	/* counters */
 	uint64_t *pio_count;		/* [65536] accesses per port */
 	uint64_t mmio_count, ram_faults, halts, polls, resets;
@@ -145,6 +155,16 @@ void board__wait(struct board *b, uint64_t deadline_ns);
  * is asked for while halted (false: the engine prints it, clears
  * b->dump_req and calls again). */
 bool board__halt(struct board *b);
+
+/* The engine takes the PIC and PIT over (in-kernel irqchip): from now on
+ * ISA lines only collect in kirq_levels/kirq_edges (kirq_dirty set on a
+ * change), the board neither polls its PIT nor routes its PIC, and
+ * board__halt also returns once kirq_deadline passed or a line changed. */
+void board__kirq_give(struct board *b);
+
+/* Gives the PIC and PIT back with the engine's state (same structs; their
+ * pointer members are the board's own again) and routes as before. */
+void board__kirq_take(struct board *b, const struct pic *pic, const struct pit *pit);
 
 /* Asks the VM to stop (signal handlers may call it: it only sets a flag). */
 void board__request_stop(struct board *b, enum vm_stop why);

@@ -103,7 +103,7 @@ static int parse_serial(const char *arg, struct run_opts *o, char *err, size_t n
 /* Options that take a value, in the order of the help text. */
 static const char *const valued[] = {
 	"kernel", "initrd", "append", "mem", "disk", "serial", "engine",
-	"user-program", NULL,
+	"irqchip", "user-program", NULL,
 };
 
 static bool takes_value(const char *name)
@@ -173,6 +173,10 @@ int cli__parse_run(int argc, const char *const *argv, struct run_opts *o, char *
 			if (strcmp(val, "interp") && strcmp(val, "hybrid"))
 				return fail(err, n, "--engine %s: expected interp or hybrid", val);
 			o->engine = val;
+		} else if (!strcmp(name, "irqchip")) {
+			if (strcmp(val, "user") && strcmp(val, "module"))
+				return fail(err, n, "--irqchip %s: expected user or module", val);
+			o->irqchip = val;
 		} else if (!strcmp(name, "user-program")) {
 			o->user_program = val;
 		} else if (!strcmp(name, "no-reboot")) {
@@ -194,6 +198,10 @@ int cli__parse_run(int argc, const char *const *argv, struct run_opts *o, char *
 	}
 	if (o->user_program && strcmp(o->engine, "hybrid"))
 		return fail(err, n, "--user-program needs --engine hybrid");
+	if (o->irqchip && !strcmp(o->irqchip, "module") && strcmp(o->engine, "hybrid"))
+		return fail(err, n, "--irqchip module needs --engine hybrid");
+	if (!o->irqchip)
+		o->irqchip = strcmp(o->engine, "hybrid") ? "user" : "module";
 	return 0;
 }
 
@@ -213,6 +221,9 @@ void cli__usage(void *file)
 		"  --serial KIND       stdio (default), file:PATH or unix:PATH (a listening\n"
 		"                      socket: hvmm waits for one client before booting)\n"
 		"  --engine NAME       interp (default) or hybrid (needs /dev/hvmm)\n"
+		"  --irqchip WHERE     hybrid engine: module (default) runs the PIC, PIT,\n"
+		"                      port 0x61 and 0x80 inside hvmm.ko (no exit per\n"
+		"                      timer tick); user runs them in this process\n"
 		"  --user-program FILE hybrid engine only: run FILE as a guest user program\n"
 		"  --no-reboot         exit with status %d when the guest reboots\n"
 		"  --no-native         hybrid engine: interpret guest user code too\n"

@@ -31,6 +31,9 @@ struct run_opts {
 	enum serial_kind serial;
 	const char *serial_path;	/* for file: and unix: */
 	const char *engine;		/* "interp" or "hybrid" */
+	/* --irqchip: where the PIC pair, PIT, port 0x61 and 0x80 run:
+	 * "module" (hvmm.ko, docs/kirq.md; the hybrid default) or "user" */
+	const char *irqchip;
 	const char *user_program;	/* hybrid engine: a guest user program */
 	const char *stats_file;		/* --stats=FILE */
 	bool stats;

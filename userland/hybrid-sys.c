@@ -4,7 +4,11 @@
  * code natively over the pinned RAM of this process's board, and exits here for port I/O, MMIO, interrupt acknowledge,
  * HLT and the end of each instruction budget; this loop completes them with
  * the board's devices, exactly as the interp engine's callbacks would.
- * See docs/hybrid.md for the exit protocol. */
+ * See docs/hybrid.md for the exit protocol. With --irqchip=module (the
+ * default) the PIC, PIT, port 0x61 and 0x80 run inside the module
+ * (docs/kirq.md): this loop passes the other devices' ISA lines and its
+ * own next deadline on, and takes the chip back if the guest reaches for
+ * the LAPIC or I/O APIC. */
 #include "userland/engine.h"
 #include "userland/hybrid-dev.h"
 
@@ -30,10 +34,16 @@ struct hybrid {
 	struct hvmm_sys_run run;
 	uint64_t last_poll;		/* icount at the last board__poll */
 	uint64_t halts, halt_wakeups, stops, eintr;
+	uint64_t sys_runs;		/* SYS_RUN ioctls that returned an exit */
 	struct hvmm_phys_range dma[DMA_RANGES];
 	unsigned ndma;
 	uint64_t dma_reports, dma_syncs;
 	bool no_native;			/* --no-native */
+	/* in-kernel irqchip: on while b->kirq; kst is its last state read */
+	struct hvmm_kirq_state kst;
+	bool kirq_used;			/* it was on at some point */
+	uint64_t kirq_wake_sent;	/* wake_ns last handed to the module */
+	uint64_t kirq_takebacks;
 	/* where the time goes: inside SYS_RUN (interpreting, plus the ioctl
 	 * round trip) and in this process after each exit, by reason */
 	uint64_t ns_module, ns_user[HVMM_SX_REASONS];
@@ -140,6 +150,75 @@ static void entry_state(struct hvmm_sregs *s, const struct boot_entry *e,
 	s->clock_start_ns = b->clock_start_ns;
 }
 
+/* Turns the in-kernel irqchip on with the board's PIC and PIT as they are
+ * (power-on, plus the ELCR the board programmed). 0 or -errno. */
+static int kirq_give(struct hybrid *h)
+{
+	struct board *b = h->b;
+	struct hvmm_kirq_state *s = &h->kst;
+
+	memset(s, 0, sizeof(*s));
+	s->flags = HVMM_KIRQ_ON;
+	s->pic_size = sizeof(b->pic);
+	s->pit_size = sizeof(b->pit);
+	s->clock_start_ns = b->clock_start_ns;
+	memcpy(s->pic, &b->pic, sizeof(b->pic));
+	memcpy(s->pit, &b->pit, sizeof(b->pit));
+	if (ioctl(h->vcpu, HVMM_VCPU_KIRQ_SET, s) < 0)
+		return -errno;
+	board__kirq_give(b);
+	h->kirq_used = true;
+	h->kirq_wake_sent = ~0ull;
+	return 0;
+}
+
+/* Hands the ISA lines that moved, and this process's next deadline, to the
+ * module (HVMM_VCPU_KIRQ_LINES). user_next: board ns, VCLOCK_NEVER none. */
+static int kirq_sync(struct hybrid *h, uint64_t user_next)
+{
+	struct board *b = h->b;
+	uint64_t wake = user_next == VCLOCK_NEVER ? ~0ull : user_next + b->clock_start_ns;
+	struct hvmm_kirq_lines l = { .levels = b->kirq_levels, .edges = b->kirq_edges,
+				     .wake_ns = wake };
+
+	if (!b->kirq_dirty && !b->kirq_edges && wake == h->kirq_wake_sent)
+		return 0;
+	if (ioctl(h->vcpu, HVMM_VCPU_KIRQ_LINES, &l) < 0)
+		return -errno;
+	b->kirq_edges = 0;
+	b->kirq_dirty = false;
+	h->kirq_wake_sent = wake;
+	return 0;
+}
+
+/* Reads the chip's state and counters into h->kst. */
+static int kirq_read(struct hybrid *h)
+{
+	return ioctl(h->vcpu, HVMM_VCPU_KIRQ_GET, &h->kst) < 0 ? -errno : 0;
+}
+
+/* The guest reached for the LAPIC or I/O APIC: the PIC and PIT come back to
+ * the board, with the module's state, and stay here (docs/kirq.md). */
+static int kirq_take(struct hybrid *h)
+{
+	struct hvmm_kirq_state off = { .flags = 0 };
+	struct pic pic;
+	struct pit pit;
+	int rc;
+
+	if ((rc = kirq_sync(h, VCLOCK_NEVER)) || (rc = kirq_read(h)))
+		return rc;
+	if (h->kst.pic_size != sizeof(pic) || h->kst.pit_size != sizeof(pit))
+		return -EPROTO;
+	if (ioctl(h->vcpu, HVMM_VCPU_KIRQ_SET, &off) < 0)
+		return -errno;
+	memcpy(&pic, h->kst.pic, sizeof(pic));
+	memcpy(&pit, h->kst.pit, sizeof(pit));
+	board__kirq_take(h->b, &pic, &pit);
+	h->kirq_takebacks++;
+	return 0;
+}
+
 static void hybrid_close(struct hybrid *h)
 {
 	if (h->vcpu >= 0)
@@ -190,8 +269,46 @@ static int hybrid_create(struct board *b, const struct boot_entry *e,
 	}
 	board__connect_cpu(b, hybrid_set_intr, h);
 	board__connect_dma(b, hybrid_dma_written);
+	if (opts && opts->irqchip && !strcmp(opts->irqchip, "module")) {
+		int rc = kirq_give(h);
+		if (rc) {
+			snprintf(err, n, "--irqchip module: HVMM_VCPU_KIRQ_SET: %s (try --irqchip user)",
+				 strerror(-rc));
+			board__connect_dma(b, NULL);
+			b->set_intr = NULL;
+			hybrid_close(h);
+			free(h);
+			return rc;
+		}
+	}
 	*state = h;
 	return 0;
+}
+
+/* The in-kernel chip's state (h->kst) in the register dump. */
+static void kirq_dump(struct hybrid *h, FILE *f)
+{
+	struct pic pic;
+	struct pit pit;
+
+	if (h->kst.pic_size != sizeof(pic) || h->kst.pit_size != sizeof(pit))
+		return;
+	memcpy(&pic, h->kst.pic, sizeof(pic));
+	memcpy(&pit, h->kst.pit, sizeof(pit));
+	fprintf(f, "in-kernel irqchip: INTR %d, ISA lines %04x\n", pic.intr, h->kst.levels);
+	for (int i = 0; i < 2; i++) {
+		const struct pic_chip *c = &pic.chip[i];
+		fprintf(f, "  pic%d irr=%02x imr=%02x isr=%02x elcr=%02x base=%02x init=%u aeoi=%d\n",
+			i, c->irr, c->imr, c->isr, c->elcr, c->irq_base, c->init_state, c->auto_eoi);
+	}
+	for (int i = 0; i < 3; i++) {
+		const struct pit_channel *c = &pit.ch[i];
+		fprintf(f, "  pit%d mode=%u count=%u gate=%d waiting=%d load_ns=%llu\n", i,
+			c->mode, c->count, c->gate, c->waiting, (unsigned long long)c->load_ns);
+	}
+	fprintf(f, "  pit backlog=%u edges=%llu pulses=%llu lost=%llu port61=%02x\n",
+		pit.backlog, (unsigned long long)pit.edges, (unsigned long long)pit.irq_pulses,
+		(unsigned long long)pit.lost_edges, pit.port61);
 }
 
 static void dump(struct hybrid *h, const char *why)
@@ -202,6 +319,8 @@ static void dump(struct hybrid *h, const char *why)
 		snprintf(buf, sizeof(buf), "(no dump: %s)", strerror(errno));
 	buf[sizeof(buf) - 1] = 0;
 	fprintf(stderr, "\r\nhvmm: %s\n%s\n", why, buf);
+	if (h->b->kirq && kirq_read(h) == 0)
+		kirq_dump(h, stderr);
 }
 
 /* HLT with IF=1: sleep until a device raises the INTR line (or a stop);
@@ -223,6 +342,16 @@ static void complete_access(struct hybrid *h, bool pio)
 	struct hvmm_sys_run *r = &h->run;
 	uint64_t v = r->is_write ? r->wdata : ~0ull;
 
+	/* the rule of docs/kirq.md: the LAPIC/I/O APIC in use means the PIC
+	 * may no longer be the CPU's only interrupt source */
+	if (!pio && h->b->kirq && ((r->addr & ~0xfffull) == LAPIC_BASE ||
+				   (r->addr & ~0xfffull) == IOAPIC_BASE)) {
+		int rc = kirq_take(h);
+		if (rc) {
+			fprintf(stderr, "hvmm: taking the irqchip back: %s\n", strerror(-rc));
+			board__request_stop(h->b, VM_ERROR);
+		}
+	}
 	if (pio)
 		board__pio(h->b, (uint16_t)r->addr, &v, r->len, r->is_write);
 	else
@@ -240,7 +369,7 @@ static enum vm_stop hybrid_run(void *state)
 	struct hvmm_sys_run *r = &h->run;
 
 	memset(r, 0, sizeof(*r));
-	uint64_t t_exit = 0;
+	uint64_t t_exit = 0, user_next = VCLOCK_NEVER;
 	unsigned last = 0;
 	for (;;) {
 		if (b->stop != VM_RUNNING)
@@ -254,6 +383,10 @@ static enum vm_stop hybrid_run(void *state)
 			   (b->intr_level ? HVMM_SRUN_IRQ : 0) |
 			   (h->no_native ? HVMM_SRUN_NO_NATIVE : 0);
 		r->budget = HYBRID_BUDGET;
+		if (b->kirq && kirq_sync(h, user_next) < 0) {
+			fprintf(stderr, "hvmm: HVMM_VCPU_KIRQ_LINES: %s\n", strerror(errno));
+			return VM_ERROR;
+		}
 		if (h->ndma && dma_sync(h) < 0) {
 			fprintf(stderr, "hvmm: HVMM_VCPU_INVALIDATE_PHYS: %s\n", strerror(errno));
 			return VM_ERROR;
@@ -272,6 +405,7 @@ static enum vm_stop hybrid_run(void *state)
 		}
 		t_exit = mono_ns();
 		h->ns_module += t_exit - t_enter;
+		h->sys_runs++;
 		last = r->reason < HVMM_SX_REASONS ? r->reason : 0;
 		r->flags = 0;
 		/* BUDGET also ends native stays (host tick, time slice), during
@@ -279,7 +413,7 @@ static enum vm_stop hybrid_run(void *state)
 		if (r->reason == HVMM_SX_BUDGET ||
 		    r->icount - h->last_poll >= HYBRID_BUDGET) {
 			h->last_poll = r->icount;
-			board__poll(b);
+			user_next = board__poll(b);
 		}
 		switch (r->reason) {
 		case HVMM_SX_BUDGET:
@@ -297,6 +431,9 @@ static enum vm_stop hybrid_run(void *state)
 			break;
 		}
 		case HVMM_SX_HLT:
+			if (b->kirq)	/* the chip's PIT deadline, board ns */
+				b->kirq_deadline = r->addr == ~0ull ? VCLOCK_NEVER :
+					r->addr > b->clock_start_ns ? r->addr - b->clock_start_ns : 0;
 			wait_for_interrupt(h);
 			break;
 		case HVMM_SX_HLT_DEAD:
@@ -311,6 +448,34 @@ static enum vm_stop hybrid_run(void *state)
 			return VM_ERROR;
 		}
 	}
+}
+
+/* The in-kernel chip's counters (kirq.*): live while it is on, else as
+ * they were when the board took it back. */
+static void kirq_stats(struct hybrid *h, FILE *f)
+{
+	static const uint16_t ports[HVMM_KIRQ_NPORTS] = HVMM_KIRQ_PORTS;
+	struct pic pic;
+	struct pit pit;
+
+	fprintf(f, "kirq.on %d\nkirq.takebacks %llu\n", h->b->kirq,
+		(unsigned long long)h->kirq_takebacks);
+	if (!h->kirq_used || (h->b->kirq && kirq_read(h)) ||
+	    h->kst.pic_size != sizeof(pic) || h->kst.pit_size != sizeof(pit))
+		return;
+	memcpy(&pic, h->kst.pic, sizeof(pic));
+	memcpy(&pit, h->kst.pit, sizeof(pit));
+	fprintf(f, "kirq.acks %llu\nkirq.line_updates %llu\nkirq.timer_kicks %llu\n"
+		"kirq.pic.spurious %llu\nkirq.pit.edges %llu\nkirq.pit.irq_pulses %llu\n"
+		"kirq.pit.lost_edges %llu\nkirq.pit.backlog_max %u\n",
+		(unsigned long long)h->kst.acks, (unsigned long long)h->kst.line_updates,
+		(unsigned long long)h->kst.timer_kicks, (unsigned long long)pic.spurious,
+		(unsigned long long)pit.edges, (unsigned long long)pit.irq_pulses,
+		(unsigned long long)pit.lost_edges, pit.backlog_max);
+	for (int i = 0; i < HVMM_KIRQ_NPORTS; i++)
+		if (h->kst.pio[i])
+			fprintf(f, "kirq.pio.0x%04x %llu\n", ports[i],
+				(unsigned long long)h->kst.pio[i]);
 }
 
 static void hybrid_stats(void *state, FILE *f)
@@ -334,6 +499,7 @@ static void hybrid_stats(void *state, FILE *f)
 		(unsigned long long)st.decodes, (unsigned long long)st.tlb_flushes);
 	for (int i = 1; i < HVMM_SX_REASONS; i++)
 		fprintf(f, "hybrid.exit.%s %llu\n", names[i], (unsigned long long)st.exits[i]);
+	fprintf(f, "hybrid.sys_runs %llu\n", (unsigned long long)h->sys_runs);
 	fprintf(f, "hybrid.run_calls %llu\nhybrid.bus_retries %llu\n"
 		"engine.halts %llu\nengine.halt_wakeups %llu\nengine.eintr %llu\n"
 		"hybrid.dma_reports %llu\nhybrid.dma_syncs %llu\n",
@@ -363,6 +529,9 @@ static void hybrid_stats(void *state, FILE *f)
 			fprintf(f, "native.exit.vector%d", i);
 		fprintf(f, " %llu\n", (unsigned long long)st.native_exits[i]);
 	}
+	fprintf(f, "native.kirq_budgets_kept %llu\nnative.kirq_irqs_kept %llu\n",
+		(unsigned long long)st.kirq_budgets_kept, (unsigned long long)st.kirq_irqs_kept);
+	kirq_stats(h, f);
 	fprintf(f, "hybrid.ns.module %llu\n", (unsigned long long)h->ns_module);
 	for (int i = 1; i < HVMM_SX_REASONS; i++)
 		fprintf(f, "hybrid.ns.user.%s %llu\n", names[i], (unsigned long long)h->ns_user[i]);

@@ -16,6 +16,8 @@ expect_err  "not a size"                 "$HVMM" run --mem 12Q
 expect_err  "out of range"               "$HVMM" run --mem 1M
 expect_err  "out of range"               "$HVMM" run --mem 16G
 expect_err  "expected interp or hybrid"  "$HVMM" run --engine kvm
+expect_err  "--irqchip apic: expected user or module"  "$HVMM" run --engine hybrid --irqchip apic
+expect_fail 2 "bad --irqchip: usage error" "$HVMM" run --engine hybrid --irqchip=apic
 expect_err  "expected stdio"             "$HVMM" run --serial pty
 expect_fail 2 "missing kernel"           "$HVMM" run --kernel "$T/none"
 expect_err  "No such file"               "$HVMM" run --kernel "$T/none"

@@ -4,7 +4,10 @@
 # interpreter inside hvmm.ko, I/O and interrupts through exits to userland)
 # gives exactly the PASS/FAIL/SKIP lines and exit status of `--engine interp`
 # run on this machine, on both test-host CPU models; the module's exit
-# counters show that I/O exits, interrupt windows and injections happened;
+# counters show that I/O exits, interrupt windows and injections happened
+# with --irqchip=user, and that with the in-kernel irqchip (the default,
+# docs/kirq.md) the PIC/PIT ports and interrupt acknowledges stayed in the
+# module (interrupts.elf runs with both, each equal to interp);
 # tiny kernels end in the right exits, a spinning guest stays killable, and
 # build/hvmm-sysprobe (tests/testhost/sys-probe.c) abuses the system-mode
 # ioctls with random guest states without hurting the host.
@@ -46,8 +49,14 @@ for n in $(cat /kernels); do
 	timeout 60 hvmm run --engine hybrid --mem 32M --stats --kernel $k </dev/null >/tmp/o 2>&1
 	echo "HG $n rc $?"
 	tr -d '\r' </tmp/o | grep -aE '^(PASS|FAIL|SKIP|SUMMARY) ' | sed "s/^/HG $n /"
-	tr -d '\r' </tmp/o | grep -aE '^(hybrid|cpu|native)\.' | sed "s/^/HS $n /"
+	tr -d '\r' </tmp/o | grep -aE '^(hybrid|cpu|native|kirq|pio)\.' | sed "s/^/HS $n /"
 done
+# the userland irqchip, for the kernel that exercises the PIC and PIT
+k=/guests/mb/interrupts.elf
+timeout 60 hvmm run --engine hybrid --irqchip=user --mem 32M --stats --kernel $k </dev/null >/tmp/o 2>&1
+echo "HU interrupts rc $?"
+tr -d '\r' </tmp/o | grep -aE '^(PASS|FAIL|SKIP|SUMMARY) ' | sed "s/^/HU interrupts /"
+tr -d '\r' </tmp/o | grep -aE '^(hybrid|cpu|native|kirq|pio)\.' | sed "s/^/HV interrupts /"
 hvmm-sysprobe 12 2>/dev/null | sed 's/^/HP /'
 hvmm info | grep -q 'pinned pages: 0' && echo "HG-PINNED-OK"
 IN
@@ -77,11 +86,28 @@ for cpu in max,-svm,-vmx,-la57 Skylake-Client-v4; do
 	[ "${ne:-0}" -gt 100 ] && [ "${hf:-0}" -gt 64 ] && [ "${rp:-0}" -ge 66 ] && [ "${ni:-99999999}" -lt 10000000 ] &&
 		_ok "[$cpu] usermode.elf native: $ne entries, $hf hidden faults, $rp #PF reflected, $ni insns interpreted" ||
 		_bad "[$cpu] usermode.elf native counters: entries=$ne hidden=$hf reflected=$rp interpreted=$ni"
-	io=$(st interrupts hybrid.exit.io) win=$(st interrupts hybrid.exit.intr_window)
-	inj=$(st interrupts cpu.interrupts) rt=$(st interrupts hybrid.bus_retries)
+	# --irqchip=user: PIC/PIT accesses and interrupt acknowledges exit
+	tr -d '\r' <"$log" | grep -a "^HU interrupts " | sed "s/^HU interrupts //" >"$OUT/interrupts-user.$cpu.res"
+	cmp -s "$OUT/interp/interrupts.res" "$OUT/interrupts-user.$cpu.res" &&
+		_ok "[$cpu] interrupts.elf with --irqchip=user: results equal to interp" ||
+		{ _bad "[$cpu] interrupts.elf with --irqchip=user differs from interp:"
+		  diff "$OUT/interp/interrupts.res" "$OUT/interrupts-user.$cpu.res" | head -8 | sed 's/^/      /'; }
+	su() { tr -d '\r' <"$log" | grep -a "^HV interrupts $1 " | cut -d' ' -f4; }
+	io=$(su hybrid.exit.io) win=$(su hybrid.exit.intr_window)
+	inj=$(su cpu.interrupts) rt=$(su hybrid.bus_retries)
 	[ "${io:-0}" -gt 100 ] && [ "${win:-0}" -gt 0 ] && [ "${inj:-0}" -gt 0 ] && [ "${rt:-0}" -gt 0 ] &&
-		_ok "[$cpu] interrupts.elf: $io I/O exits, $rt re-executed reads, $win windows, $inj injected" ||
-		_bad "[$cpu] counters: io=$io retries=$rt windows=$win injected=$inj"
+		_ok "[$cpu] interrupts.elf, user irqchip: $io I/O exits, $rt re-executed reads, $win windows, $inj injected" ||
+		_bad "[$cpu] user irqchip counters: io=$io retries=$rt windows=$win injected=$inj"
+	# in-kernel irqchip: no window, every interrupt acknowledged in the
+	# module, the PIC/PIT ports counted there and never in userland
+	uio=$io
+	io=$(st interrupts hybrid.exit.io) win=$(st interrupts hybrid.exit.intr_window)
+	inj=$(st interrupts cpu.interrupts) acks=$(st interrupts kirq.acks)
+	kp=$(st interrupts kirq.pio.0x0021) up=$(st interrupts pio.0x0021)
+	[ "${win:-1}" = 0 ] && [ "${inj:-0}" -gt 0 ] && [ "${acks:-0}" = "$inj" ] && [ "${kp:-0}" -gt 0 ] &&
+		[ -z "$up" ] && [ "${io:-99999}" -lt "${uio:-0}" ] &&
+		_ok "[$cpu] interrupts.elf, module irqchip: 0 windows, $acks of $inj acknowledged in the module, $kp port 0x21 accesses there, $io I/O exits (user: $uio)" ||
+		_bad "[$cpu] module irqchip counters: windows=$win injected=$inj acks=$acks kirq.pio.0x0021=$kp pio.0x0021=$up io=$io (user: $uio)"
 	hx() { tr -d '\r' <"$log" | grep -a "^HX $1 " | cut -d' ' -f3-; }
 	[ "$(hx triple)" = "rc 8 2 1" ] && _ok "[$cpu] triple fault: exit 8 with the state dump" || _bad "[$cpu] triple: $(hx triple)"
 	[ "$(hx clihlt)" = "rc 8 1" ] && _ok "[$cpu] cli; hlt: exit 8" || _bad "[$cpu] cli; hlt: $(hx clihlt)"

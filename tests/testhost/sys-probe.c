@@ -61,6 +61,35 @@ static void rnd_state_for(struct hvmm_sregs *s)
 	s->rom_end = rnd();
 }
 
+/* ABI 6: the in-kernel irqchip with a random image (right sizes, any
+ * bytes): the module must make it safe; a wrong size is refused. */
+static int kirq_random(int vcpu, int first)
+{
+	static struct hvmm_kirq_state k;
+	int bad = 0;
+
+	if (ioc(vcpu, HVMM_VCPU_KIRQ_GET, &k) || k.flags || !k.pic_size || !k.pit_size)
+		bad++;		/* SET_SYSTEM left it off, with its sizes */
+	for (unsigned i = 0; i < sizeof(k.pic); i++)
+		k.pic[i] = (uint8_t)rnd();
+	for (unsigned i = 0; i < sizeof(k.pit); i++)
+		k.pit[i] = rnd() % 4 ? 0 : (uint8_t)rnd();
+	k.clock_start_ns = rnd() % 2 ? 0 : ((uint64_t)rnd() << 32) | rnd();
+	k.pit_size++;
+	if (first)
+		check(ioc(vcpu, HVMM_VCPU_KIRQ_SET, &k) == -EINVAL &&
+		      ioc(vcpu, HVMM_VCPU_KIRQ_GET, &k) == 0 && !k.flags,
+		      "KIRQ_SET with another struct size: -EINVAL, chip stays off");
+	else
+		bad += ioc(vcpu, HVMM_VCPU_KIRQ_SET, &k) != -EINVAL;
+	k.pit_size--;
+	k.flags = HVMM_KIRQ_ON | (rnd() & ~1u);
+	if (ioc(vcpu, HVMM_VCPU_KIRQ_SET, &k) || ioc(vcpu, HVMM_VCPU_KIRQ_GET, &k) ||
+	    !(k.flags & HVMM_KIRQ_ON))
+		bad++;
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	int guests = argc > 1 ? atoi(argv[1]) : 20;
@@ -99,12 +128,19 @@ int main(int argc, char **argv)
 			struct hvmm_phys_range pr = { 0, 4096 };
 			check(ioc(vcpu, HVMM_VCPU_INVALIDATE_PHYS, &pr) == -EINVAL,
 			      "INVALIDATE_PHYS before SET_SYSTEM: -EINVAL");
+			static struct hvmm_kirq_state ks;
+			struct hvmm_kirq_lines kl = { 0 };
+			check(ioc(vcpu, HVMM_VCPU_KIRQ_GET, &ks) == -EINVAL &&
+			      ioc(vcpu, HVMM_VCPU_KIRQ_LINES, &kl) == -EINVAL,
+			      "KIRQ_GET/LINES before SET_SYSTEM: -EINVAL");
 		}
 		rnd_state_for(&s);
 		if (ioc(vcpu, HVMM_VCPU_SET_SYSTEM, &s)) {
 			check(0, "SET_SYSTEM accepts any state");
 			break;
 		}
+		if (g % 2 == 0)		/* every other guest: a random irqchip */
+			bad_runs += kirq_random(vcpu, g == 0);
 		if (g == 0) {
 			check(ioc(vcpu, HVMM_VCPU_GET_REGS, &regs) == -EINVAL,
 			      "user-program GET_REGS in system mode: -EINVAL");
@@ -137,6 +173,12 @@ int main(int argc, char **argv)
 					rnd() % 3 ? rnd() & 0x3fffff : ((uint64_t)rnd() << 32) | rnd(),
 					rnd() % 3 ? rnd() & 0xffff : ((uint64_t)rnd() << 32) | rnd() };
 				if (ioc(vcpu, HVMM_VCPU_INVALIDATE_PHYS, &pr))
+					bad_runs++;
+			}
+			if (rnd() % 10 == 0) {	/* userland's ISA lines, any values */
+				struct hvmm_kirq_lines kl = { (uint16_t)rnd(), (uint16_t)rnd(), rnd(),
+					rnd() % 2 ? ~0ull : ((uint64_t)rnd() << 32) | rnd() };
+				if (ioc(vcpu, HVMM_VCPU_KIRQ_LINES, &kl))
 					bad_runs++;
 			}
 			if (rnd() % 50 == 0) {	/* state round trip */

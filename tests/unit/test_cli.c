@@ -51,6 +51,7 @@ static void test_defaults(void)
 	CU_ASSERT_PTR_NULL(o.kernel);
 	CU_ASSERT_EQUAL(o.mem, RUN_MEM_DEFAULT);
 	CU_ASSERT_STRING_EQUAL(o.engine, "interp");
+	CU_ASSERT_STRING_EQUAL(o.irqchip, "user");	/* interp: always userland */
 	CU_ASSERT_EQUAL(o.serial, SERIAL_STDIO);
 	CU_ASSERT_EQUAL(o.ndisks, 0);
 	CU_ASSERT_FALSE(o.no_reboot || o.stats || o.help || o.guest_decompress);
@@ -120,12 +121,28 @@ static void test_errors(void)
 	expect_bad(2, ARGV("--no-reboot=1"), "takes no argument");
 	expect_bad(2, ARGV("--guest-decompress=no"), "takes no argument");
 	expect_bad(3, ARGV("--user-program", "p"), "needs --engine hybrid");
+	expect_bad(3, ARGV("--irqchip", "kernel"), "--irqchip kernel: expected user or module");
+	expect_bad(2, ARGV("--irqchip="), "non-empty");
+	expect_bad(3, ARGV("--irqchip", "module"), "--irqchip module needs --engine hybrid");
 	const char *many[2 + 2 * (RUN_MAX_DISKS + 1)];
 	many[0] = "run";
 	for (int i = 0; i <= RUN_MAX_DISKS; i++)
 		many[1 + 2 * i] = "--disk", many[2 + 2 * i] = "d.img";
 	many[1 + 2 * (RUN_MAX_DISKS + 1)] = NULL;
 	expect_bad(1 + 2 * (RUN_MAX_DISKS + 1), many, "too many --disk");
+}
+
+/* --irqchip: module by default under the hybrid engine, user on request. */
+static void test_irqchip(void)
+{
+	CU_ASSERT_EQUAL(parse(3, ARGV("--engine", "hybrid")), 0);
+	CU_ASSERT_STRING_EQUAL(o.irqchip, "module");
+	CU_ASSERT_EQUAL(parse(4, ARGV("--engine=hybrid", "--irqchip", "user")), 0);
+	CU_ASSERT_STRING_EQUAL(o.irqchip, "user");
+	CU_ASSERT_EQUAL(parse(3, ARGV("--irqchip=module", "--engine=hybrid")), 0);
+	CU_ASSERT_STRING_EQUAL(o.irqchip, "module");
+	CU_ASSERT_EQUAL(parse(2, ARGV("--irqchip=user")), 0);	/* interp: allowed */
+	CU_ASSERT_STRING_EQUAL(o.irqchip, "user");
 }
 
 static void test_help(void)
@@ -141,6 +158,7 @@ static CU_TestInfo cli_tests[] = {
 	{"all_options", test_all_options},
 	{"serial_kinds", test_serial_kinds},
 	{"errors", test_errors},
+	{"irqchip", test_irqchip},
 	{"help", test_help},
 	CU_TEST_INFO_NULL,
 };
