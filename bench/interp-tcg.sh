@@ -19,13 +19,14 @@
 # machine is loaded (TCG's clocks follow the host's); the last line gives
 # the host CPU seconds of the whole test-host run, the figure to compare
 # A/B on a shared machine (it includes the test host's own boot, ~10 s).
+# NOBUILD=1 uses $BUILD as it is (A/B of binaries built elsewhere).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 CPU=${1:-max,-svm,-vmx,-la57}
 ITERS=${ITERS:-5000000} HYBRID=${HYBRID:-0} LOOP=${LOOP:-20000} DD=${DD:-4000}
 BOOT=${BOOT:-1}
-make -s -C "$ROOT" guest "$BUILD/interp-bench" >/dev/null || exit 2
+[ -n "${NOBUILD:-}" ] || make -s -C "$ROOT" guest "$BUILD/interp-bench" >/dev/null || exit 2
 OUT=$BUILD/test-logs/interp-tcg
 mkdir -p "$OUT"
 cat >"$OUT/inner.sh" <<IN
