@@ -52,15 +52,11 @@ static inline bool fcond(struct cpu *cpu, unsigned cc)
 /* No cross-jumping: every inline form keeps its own dispatch jump, so the
  * host's branch predictor sees one indirect jump per form (threaded code)
  * instead of one shared jump. */
-#ifdef HVMM_DISPATCH_TREE
-__attribute__((optimize("no-crossjumping", "no-jump-tables")))
-#else
 __attribute__((optimize("no-crossjumping")))
-#endif
 int fast__run_block(struct cpu *cpu, struct block **pb, unsigned n,
 		    uint64_t end, unsigned *done)
 {
-	static const void *const tab[X_NOPS] __attribute__((unused)) = {
+	static const void *const tab[X_NOPS] = {
 		[X_CALL] = &&l_call,
 		[X_MOV_RR] = &&l_mov_rr, [X_MOV_RI] = &&l_mov_ri,
 		[X_MOV_RM] = &&l_mov_rm, [X_MOV_MR] = &&l_mov_mr,
@@ -119,11 +115,7 @@ int fast__run_block(struct cpu *cpu, struct block **pb, unsigned n,
 #define CUR_EIP	((beip + i->end - i->len) & emask)
 #define NEXT_EIP ((beip + i->end) & emask)
 #define SYNC()	do { cpu->insn_eip = CUR_EIP; cpu->eip = NEXT_EIP; } while (0)
-#ifdef HVMM_DISPATCH_TREE
-#define DISPATCH goto dispatch
-#else
 #define DISPATCH goto *tab[i->xop]
-#endif
 /* After a register-only form: EIP is brought up to date only at the end. */
 #define NEXT_R	do {							\
 		if (unlikely(i == last)) {				\
@@ -218,74 +210,6 @@ int fast__run_block(struct cpu *cpu, struct block **pb, unsigned n,
 
 	rc = 0;
 	DISPATCH;
-#ifdef HVMM_DISPATCH_TREE
-dispatch:
-	switch (i->xop) {
-	case X_CALL: goto l_call;
-	case X_MOV_RR: goto l_mov_rr;
-	case X_MOV_RI: goto l_mov_ri;
-	case X_MOV_RM: goto l_mov_rm;
-	case X_MOV_MR: goto l_mov_mr;
-	case X_ADD_RR: goto l_add_rr;
-	case X_ADD_RI: goto l_add_ri;
-	case X_SUB_RR: goto l_sub_rr;
-	case X_SUB_RI: goto l_sub_ri;
-	case X_CMP_RR: goto l_cmp_rr;
-	case X_CMP_RI: goto l_cmp_ri;
-	case X_AND_RR: goto l_and_rr;
-	case X_AND_RI: goto l_and_ri;
-	case X_OR_RR: goto l_or_rr;
-	case X_OR_RI: goto l_or_ri;
-	case X_XOR_RR: goto l_xor_rr;
-	case X_XOR_RI: goto l_xor_ri;
-	case X_TEST_RR: goto l_test_rr;
-	case X_TEST_RI: goto l_test_ri;
-	case X_ADC_RR: goto l_adc_rr;
-	case X_ADC_RI: goto l_adc_ri;
-	case X_SBB_RR: goto l_sbb_rr;
-	case X_SBB_RI: goto l_sbb_ri;
-	case X_ADD_RM: goto l_add_rm;
-	case X_SUB_RM: goto l_sub_rm;
-	case X_CMP_RM: goto l_cmp_rm;
-	case X_CMP_MR: goto l_cmp_mr;
-	case X_AND_RM: goto l_and_rm;
-	case X_OR_RM: goto l_or_rm;
-	case X_XOR_RM: goto l_xor_rm;
-	case X_LEA: goto l_lea;
-	case X_SHL_RI: goto l_shl_ri;
-	case X_SHR_RI: goto l_shr_ri;
-	case X_SAR_RI: goto l_sar_ri;
-	case X_IMUL_RR: goto l_imul_rr;
-	case X_IMUL_RM: goto l_imul_rm;
-	case X_INC_R: goto l_inc_r;
-	case X_DEC_R: goto l_dec_r;
-	case X_MOVZX8_RR: goto l_movzx8_rr;
-	case X_MOVZX16_RR: goto l_movzx16_rr;
-	case X_MOVSX8_RR: goto l_movsx8_rr;
-	case X_MOVSX16_RR: goto l_movsx16_rr;
-	case X_MOVZX8_RM: goto l_movzx8_rm;
-	case X_MOVZX16_RM: goto l_movzx16_rm;
-	case X_MOVSX8_RM: goto l_movsx8_rm;
-	case X_MOVSX16_RM: goto l_movsx16_rm;
-	case X_PUSH_R: goto l_push_r;
-	case X_POP_R: goto l_pop_r;
-	case X_JCC: goto l_jcc;
-	case X_JMP: goto l_jmp;
-	case X_SETCC_R: goto l_setcc_r;
-	case X_CMOV_RR: goto l_cmov_rr;
-	case X_CMOV_RM: goto l_cmov_rm;
-	case X_MOV8_RM: goto l_mov8_rm;
-	case X_MOV8_MR: goto l_mov8_mr;
-	case X_MOV16_RM: goto l_mov16_rm;
-	case X_MOV16_MR: goto l_mov16_mr;
-	case X_MOV_MI: goto l_mov_mi;
-	case X_CMP8_RI: goto l_cmp8_ri;
-	case X_TEST8_RR: goto l_test8_rr;
-	case X_CALL_REL: goto l_call_rel;
-	case X_RET: goto l_ret;
-	default: goto l_call;
-	}
-#endif
 
 l_call:
 	SYNC();
