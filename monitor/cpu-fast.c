@@ -49,6 +49,22 @@ static inline bool fcond(struct cpu *cpu, unsigned cc)
 	return flags__cond(cpu, cc);
 }
 
+/* chain_ok for the executor's block b, which is known to be current: it
+ * was checked when entered and nothing was invalidated since (cpu->smc is
+ * clear). A successor in the same pgen slot then needs no pgen check: the
+ * link was made after b was decoded, with a current successor, and the
+ * slot has not moved since b was decoded. */
+static inline bool link_ok(const struct cpu *cpu, const struct block *b,
+			   unsigned s)
+{
+	const struct block *nb = b->succ[s];
+
+	return b->succ_eip[s] == cpu->eip && b->succ_gen[s] == cpu->gen &&
+	       block_here(cpu, nb) &&
+	       ((((nb->gpa ^ b->gpa) >> 12) & (PGEN_SIZE - 1)) == 0 ||
+		nb->pgen == *pgen_of(cpu, nb->gpa));
+}
+
 /* No cross-jumping: every inline form keeps its own dispatch jump, so the
  * host's branch predictor sees one indirect jump per form (threaded code)
  * instead of one shared jump. */
@@ -596,9 +612,9 @@ done:	/* the current instruction completed */
 	    !(cpu->eflags & (FL_TF | FL_RF)) &&
 	    !(cpu->irq_pending && (cpu->eflags & FL_IF)) &&
 	    !(cpu->cpl == 3 && cpu->ops->user_boundary)) {
-		if (chain_ok(cpu, b, 0))
+		if (link_ok(cpu, b, 0))
 			nb = b->succ[0];
-		else if (chain_ok(cpu, b, 1))
+		else if (link_ok(cpu, b, 1))
 			nb = b->succ[1];
 		else if (!(nb = jc_find(cpu)))
 			goto out;

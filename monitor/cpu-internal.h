@@ -350,6 +350,18 @@ uint8_t fast__classify(const struct insn *i);
 int fast__run_block(struct cpu *cpu, struct block **pb, unsigned n,
 		    uint64_t end, unsigned *done);
 
+/* Whether the TLB maps CS.base + EIP executable at this CPL to nb's
+ * guest-physical address, and nb was decoded in the current mode. */
+static inline bool block_here(const struct cpu *cpu, const struct block *nb)
+{
+	uint32_t lin = cpu->seg[SEG_CS].base + cpu->eip;
+	const struct cpu_tlb_entry *e =
+		&cpu->tlb[cpu->cpl == 3][(lin >> 12) & (CPU_TLB_SIZE - 1)];
+
+	return e->tag_x == (lin & ~0xfffu) &&
+	       (e->gpa | (lin & 0xfffu)) == nb->gpa && nb->mode == cpu->mode;
+}
+
 /* Whether nb, entered at eip under generation gen, is the block at CS:EIP
  * now. Blocks are keyed by guest-physical address, so a link is checked
  * against the current translation instead of being dropped on every TLB
@@ -359,15 +371,7 @@ int fast__run_block(struct cpu *cpu, struct block **pb, unsigned n,
 static inline bool block_ok(const struct cpu *cpu, const struct block *nb,
 			    uint32_t eip, uint32_t gen)
 {
-	const struct cpu_tlb_entry *e;
-	uint32_t lin;
-
-	if (eip != cpu->eip || gen != cpu->gen)
-		return false;
-	lin = cpu->seg[SEG_CS].base + cpu->eip;
-	e = &cpu->tlb[cpu->cpl == 3][(lin >> 12) & (CPU_TLB_SIZE - 1)];
-	return e->tag_x == (lin & ~0xfffu) &&
-	       (e->gpa | (lin & 0xfffu)) == nb->gpa && nb->mode == cpu->mode &&
+	return eip == cpu->eip && gen == cpu->gen && block_here(cpu, nb) &&
 	       nb->pgen == *pgen_of(cpu, nb->gpa);
 }
 
