@@ -34,6 +34,7 @@ struct cpu_icache {
 	ZydisDecoder dec[2];	/* [mode]: 16-bit, 32-bit */
 	struct block *hash[HASH_SIZE];
 	uint32_t codebits[(1u << 20) / 32];	/* per 4 KiB page of 4 GiB */
+	uint32_t pgen[PGEN_SIZE];		/* cpu->pgen */
 	size_t used, size;
 	union {
 		struct block b;
@@ -48,6 +49,7 @@ void icache__init(struct cpu *cpu)
 	struct cpu_icache *ic = (struct cpu_icache *)(void *)cpu->icache_mem;
 
 	cpu->ic = ic;
+	cpu->pgen = ic->pgen;
 	ZydisDecoderInit(&ic->dec[0], ZYDIS_MACHINE_MODE_LEGACY_16,
 			 ZYDIS_STACK_WIDTH_16);
 	ZydisDecoderInit(&ic->dec[1], ZYDIS_MACHINE_MODE_LEGACY_32,
@@ -92,19 +94,11 @@ void icache__invalidate_page(struct cpu *cpu, uint32_t gpa_page)
 	struct cpu_icache *ic = cpu->ic;
 	uint32_t pfn = gpa_page >> 12;
 
-	/* Blocks never cross pages, but one page's blocks hash everywhere:
-	 * sweep the table (rare: the first write after code was decoded). */
-	for (unsigned h = 0; h < HASH_SIZE; h++) {
-		struct block **pp = &ic->hash[h];
-		while (*pp) {
-			if (((*pp)->gpa >> 12) == pfn)
-				*pp = (*pp)->hnext;
-			else
-				pp = &(*pp)->hnext;
-		}
-	}
+	/* O(1): the page's blocks become stale (links, the jump cache and
+	 * lookups compare b->pgen); lookups unlink them as they meet them.
+	 * Links into other pages stay valid (cpu->gen does not move). */
+	(*pgen_of(cpu, gpa_page))++;
 	ic->codebits[pfn >> 5] &= ~(1u << (pfn & 31));
-	cpu->gen++;
 	cpu->smc = true;
 }
 
@@ -307,9 +301,15 @@ struct block *icache__lookup(struct cpu *cpu)
 	if (mem__fetch_xlate(cpu, lin, &gpa, &host))
 		return NULL;
 	h = hash_of(gpa, cpu->mode);
-	for (b = ic->hash[h]; b; b = b->hnext)
+	for (struct block **pp = &ic->hash[h]; (b = *pp);) {
+		if (b->pgen != *pgen_of(cpu, b->gpa)) {
+			*pp = b->hnext;		/* stale: its page was written */
+			continue;
+		}
 		if (b->gpa == gpa && b->mode == cpu->mode)
 			return b;
+		pp = &b->hnext;
+	}
 	if (!host) {
 		cpu->error = "instruction fetch from MMIO/unbacked memory";
 		return NULL;
@@ -336,6 +336,7 @@ struct block *icache__lookup(struct cpu *cpu)
 	b->ninsn = 0;
 	b->succ[0] = b->succ[1] = NULL;
 	b->succ_gen[0] = b->succ_gen[1] = cpu->gen - 1;
+	b->pgen = *pgen_of(cpu, gpa);
 	{
 		const uint8_t *p = host + (gpa & 0xfff);
 		unsigned off = 0;

@@ -156,6 +156,12 @@ uint8_t fast__classify(const struct insn *i)
 		  i->asz == 4;
 	bool mr = i->nops == 2 && a->kind == OK_MEM && a->size == 4 &&
 		  b->kind == OK_REG && b->size == 4 && i->asz == 4;
+	bool mi = i->nops == 2 && a->kind == OK_MEM && a->size == 4 &&
+		  b->kind == OK_IMM && i->asz == 4;
+	bool mi8 = i->nops == 2 && a->kind == OK_MEM && a->size == 1 &&
+		   b->kind == OK_IMM && i->asz == 4;
+	bool m32 = i->nops == 1 && a->kind == OK_MEM && a->size == 4 &&
+		   i->asz == 4;
 
 	if (i->flags & (IF_LOCK | IF_FPU) || i->rep)
 		return X_CALL;
@@ -185,9 +191,14 @@ uint8_t fast__classify(const struct insn *i)
 		if (i->nops == 2 && a->kind == OK_REG && a->size == 1 &&
 		    b->kind == OK_REG && b->size == 1)
 			return X_TEST8_RR;
-		return rr ? X_TEST_RR : ri ? X_TEST_RI : X_CALL;
+		if (i->nops == 2 && a->kind == OK_REG && a->size == 1 &&
+		    b->kind == OK_IMM)
+			return X_TEST8_RI;
+		return rr ? X_TEST_RR : ri ? X_TEST_RI : mi ? X_TEST_MI :
+		       mi8 ? X_TEST8_MI : X_CALL;
 #define ALU(M, X) case ZYDIS_MNEMONIC_##M: \
-		return rr ? X##_RR : ri ? X##_RI : rm ? X##_RM : X_CALL;
+		return rr ? X##_RR : ri ? X##_RI : rm ? X##_RM : \
+		       mr ? X##_MR : mi ? X##_MI : X_CALL;
 	ALU(ADD, X_ADD) ALU(SUB, X_SUB) ALU(AND, X_AND) ALU(OR, X_OR)
 	ALU(XOR, X_XOR)
 #undef ALU
@@ -196,7 +207,7 @@ uint8_t fast__classify(const struct insn *i)
 		    b->kind == OK_IMM)
 			return X_CMP8_RI;
 		return rr ? X_CMP_RR : ri ? X_CMP_RI : rm ? X_CMP_RM :
-		       mr ? X_CMP_MR : X_CALL;
+		       mr ? X_CMP_MR : mi ? X_CMP_MI : mi8 ? X_CMP8_MI : X_CALL;
 	case ZYDIS_MNEMONIC_LEA:
 		return r32 && i->asz == 4 ? X_LEA : X_CALL;
 	case ZYDIS_MNEMONIC_SHL:
@@ -208,9 +219,11 @@ uint8_t fast__classify(const struct insn *i)
 	case ZYDIS_MNEMONIC_IMUL:
 		return rr ? X_IMUL_RR : rm ? X_IMUL_RM : X_CALL;
 	case ZYDIS_MNEMONIC_INC:
-		return i->nops == 1 && r32 ? X_INC_R : X_CALL;
+		return i->nops == 1 && r32 ? X_INC_R : m32 ? X_INC_M : X_CALL;
 	case ZYDIS_MNEMONIC_DEC:
-		return i->nops == 1 && r32 ? X_DEC_R : X_CALL;
+		return i->nops == 1 && r32 ? X_DEC_R : m32 ? X_DEC_M : X_CALL;
+	case ZYDIS_MNEMONIC_LEAVE:
+		return i->osz == 4 ? X_LEAVE : X_CALL;
 	case ZYDIS_MNEMONIC_MOVZX:
 	case ZYDIS_MNEMONIC_MOVSX: {
 		bool sx = i->mnem == ZYDIS_MNEMONIC_MOVSX;
@@ -225,7 +238,9 @@ uint8_t fast__classify(const struct insn *i)
 		return X_CALL;
 	}
 	case ZYDIS_MNEMONIC_PUSH:
-		return i->nops == 1 && r32 ? X_PUSH_R : X_CALL;
+		return i->nops == 1 && r32 ? X_PUSH_R :
+		       i->nops == 1 && a->kind == OK_IMM && i->osz == 4 ?
+		       X_PUSH_I : X_CALL;
 	case ZYDIS_MNEMONIC_POP:
 		return i->nops == 1 && r32 ? X_POP_R : X_CALL;
 	case ZYDIS_MNEMONIC_JO: case ZYDIS_MNEMONIC_JNO:

@@ -294,7 +294,9 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 		} else {
 			uint32_t gen0 = cpu->gen;
 
-			b = icache__lookup(cpu);
+			b = jc_find(cpu);
+			if (!b)
+				b = icache__lookup(cpu);
 			if (unlikely(!b)) {
 				prev = NULL;
 				if (cpu->pending_exc < 0) {
@@ -315,6 +317,8 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 			 * flush recycles the arena, and prev's memory may
 			 * now hold b itself or another new block, whose
 			 * instructions the link would overwrite. */
+			if (b->gpa != ~0u)
+				jc_put(cpu, b);
 			if (prev && b->gpa != ~0u && cpu->gen == gen0) {
 				prev->succ[1] = prev->succ[0];
 				prev->succ_eip[1] = prev->succ_eip[0];

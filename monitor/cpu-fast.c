@@ -49,6 +49,22 @@ static inline bool fcond(struct cpu *cpu, unsigned cc)
 	return flags__cond(cpu, cc);
 }
 
+/* chain_ok for the executor's block b, which is known to be current: it
+ * was checked when entered and nothing was invalidated since (cpu->smc is
+ * clear). A successor in the same pgen slot then needs no pgen check: the
+ * link was made after b was decoded, with a current successor, and the
+ * slot has not moved since b was decoded. */
+static inline bool link_ok(const struct cpu *cpu, const struct block *b,
+			   unsigned s)
+{
+	const struct block *nb = b->succ[s];
+
+	return b->succ_eip[s] == cpu->eip && b->succ_gen[s] == cpu->gen &&
+	       block_here(cpu, nb) &&
+	       ((((nb->gpa ^ b->gpa) >> 12) & (PGEN_SIZE - 1)) == 0 ||
+		nb->pgen == *pgen_of(cpu, nb->gpa));
+}
+
 /* No cross-jumping: every inline form keeps its own dispatch jump, so the
  * host's branch predictor sees one indirect jump per form (threaded code)
  * instead of one shared jump. */
@@ -90,6 +106,17 @@ int fast__run_block(struct cpu *cpu, struct block **pb, unsigned n,
 		[X_MOV_MI] = &&l_mov_mi,
 		[X_CMP8_RI] = &&l_cmp8_ri, [X_TEST8_RR] = &&l_test8_rr,
 		[X_CALL_REL] = &&l_call_rel, [X_RET] = &&l_ret,
+		[X_TEST8_RI] = &&l_test8_ri, [X_TEST8_MI] = &&l_test8_mi,
+		[X_TEST_MI] = &&l_test_mi, [X_CMP_MI] = &&l_cmp_mi,
+		[X_CMP8_MI] = &&l_cmp8_mi,
+		[X_ADD_MR] = &&l_add_mr, [X_SUB_MR] = &&l_sub_mr,
+		[X_AND_MR] = &&l_and_mr, [X_OR_MR] = &&l_or_mr,
+		[X_XOR_MR] = &&l_xor_mr,
+		[X_ADD_MI] = &&l_add_mi, [X_SUB_MI] = &&l_sub_mi,
+		[X_AND_MI] = &&l_and_mi, [X_OR_MI] = &&l_or_mi,
+		[X_XOR_MI] = &&l_xor_mi,
+		[X_INC_M] = &&l_inc_m, [X_DEC_M] = &&l_dec_m,
+		[X_LEAVE] = &&l_leave, [X_PUSH_I] = &&l_push_i,
 	};
 	struct block *b = *pb, *nb;
 	const struct insn *i = b->insns, *last = b->insns + n - 1;
@@ -165,6 +192,28 @@ int fast__run_block(struct cpu *cpu, struct block **pb, unsigned n,
 		       LF == LF_LOGIC ? 0 : t);				\
 		r[i->op[0].reg] = res;					\
 		NEXT_R;
+/* Read-modify-write of a 32-bit memory operand (register or immediate
+ * source): inline only when the TLB gives a fast write entry (which also
+ * allows the read); anything else runs the handler, which does the
+ * checks, faults and device accesses in the architectural order. */
+#define ALU_M(name, OP, LF)						\
+	l_##name##_mr:							\
+		t = r[i->op[1].reg];					\
+		goto name##_m;						\
+	l_##name##_mi:							\
+		t = i->imm;						\
+	name##_m: {							\
+		uint8_t *p_ = mem__fast_ptr_in(cpu, tlb, i->seg,	\
+					       insn_ea32(cpu, i), 4, true); \
+		if (unlikely(!p_))					\
+			goto l_call;					\
+		v = load_le(p_, 4);					\
+		res = v OP t;						\
+		lf_set(cpu, LF, 4, res, LF == LF_LOGIC ? 0 : v,		\
+		       LF == LF_LOGIC ? 0 : t);				\
+		store_le(p_, res, 4);					\
+		NEXT_R;							\
+	}
 #define ALU_RM(name, OP, LF)						\
 	l_##name##_rm:							\
 		RD(i->seg, insn_ea32(cpu, i), t, 4);				\
@@ -221,6 +270,73 @@ l_mov_mr:
 	ALU_RM(and, &, LF_LOGIC)
 	ALU_RM(or, |, LF_LOGIC)
 	ALU_RM(xor, ^, LF_LOGIC)
+	ALU_M(add, +, LF_ADD)
+	ALU_M(sub, -, LF_SUB)
+	ALU_M(and, &, LF_LOGIC)
+	ALU_M(or, |, LF_LOGIC)
+	ALU_M(xor, ^, LF_LOGIC)
+
+l_test8_ri:
+	lf_set(cpu, LF_LOGIC, 1, reg_get(cpu, i->op[0].reg, 1) & i->imm & 0xff,
+	       0, 0);
+	NEXT_R;
+l_test8_mi:
+	RD(i->seg, insn_ea32(cpu, i), v, 1);
+	lf_set(cpu, LF_LOGIC, 1, v & i->imm & 0xff, 0, 0);
+	NEXT_M;
+l_test_mi:
+	RD(i->seg, insn_ea32(cpu, i), v, 4);
+	lf_set(cpu, LF_LOGIC, 4, v & i->imm, 0, 0);
+	NEXT_M;
+l_cmp_mi:
+	RD(i->seg, insn_ea32(cpu, i), v, 4);
+	t = i->imm;
+	lf_set(cpu, LF_SUB, 4, v - t, v, t);
+	NEXT_M;
+l_cmp8_mi:
+	RD(i->seg, insn_ea32(cpu, i), v, 1);
+	t = i->imm & 0xff;
+	lf_set(cpu, LF_SUB, 1, (v - t) & 0xff, v, t);
+	NEXT_M;
+l_inc_m:
+l_dec_m: {
+	/* INC/DEC m32 keep CF (in src2), as h_inc. */
+	uint8_t *p_ = mem__fast_ptr_in(cpu, tlb, i->seg, insn_ea32(cpu, i), 4,
+				       true);
+	if (unlikely(!p_))
+		goto l_call;
+	v = load_le(p_, 4);
+	t = lf_cf(cpu);
+	if (i->xop == X_INC_M) {
+		res = v + 1;
+		lf_set(cpu, LF_INC, 4, res, v, t);
+	} else {
+		res = v - 1;
+		lf_set(cpu, LF_DEC, 4, res, v, t);
+	}
+	store_le(p_, res, 4);
+	NEXT_R;
+}
+l_leave: {
+	/* LEAVE with a 32-bit operand and stack: ESP = EBP, POP EBP. */
+	uint8_t *p_;
+
+	if (unlikely(!(cpu->seg[SEG_SS].attr & SEGA_DB)))
+		goto l_call;
+	p_ = mem__fast_ptr_in(cpu, tlb, SEG_SS, r[R_EBP], 4, false);
+	if (unlikely(!p_))
+		goto l_call;
+	r[R_ESP] = r[R_EBP] + 4;
+	r[R_EBP] = load_le(p_, 4);
+	NEXT_R;
+}
+l_push_i:
+	if (unlikely(!(cpu->seg[SEG_SS].attr & SEGA_DB)))
+		goto l_call;
+	t = r[R_ESP] - 4;
+	WR(SEG_SS, t, i->imm, 4);
+	r[R_ESP] = t;
+	NEXT_M;
 
 l_cmp_rr:
 	v = r[i->op[0].reg]; t = r[i->op[1].reg];
@@ -486,17 +602,21 @@ done:	/* the current instruction completed */
 	/* The whole block ran: go on into a linked successor unless the run
 	 * loop has to look at something first (the checks of cpu__run
 	 * before a block: stop request, interrupt shadow, NMI, HLT, INTR
-	 * with IF, debug mode, budget). */
+	 * with IF, debug mode, budget, the board's CPL-3 boundary hook; and
+	 * cpu->smc: decoded code dropped or an event raised). The successor
+	 * is a link of the block or, after returns and indirect branches,
+	 * the jump cache's entry for the new EIP. */
 	if (rc == 0 && i == b->insns + b->ninsn && b->gpa != ~0u &&
 	    !(cpu->exit_req | cpu->shadow | cpu->nmi_pending | cpu->halted |
-	      cpu->dbg) &&
+	      cpu->dbg | cpu->smc) &&
 	    !(cpu->eflags & (FL_TF | FL_RF)) &&
-	    !(cpu->irq_pending && (cpu->eflags & FL_IF))) {
-		if (chain_ok(cpu, b, 0))
+	    !(cpu->irq_pending && (cpu->eflags & FL_IF)) &&
+	    !(cpu->cpl == 3 && cpu->ops->user_boundary)) {
+		if (link_ok(cpu, b, 0))
 			nb = b->succ[0];
-		else if (chain_ok(cpu, b, 1))
+		else if (link_ok(cpu, b, 1))
 			nb = b->succ[1];
-		else
+		else if (!(nb = jc_find(cpu)))
 			goto out;
 		if (cpu->icount + b->ninsn + nb->ninsn > end)
 			goto out;
@@ -524,4 +644,5 @@ out:	/* i: the first instruction not completed */
 #undef RD
 #undef ALU_RR
 #undef ALU_RM
+#undef ALU_M
 }

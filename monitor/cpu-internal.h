@@ -305,8 +305,20 @@ struct block {
 	uint32_t succ_eip[2];
 	uint32_t succ_gen[2];
 	struct block *succ[2];
+	/* cpu->pgen[] of the block's page when it was decoded: a block whose
+	 * page has been written since (icache__invalidate_page) is stale. */
+	uint32_t pgen;
 	struct insn insns[];
 };
+/* Per-page generations: one counter per slot of guest-physical page
+ * numbers (pages 16 MiB apart share a slot: a write to one also drops the
+ * other's blocks, which are decoded again). */
+#define PGEN_BITS	12
+#define PGEN_SIZE	(1u << PGEN_BITS)
+static inline uint32_t *pgen_of(const struct cpu *cpu, uint32_t gpa)
+{
+	return &cpu->pgen[(gpa >> 12) & (PGEN_SIZE - 1)];
+}
 
 /* Block executor (monitor/cpu-fast.c): the inline form of an
  * instruction; the run of up to n instructions of *pb from cpu->eip, which
@@ -328,30 +340,65 @@ enum {
 	X_SETCC_R, X_CMOV_RR, X_CMOV_RM,
 	X_MOV8_RM, X_MOV8_MR, X_MOV16_RM, X_MOV16_MR, X_MOV_MI,
 	X_CMP8_RI, X_TEST8_RR, X_CALL_REL, X_RET,
+	X_TEST8_RI, X_TEST8_MI, X_TEST_MI, X_CMP_MI, X_CMP8_MI,
+	X_ADD_MR, X_SUB_MR, X_AND_MR, X_OR_MR, X_XOR_MR,
+	X_ADD_MI, X_SUB_MI, X_AND_MI, X_OR_MI, X_XOR_MI,
+	X_INC_M, X_DEC_M, X_LEAVE, X_PUSH_I,
 	X_NOPS
 };
 uint8_t fast__classify(const struct insn *i);
 int fast__run_block(struct cpu *cpu, struct block **pb, unsigned n,
 		    uint64_t end, unsigned *done);
 
-/* Whether prev's successor slot s is the block at CS:EIP now. Blocks are
- * keyed by guest-physical address, so the link is checked against the
- * current translation instead of being dropped on every TLB flush, CS load
- * or IRET: same EIP, no decoded code dropped since (gen), the TLB maps
- * CS.base + EIP executable at this CPL to the block's page, same mode. */
+/* Whether the TLB maps CS.base + EIP executable at this CPL to nb's
+ * guest-physical address, and nb was decoded in the current mode. */
+static inline bool block_here(const struct cpu *cpu, const struct block *nb)
+{
+	uint32_t lin = cpu->seg[SEG_CS].base + cpu->eip;
+	const struct cpu_tlb_entry *e =
+		&cpu->tlb[cpu->cpl == 3][(lin >> 12) & (CPU_TLB_SIZE - 1)];
+
+	return e->tag_x == (lin & ~0xfffu) &&
+	       (e->gpa | (lin & 0xfffu)) == nb->gpa && nb->mode == cpu->mode;
+}
+
+/* Whether nb, entered at eip under generation gen, is the block at CS:EIP
+ * now. Blocks are keyed by guest-physical address, so a link is checked
+ * against the current translation instead of being dropped on every TLB
+ * flush, CS load or IRET: same EIP, no cache flush since (gen), the TLB
+ * maps CS.base + EIP executable at this CPL to the block's address, same
+ * mode, the block's page not written since it was decoded (pgen). */
+static inline bool block_ok(const struct cpu *cpu, const struct block *nb,
+			    uint32_t eip, uint32_t gen)
+{
+	return eip == cpu->eip && gen == cpu->gen && block_here(cpu, nb) &&
+	       nb->pgen == *pgen_of(cpu, nb->gpa);
+}
+
+/* Whether prev's successor slot s is the block at CS:EIP now. */
 static inline bool chain_ok(const struct cpu *cpu, const struct block *prev,
 			    unsigned s)
 {
-	const struct block *nb = prev->succ[s];
-	const struct cpu_tlb_entry *e;
-	uint32_t lin;
+	return block_ok(cpu, prev->succ[s], prev->succ_eip[s],
+			prev->succ_gen[s]);
+}
 
-	if (prev->succ_eip[s] != cpu->eip || prev->succ_gen[s] != cpu->gen)
-		return false;
-	lin = cpu->seg[SEG_CS].base + cpu->eip;
-	e = &cpu->tlb[cpu->cpl == 3][(lin >> 12) & (CPU_TLB_SIZE - 1)];
-	return e->tag_x == (lin & ~0xfffu) && e->gpa == (nb->gpa & ~0xfffu) &&
-	       nb->mode == cpu->mode;
+/* The jump cache's block for CS:EIP if it is still right, else NULL. */
+static inline struct block *jc_find(const struct cpu *cpu)
+{
+	const struct cpu_jc_entry *j = &cpu->jc[cpu->eip & (CPU_JC_SIZE - 1)];
+
+	return j->b && block_ok(cpu, j->b, j->eip, j->gen) ? j->b : NULL;
+}
+
+/* Records b (just looked up at cpu->eip; never the scratch block). */
+static inline void jc_put(struct cpu *cpu, struct block *b)
+{
+	struct cpu_jc_entry *j = &cpu->jc[cpu->eip & (CPU_JC_SIZE - 1)];
+
+	j->eip = cpu->eip;
+	j->gen = cpu->gen;
+	j->b = b;
 }
 
 /* The decoded block starting at cpu->eip, or NULL with an exception raised

@@ -136,6 +136,20 @@ static uint32_t str_bulk(struct cpu *cpu, const struct insn *i, unsigned kind,
 	return n;
 }
 
+/* str_bulk over up to 16 pages (64 KiB): elements done, 0 if none. */
+static uint32_t str_bulk_run(struct cpu *cpu, const struct insn *i,
+			     unsigned kind, unsigned sz)
+{
+	uint32_t done = 0, k;
+
+	for (unsigned n = 0; n < 16 && cpu->r[R_ECX]; n++) {
+		if (!(k = str_bulk(cpu, i, kind, sz, cpu->r[R_ECX])))
+			break;
+		done += k;
+	}
+	return done;
+}
+
 static unsigned str_kind(unsigned mnem)
 {
 	switch (mnem) {
@@ -160,6 +174,7 @@ static int h_string(struct cpu *cpu, const struct insn *i)
 	unsigned kind = str_kind(i->mnem), sz = i->osz;
 	uint32_t amask = i->asz == 2 ? 0xffff : 0xffffffffu;
 	int32_t d;
+	bool bulk;
 
 	flags__materialize(cpu);
 	d = (cpu->eflags & FL_DF) ? -(int32_t)sz : (int32_t)sz;
@@ -168,13 +183,10 @@ static int h_string(struct cpu *cpu, const struct insn *i)
 		return CPU_ABORT;
 	if (!i->rep)
 		return str_step(cpu, i, kind, sz, amask, d);
-	if ((kind == S_STOS || kind == S_MOVS) && d > 0 && i->asz == 4 &&
-	    !cpu->step_one) {
-		/* Bulk path: up to 64 KiB per execution. */
-		for (unsigned n = 0; n < 16 && cpu->r[R_ECX]; n++)
-			if (!str_bulk(cpu, i, kind, sz, cpu->r[R_ECX]))
-				break;
-	}
+	bulk = (kind == S_STOS || kind == S_MOVS) && d > 0 && i->asz == 4 &&
+	       !cpu->step_one;
+	if (bulk)
+		str_bulk_run(cpu, i, kind, sz);
 	for (unsigned n = 0, chunk = cpu->step_one ? 1 : STR_CHUNK; n < chunk;
 	     n++) {
 		if ((cpu->r[R_ECX] & amask) == 0)
@@ -188,6 +200,13 @@ static int h_string(struct cpu *cpu, const struct insn *i)
 				return 0;
 		}
 		if (cpu->exit_req)
+			break;
+		/* The element's slow path may have filled the TLB (the
+		 * usual reason the bulk path declined: a page not yet in
+		 * the TLB, e.g. each new page-cache page copy_to_user
+		 * reads): the rest in bulk again, then end this execution
+		 * (the instruction continues in the next one). */
+		if (bulk && cpu->r[R_ECX] && str_bulk_run(cpu, i, kind, sz))
 			break;
 	}
 	if (cpu->r[R_ECX] & amask)

@@ -193,6 +193,16 @@ struct cpu_tlb_entry {
 
 /* Decoded-instruction cache (private): see monitor/cpu-decode.c. */
 struct cpu_icache;
+struct block;
+
+/* Jump cache: the block last entered at an EIP, found without the decoded
+ * cache's hash when no block link applies (returns, indirect branches,
+ * events); an entry is used only after the same checks as a link. */
+struct cpu_jc_entry {
+	uint32_t eip, gen;
+	struct block *b;
+};
+#define CPU_JC_SIZE 1024
 
 #define CPU_NLASTEXC 8
 
@@ -266,6 +276,8 @@ struct cpu {
 	struct { uint32_t kind, lin, gpa, now, cr3, eip; } audit_last;
 	uint64_t budget_end;	/* icount at which cpu__run stops */
 	struct cpu_tlb_entry tlb[2][CPU_TLB_SIZE];	/* [user] */
+	struct cpu_jc_entry jc[CPU_JC_SIZE];
+	uint32_t *pgen;		/* per-page generations of decoded code */
 	struct cpu_icache *ic;
 	size_t icache_bytes;
 	uint8_t icache_mem[] __attribute__((aligned(64)));
