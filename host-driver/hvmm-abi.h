@@ -233,7 +233,8 @@ struct hvmm_sys_run {
 struct hvmm_sys_stats {
 	__u64 exits[HVMM_SX_REASONS];
 	__u64 instructions, interrupts, retries, run_calls;
-	__u64 reserved[8];
+	__u64 decodes, tlb_flushes;	/* the interpreter's, as the interp engine's */
+	__u64 reserved[6];
 	/* ABI 5 */
 	__u64 native_entries;	/* world entries running guest user code */
 	__u64 native_stays;	/* interpreter -> native transitions */

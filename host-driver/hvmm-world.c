@@ -131,8 +131,8 @@ void hvmm__world_free(struct hvmm_world *hw)
 	int i;
 
 	if (s) {
-		for (i = 0; i < MON_TRACK; i++)
-			free_table((u64 *)s->track_copy[i]);
+		for (i = 0; i < MON_TRACK_PAGES; i++)
+			free_table((u64 *)s->track_page[i]);
 		for (i = 0; i < MON_POOL_PAGES; i++)
 			free_table(s->pool_kva[i]);
 		for (i = 0; i < 4; i++)
@@ -320,19 +320,19 @@ void hvmm__world_set_system(struct hvmm_world *hw, const u64 *frames)
 	gdt[MON_SEL_DS >> 3] = 0;
 	gdt[MON_SEL_GCODE >> 3] = 0;
 	gdt[MON_SEL_GDATA >> 3] = 0;
-	/* copies of the guest tables the shadow derives from (all or none:
-	 * without them every stay after interpretation drops the shadows) */
-	for (i = 0; i < MON_TRACK; i++) {
+	/* the record of guest table entries the shadow derives from (all or
+	 * none: without it every stay after interpretation drops the shadows) */
+	for (i = 0; i < MON_TRACK_PAGES; i++) {
 		u64 pa;
 
-		hw->shadow->track_copy[i] = (u32 *)alloc_table(&pa);
-		if (!hw->shadow->track_copy[i])
+		hw->shadow->track_page[i] = (struct mon_track *)alloc_table(&pa);
+		if (!hw->shadow->track_page[i])
 			break;
 	}
-	if (i < MON_TRACK) {
+	if (i < MON_TRACK_PAGES) {
 		while (i--) {
-			free_table((u64 *)hw->shadow->track_copy[i]);
-			hw->shadow->track_copy[i] = NULL;
+			free_table((u64 *)hw->shadow->track_page[i]);
+			hw->shadow->track_page[i] = NULL;
 		}
 	}
 	w->gmem.frames = frames;

@@ -17,6 +17,19 @@
 #define HASH_BITS	15
 #define HASH_SIZE	(1u << HASH_BITS)
 
+/* Decoded instructions that straddle a page (or the CS limit): they get no
+ * block, so without this each execution decoded them again with Zydis
+ * (~2 per guest system call in Linux's kernel paths). An entry is used
+ * only when the bytes fetched now equal the bytes it was decoded from, so
+ * it needs no invalidation. */
+#define STRAD_N		64
+struct strad_ent {
+	uint32_t lin;
+	uint8_t mode, n, valid;
+	uint8_t bytes[15];
+	struct insn insn;
+};
+
 struct cpu_icache {
 	ZydisDecoder dec[2];	/* [mode]: 16-bit, 32-bit */
 	struct block *hash[HASH_SIZE];
@@ -26,6 +39,7 @@ struct cpu_icache {
 		struct block b;
 		uint8_t mem[sizeof(struct block) + sizeof(struct insn)];
 	} tmp;
+	struct strad_ent strad[STRAD_N];
 	uint8_t arena[] __attribute__((aligned(16)));
 };
 
@@ -212,27 +226,59 @@ static bool decode_one(struct cpu *cpu, const uint8_t *bytes, unsigned avail,
 	return true;
 }
 
+static bool same_bytes(const void *a, const void *b, size_t n)
+{
+	const uint8_t *x = a, *y = b;
+	for (size_t k = 0; k < n; k++)
+		if (x[k] != y[k])
+			return false;
+	return true;
+}
+
 /* Builds the uncached block for an instruction that straddles pages or
- * a CS limit; fetches through the full linear-read path (faults included). */
+ * a CS limit; fetches through the full linear-read path (faults included),
+ * and decodes only when the bytes differ from its strad[] entry's. */
 static struct block *decode_straddling(struct cpu *cpu, uint32_t lin,
 				       unsigned limit_avail)
 {
 	struct block *b = &cpu->ic->tmp.b;
+	struct strad_ent *c = &cpu->ic->strad[(lin ^ (lin >> 7)) & (STRAD_N - 1)];
 	uint8_t bytes[15];
 	unsigned n = limit_avail < 15 ? limit_avail : 15;
 	unsigned first = 4096 - (lin & 0xfff);
+	bool hit = false;
 
 	cpu_memset(bytes, 0, sizeof(bytes));
 	if (mem__lin_read(cpu, lin, bytes, first < n ? first : n, ACC_X))
 		return NULL;
-	if (first < n && !decode_one(cpu, bytes, first, &b->insns[0])) {
-		if (mem__lin_read(cpu, lin + first, bytes + first, n - first,
-				  ACC_X))
+	if (c->valid && c->lin == lin && c->mode == cpu->mode && c->n == n) {
+		/* the same fetches as a decode would do: the second page only
+		 * for an instruction that reaches into it */
+		unsigned len = c->insn.len;
+
+		if (len > first && first < n &&
+		    mem__lin_read(cpu, lin + first, bytes + first, n - first, ACC_X))
 			return NULL;
+		hit = same_bytes(bytes, c->bytes, len);
+		if (hit)
+			b->insns[0] = c->insn;
 	}
-	if (!decode_one(cpu, bytes, n, &b->insns[0])) {
-		cpu__raise(cpu, EXC_GP, 0);	/* runs past the CS limit */
-		return NULL;
+	if (!hit) {
+		if (first < n && !decode_one(cpu, bytes, first, &b->insns[0])) {
+			if (mem__lin_read(cpu, lin + first, bytes + first, n - first,
+					  ACC_X))
+				return NULL;
+		}
+		if (!decode_one(cpu, bytes, n, &b->insns[0])) {
+			cpu__raise(cpu, EXC_GP, 0);	/* runs past the CS limit */
+			return NULL;
+		}
+		c->valid = 1;
+		c->lin = lin;
+		c->mode = (uint8_t)cpu->mode;
+		c->n = (uint8_t)n;
+		cpu_memcpy(c->bytes, bytes, sizeof(bytes));
+		c->insn = b->insns[0];
 	}
 	b->ninsn = 1;
 	b->gpa = ~0u;
@@ -271,6 +317,14 @@ struct block *icache__lookup(struct cpu *cpu)
 	avail = 4096 - (gpa & 0xfff);
 	if (lim < avail)
 		avail = lim;
+	if (avail < 15) {
+		/* a known straddler: skip the block attempt (a Zydis call that
+		 * fails at the page end) */
+		const struct strad_ent *c = &ic->strad[(lin ^ (lin >> 7)) & (STRAD_N - 1)];
+
+		if (c->valid && c->lin == lin && c->mode == cpu->mode)
+			return decode_straddling(cpu, lin, lim);
+	}
 	if (ic->used + sizeof(struct block) + BLOCK_MAX * sizeof(struct insn) >
 	    ic->size) {
 		icache__flush(cpu);
@@ -308,14 +362,6 @@ struct block *icache__lookup(struct cpu *cpu)
 	return b;
 }
 
-static bool same_bytes(const void *a, const void *b, size_t n)
-{
-	const uint8_t *x = a, *y = b;
-	for (size_t k = 0; k < n; k++)
-		if (x[k] != y[k])
-			return false;
-	return true;
-}
 
 void icache__audit_block(struct cpu *cpu, const struct block *b)
 {

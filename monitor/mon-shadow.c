@@ -63,51 +63,81 @@ static uint32_t *gframe(struct mon_world *w, uint32_t gfn)
 	return (uint32_t *)(uintptr_t)(w->gmem.dmap_base + w->gmem.frames[gfn]);
 }
 
-void mon__shadow_untrack(struct mon_world *w)
+static struct mon_track *track_at(struct mon_shadow *s, uint32_t i)
 {
-	w->shadow->track_n = 0;
+	return &s->track_page[i >> 9][i & 511];
 }
 
 /* Entry @idx of guest table frame @gfn was used (and maybe given A/D) by a
- * walk that built a shadow entry: copy the frame when it is new to the set,
- * else refresh that entry of its copy. */
-static void track(struct mon_world *w, uint32_t gfn, uint32_t idx)
+ * walk that built a shadow entry: remember its value. A PDE is looked up
+ * first (many faults walk the same one); a PTE is appended (a second fault
+ * on it, e.g. the write after a read, adds a duplicate with more A/D bits,
+ * which the check accepts). */
+static void track(struct mon_world *w, uint32_t gfn, uint32_t idx, bool pde)
 {
 	struct mon_shadow *s = w->shadow;
-	uint32_t *g = gframe(w, gfn), i;
+	uint32_t *g = gframe(w, gfn), key = (gfn << 10 | idx) + 1, i;
 
-	if (!g || !s->track_copy[0] || s->track_n > MON_TRACK)
+	if (!g || !s->track_page[0] || s->track_n > MON_TRACK_MAX)
 		return;
-	for (i = 0; i < s->track_n; i++) {
-		if (s->track_gfn[i] == gfn) {
-			s->track_copy[i][idx] = g[idx];
-			return;
+	if (pde) {
+		for (i = 0; i < s->track_n && i < s->track_pdes; i++) {
+			struct mon_track *t = track_at(s, i);
+
+			if (t->key == key) {
+				t->val = g[idx];
+				return;
+			}
 		}
 	}
-	if (s->track_n == MON_TRACK) {
+	if (s->track_n == MON_TRACK_MAX) {
 		s->track_n++;		/* overflow: "changed" until the next flush */
 		return;
 	}
-	for (int k = 0; k < 1024; k++)
-		s->track_copy[i][k] = g[k];
-	s->track_gfn[i] = gfn;
+	if (pde && s->track_pdes < s->track_n) {
+		/* PDEs stay at the front (the scan above): move the first PTE
+		 * to the end to make room */
+		*track_at(s, s->track_n) = *track_at(s, s->track_pdes);
+		i = s->track_pdes++;
+	} else {
+		i = s->track_n;
+		if (pde)
+			s->track_pdes++;
+	}
 	s->track_n++;
+	track_at(s, i)->key = key;
+	track_at(s, i)->val = g[idx];
+}
+
+void mon__shadow_untrack(struct mon_world *w)
+{
+	w->shadow->track_n = 0;
+	w->shadow->track_pdes = 0;
 }
 
 bool mon__shadow_tables_changed(struct mon_world *w)
 {
 	struct mon_shadow *s = w->shadow;
+	/* A and D (bits 5, 6; SDM Vol. 3A §4.8) set by the guest's own
+	 * accesses since the walk leave the shadow exact: the shadow maps a
+	 * page read-only until D is set, so a missed D only costs a fault */
+	const uint32_t ad = SM_PTE_A | SM_PTE_D;
 
-	if (!s->track_copy[0] || s->track_n > MON_TRACK)
+	if (!s->track_page[0] || s->track_n > MON_TRACK_MAX)
 		return true;
 	for (uint32_t i = 0; i < s->track_n; i++) {
-		const uint32_t *g = gframe(w, s->track_gfn[i]), *c = s->track_copy[i];
+		struct mon_track *t = track_at(s, i);
+		uint32_t k = t->key - 1, v;
+		const uint32_t *g = gframe(w, k >> 10);
 
 		if (!g)
 			return true;
-		for (int k = 0; k < 1024; k++)
-			if (g[k] != c[k])
-				return true;
+		v = g[k & 1023];
+		if (v == t->val)
+			continue;
+		if ((v & ~ad) != (t->val & ~ad) || (t->val & ad & ~v))
+			return true;
+		t->val = v;
 	}
 	return false;
 }
@@ -148,9 +178,9 @@ int mon__shadow_fault(struct mon_world *w, uint32_t va, uint32_t err)
 
 		if (pd) {
 			pde = pd[va >> 22];
-			track(w, w->guest_cr3 >> 12, va >> 22);
+			track(w, w->guest_cr3 >> 12, va >> 22, true);
 			if (!((pde & SM_PTE_PS) && (w->guest_cr4 & 0x10)))
-				track(w, pde >> 12, (va >> 12) & 1023);
+				track(w, pde >> 12, (va >> 12) & 1023, false);
 		}
 	}
 	writable = walk.writable && (walk.dirty || (acc & SM_PF_W));

@@ -326,6 +326,11 @@ void mon_sys__set_state(struct mon_sys *ms, const struct hvmm_sregs *r)
 	ms->hold = false;
 }
 
+__u32 mon_sys__eflags(struct mon_sys *ms)
+{
+	return cpu__eflags(ms->cpu);
+}
+
 void mon_sys__get_state(struct mon_sys *ms, struct hvmm_sregs *r)
 {
 	struct cpu *cpu = ms->cpu;
@@ -467,6 +472,8 @@ void mon_sys__stats(struct mon_sys *ms, struct hvmm_sys_stats *st)
 {
 	*st = ms->st;
 	st->instructions = ms->cpu->icount;
+	st->decodes = ms->cpu->ndecode;
+	st->tlb_flushes = ms->cpu->ntlb_flush;
 }
 
 void mon_sys__invalidate_phys(struct mon_sys *ms, unsigned long long gpa,

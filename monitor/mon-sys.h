@@ -27,6 +27,9 @@ unsigned long mon_sys__cpu_size(void);
 int mon_sys__init(struct mon_sys *ms, void *cpu, void *const *pages,
 		  unsigned long npages, unsigned long long (*now_ns)(void));
 
+/* The guest's EFLAGS now (what an exit reports). */
+__u32 mon_sys__eflags(struct mon_sys *ms);
+
 /* Loads / reads the full architectural state. Setting it drops every
  * cached translation and decoded instruction, and any half-done access. */
 void mon_sys__set_state(struct mon_sys *ms, const struct hvmm_sregs *r);

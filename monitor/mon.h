@@ -115,7 +115,13 @@ struct mon_dtr {
  * when the pool runs dry. Pointers are host direct-map addresses. */
 #define MON_POOL_PAGES	512
 #define MON_WLOG	1024
-#define MON_TRACK	64
+#define MON_TRACK_PAGES	4
+#define MON_TRACK_MAX	(MON_TRACK_PAGES * 512)
+/* A guest page-table entry a shadow entry was built from: key is
+ * (gfn << 10 | index) + 1, val the entry as the walk left it. */
+struct mon_track {
+	uint32_t key, val;
+};
 struct mon_shadow {
 	uint64_t *pd[4];
 	uint64_t *pool_kva[MON_POOL_PAGES];
@@ -126,15 +132,17 @@ struct mon_shadow {
 	 * the log overflowed */
 	uint32_t wlog_n;
 	uint32_t wlog[MON_WLOG];
-	/* system mode: the guest page-table frames the shadow was built from,
-	 * with a copy of each as the shadow saw it (kept up to date for the
-	 * A/D bits the walker sets). While every frame still equals its copy
-	 * the shadow is exact, whatever the interpreter did meanwhile.
-	 * track_copy[i] NULL: no tracking (every check answers "changed");
-	 * track_n > MON_TRACK: overflow, also "changed". */
+	/* system mode: every guest table entry (PDE or PTE) a shadow entry
+	 * was built from, with its value then (kept up to date for the A/D
+	 * bits the walker sets). While each still holds that value, give or
+	 * take A/D bits set since, the shadow is exact whatever the
+	 * interpreter did meanwhile; entries no shadow entry came from may
+	 * change freely (a later fault walks them). track_page[0] NULL: no
+	 * tracking (every check answers "changed"); track_n > MON_TRACK_MAX:
+	 * overflow, also "changed" until the next flush. */
 	uint32_t track_n;
-	uint32_t track_gfn[MON_TRACK];
-	uint32_t *track_copy[MON_TRACK];
+	uint32_t track_pdes;		/* the first track_pdes entries are PDEs */
+	struct mon_track *track_page[MON_TRACK_PAGES];	/* 512 entries each */
 };
 
 /* The world header at offset 0 of the block (at most 4 KiB). */

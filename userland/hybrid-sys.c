@@ -493,8 +493,10 @@ static void hybrid_stats(void *state, FILE *f)
 		fprintf(f, "hybrid.stats_error %d\n", errno);
 		return;
 	}
-	fprintf(f, "cpu.instructions %llu\ncpu.interrupts %llu\n",
-		(unsigned long long)st.instructions, (unsigned long long)st.interrupts);
+	fprintf(f, "cpu.instructions %llu\ncpu.interrupts %llu\ncpu.decodes %llu\n"
+		"cpu.tlb_flushes %llu\n",
+		(unsigned long long)st.instructions, (unsigned long long)st.interrupts,
+		(unsigned long long)st.decodes, (unsigned long long)st.tlb_flushes);
 	for (int i = 1; i < HVMM_SX_REASONS; i++)
 		fprintf(f, "hybrid.exit.%s %llu\n", names[i], (unsigned long long)st.exits[i]);
 	fprintf(f, "hybrid.sys_runs %llu\n", (unsigned long long)h->sys_runs);

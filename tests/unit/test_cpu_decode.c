@@ -78,6 +78,20 @@ static void test_block_bounds(void)
 	b->cpu->eip = 0x1ff6;
 	CU_ASSERT_EQUAL(bed__run(b, 100), CPU_EXIT_HALT_DEAD);
 	CU_ASSERT_EQUAL(b->cpu->r[R_EAX], 0x11223344u);
+	/* again: the same bytes are not decoded again (strad cache) */
+	uint64_t nd = b->cpu->ndecode;
+	CU_ASSERT_PTR_NOT_NULL(decode_at(b, 0x1ffe));
+	CU_ASSERT_EQUAL(b->cpu->ndecode, nd);
+	/* its bytes on the second page change: decoded anew, new immediate */
+	bed__load(b, 0x2001, "w", 1);
+	bl = decode_at(b, 0x1ffe);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bl);
+	CU_ASSERT_EQUAL(bl->insns[0].imm, 0x11773344u);
+	CU_ASSERT(b->cpu->ndecode > nd);
+	b->cpu->eip = 0x1ffe;
+	b->cpu->halted = false;
+	CU_ASSERT_EQUAL(bed__run(b, 100), CPU_EXIT_HALT_DEAD);
+	CU_ASSERT_EQUAL(b->cpu->r[R_EAX], 0x11773344u);
 	bed__free(b);
 }
 

@@ -203,9 +203,9 @@ static void test_shadow_pool_flush(void)
 }
 
 /* System mode: MMIO/ROM holes are never mapped; writable mappings are
- * logged for the interpreter; the guest tables the shadow derives from are
- * tracked, and only a real change of them (not the walker's own A/D bits)
- * reports "changed". */
+ * logged for the interpreter; the guest table entries the shadow derives
+ * from are tracked, and only a real change of one of them (not A/D bits
+ * set since) reports "changed"; entries no shadow entry used may change. */
 static void test_shadow_sys_mode(void)
 {
 	struct mon_shadow *s;
@@ -215,8 +215,8 @@ static void test_shadow_sys_mode(void)
 	setup();
 	w = make_world(&s, 8);
 	w->sys_mode = 1;
-	for (int i = 0; i < MON_TRACK; i++)
-		s->track_copy[i] = calloc(1024, 4);
+	for (int i = 0; i < MON_TRACK_PAGES; i++)
+		s->track_page[i] = calloc(512, sizeof(struct mon_track));
 	memcpy(hole_frames, frames, sizeof(frames));
 	hole_frames[7] = SM_NO_FRAME;			/* gpa 0x7000: MMIO */
 	w->gmem.frames = hole_frames;
@@ -225,14 +225,28 @@ static void test_shadow_sys_mode(void)
 	CU_ASSERT_EQUAL(s->pool_used, 0);			/* nothing mapped */
 	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));	/* nothing tracked yet */
 
-	/* a read: PD and PT tracked (A bits set by the walk are in the copies) */
+	/* a read: PDE and PTE tracked (A bits set by the walk recorded) */
 	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x08048000, SM_PF_U), 0);
 	CU_ASSERT_EQUAL(s->track_n, 2);
+	CU_ASSERT_EQUAL(s->track_pdes, 1);
 	CU_ASSERT_EQUAL(s->wlog_n, 0);
 	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
-	/* a write to a writable page: D set by the walk, gfn logged */
+	/* an entry no shadow entry came from may change */
 	*u32at(0x2000 + 0x4b * 4) = 0x9000 | 7;
-	CU_ASSERT_TRUE(mon__shadow_tables_changed(w));	/* the guest's own write */
+	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
+	/* the used PTE pointing elsewhere is a change */
+	uint32_t pte48 = *u32at(0x2000 + 0x48 * 4);
+	*u32at(0x2000 + 0x48 * 4) = (pte48 & 0xfff) | 0x9000;
+	CU_ASSERT_TRUE(mon__shadow_tables_changed(w));
+	*u32at(0x2000 + 0x48 * 4) = pte48;
+	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
+	/* D set on it by the guest kernel's write (the interpreter): no change */
+	*u32at(0x2000 + 0x48 * 4) = pte48 | SM_PTE_D;
+	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
+	/* A cleared (page aging) is a change */
+	*u32at(0x2000 + 0x48 * 4) = pte48 & ~(uint32_t)SM_PTE_A;
+	CU_ASSERT_TRUE(mon__shadow_tables_changed(w));
+	*u32at(0x2000 + 0x48 * 4) = pte48;
 	mon__shadow_flush(w);
 	mon__shadow_untrack(w);
 	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
@@ -246,13 +260,26 @@ static void test_shadow_sys_mode(void)
 	CU_ASSERT_TRUE(mon__shadow_tables_changed(w));
 	*u32at(0x2000 + 0x4b * 4) |= SM_PTE_D;
 	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
-	/* a change in the PD (another PDE) is a change too */
+	/* another PDE may change; the used PDE may not */
 	*u32at(PD + 0x21 * 4) = 0x3000 | 7;
-	CU_ASSERT_TRUE(mon__shadow_tables_changed(w));
+	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
 	*u32at(PD + 0x21 * 4) = 0;
-	/* no copies (allocation failed): always "changed" */
-	for (int i = 0; i < MON_TRACK; i++)
-		free(s->track_copy[i]), s->track_copy[i] = NULL;
+	uint32_t pde20 = *u32at(PD + 0x20 * 4);
+	*u32at(PD + 0x20 * 4) = pde20 & ~(uint32_t)SM_PTE_W;
+	CU_ASSERT_TRUE(mon__shadow_tables_changed(w));
+	*u32at(PD + 0x20 * 4) = pde20;
+	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
+	/* faults under the same PDE record it once; overflow is "changed" */
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x08048000, SM_PF_U), 0);
+	CU_ASSERT_EQUAL(s->track_pdes, 1);
+	CU_ASSERT_EQUAL(s->track_n, 3);
+	uint32_t n = s->track_n;
+	s->track_n = MON_TRACK_MAX + 1;
+	CU_ASSERT_TRUE(mon__shadow_tables_changed(w));
+	s->track_n = n;
+	/* no record (allocation failed): always "changed" */
+	for (int i = 0; i < MON_TRACK_PAGES; i++)
+		free(s->track_page[i]), s->track_page[i] = NULL;
 	CU_ASSERT_TRUE(mon__shadow_tables_changed(w));
 	free_world(w, s, 8);
 }
