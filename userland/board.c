@@ -578,7 +578,9 @@ static int devices_init(struct board *b, char *err, size_t n)
 {
 	disks_close(b);
 	bus__init(&b->bus);
-	b->stop = VM_RUNNING;
+	/* a quit request (SIGTERM, Ctrl-A x) that came during a reset stays */
+	if (b->stop != VM_QUIT)
+		b->stop = VM_RUNNING;
 	b->intr_level = false;
 	b->kirq = false;		/* the engine takes the chip again, if it will */
 	b->kirq_dirty = false;

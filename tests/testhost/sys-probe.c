@@ -65,7 +65,7 @@ static void rnd_state_for(struct hvmm_sregs *s)
  * bytes): the module must make it safe; a wrong size is refused. */
 static int kirq_random(int vcpu, int first)
 {
-	static struct hvmm_kirq_state k;
+	static struct hvmm_kirq_state k, g;
 	int bad = 0;
 
 	if (ioc(vcpu, HVMM_VCPU_KIRQ_GET, &k) || k.flags || !k.pic_size || !k.pit_size)
@@ -76,9 +76,10 @@ static int kirq_random(int vcpu, int first)
 		k.pit[i] = rnd() % 4 ? 0 : (uint8_t)rnd();
 	k.clock_start_ns = rnd() % 2 ? 0 : ((uint64_t)rnd() << 32) | rnd();
 	k.pit_size++;
+	k.flags = HVMM_KIRQ_ON;
 	if (first)
 		check(ioc(vcpu, HVMM_VCPU_KIRQ_SET, &k) == -EINVAL &&
-		      ioc(vcpu, HVMM_VCPU_KIRQ_GET, &k) == 0 && !k.flags,
+		      ioc(vcpu, HVMM_VCPU_KIRQ_GET, &g) == 0 && !g.flags,
 		      "KIRQ_SET with another struct size: -EINVAL, chip stays off");
 	else
 		bad += ioc(vcpu, HVMM_VCPU_KIRQ_SET, &k) != -EINVAL;
