@@ -51,24 +51,6 @@ tr -d '\r' <"$OUT/con" | sed -n '/^KSYMS-BEGIN/,/^KSYMS-END/p' | grep -a '^[0-9a
 for ph in 1:loop 3:dd; do
 	k=${ph%%:*} name=${ph#*:}
 	echo "== phase $name: guest kernel instructions by function (top $TOP)"
-	awk -v a="$OUT/counts.$k" -v b="$OUT/counts.$((k + 1))" -v st="$OUT/symtab" -v top="$TOP" '
-		function pad(s) { s = tolower(s); while (length(s) < 8) s = "0" s; return s }
-		BEGIN {
-			while ((getline l < st) > 0) { split(l, f, " "); sa[++ns] = f[1]; sn[ns] = f[2] }
-			while ((getline l < a) > 0) { split(l, f, " "); c0[f[1]] += f[3] }
-			while ((getline l < b) > 0) { split(l, f, " "); c1[f[1]] += f[3]; ni[f[1]] = f[2] }
-			for (v in c1) {
-				d = c1[v] - c0[v]; if (d <= 0) continue
-				x = pad(v); lo = 1; hi = ns
-				while (lo < hi) { m = int((lo + hi + 1) / 2); if (sa[m] <= x) lo = m; else hi = m - 1 }
-				s = (ns && sa[lo] <= x) ? sn[lo] : "?"
-				c[s] += d * ni[v]; t[s] += d; tot += d * ni[v]; tt += d
-			}
-			n = 0
-			for (s in c) o[++n] = s
-			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (c[o[j]] > c[o[i]]) { q = o[i]; o[i] = o[j]; o[j] = q }
-			printf "%12s %6s %10s  %s\n", "insns", "%", "TBs", "function"
-			for (i = 1; i <= n && i <= top; i++) printf "%12d %6.2f %10d  %s\n", c[o[i]], 100 * c[o[i]] / tot, t[o[i]], o[i]
-			printf "%12d %6s %10d  guest kernel total\n", tot, "", tt
-		}' /dev/null
+	awk -v a="$OUT/counts.$k" -v b="$OUT/counts.$((k + 1))" -v st="$OUT/symtab" \
+		-v top="$TOP" -v width=8 -v key=insns -f "$ROOT/bench/tb-by-symbol.awk" /dev/null
 done

@@ -64,25 +64,7 @@ tr -d '\r' <"$log" | grep -a '^KS ' | cut -c4- | base64 -d | gunzip |
 for ph in 1:loop 2:sha256; do
 	k=${ph%%:*} name=${ph#*:}
 	echo "== phase $name: test-host kernel TBs executed, by symbol (top $TOP)"
-	awk -v a="$OUT/counts.$k" -v b="$OUT/counts.$((k + 1))" -v top="$TOP" -v st="$OUT/symtab" '
-		function pad(s) { s = tolower(s); while (length(s) < 16) s = "0" s; return s }
-		BEGIN {
-			while ((getline l < st) > 0) { split(l, f, " "); sa[++ns] = pad(f[1]); sn[ns] = f[2] }
-			while ((getline l < a) > 0) { split(l, f, " "); c0[f[1]] += f[3] }
-			while ((getline l < b) > 0) { split(l, f, " "); d = f[3]; c1[f[1]] += d; ni[f[1]] = f[2] }
-			for (v in c1) {
-				d = c1[v] - c0[v]; if (d <= 0) continue
-				x = pad(v); lo = 1; hi = ns
-				while (lo < hi) { m = int((lo + hi + 1) / 2); if (sa[m] <= x) lo = m; else hi = m - 1 }
-				s = (sa[lo] <= x) ? sn[lo] : "?"
-				tb[s] += d; in_[s] += d * ni[v]; tot += d; toti += d * ni[v]
-			}
-			printf "%14s %6s %14s  %s\n", "TB execs", "%", "insns", "symbol"
-			n = 0
-			for (s in tb) order[++n] = s
-			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (tb[order[j]] > tb[order[i]]) { t = order[i]; order[i] = order[j]; order[j] = t }
-			for (i = 1; i <= n && i <= top; i++) printf "%14d %6.2f %14d  %s\n", tb[order[i]], 100 * tb[order[i]] / tot, in_[order[i]], order[i]
-			printf "%14d %6s %14d  total\n", tot, "", toti
-		}' /dev/null
+	awk -v a="$OUT/counts.$k" -v b="$OUT/counts.$((k + 1))" -v st="$OUT/symtab" \
+		-v top="$TOP" -v width=16 -v key=tb -f "$ROOT/bench/tb-by-symbol.awk" /dev/null
 done
 echo "test host: exit $rc (console: $log)"
