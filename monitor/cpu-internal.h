@@ -311,9 +311,13 @@ struct block {
 	struct insn insns[];
 };
 /* Per-page generations: one counter per slot of guest-physical page
- * numbers (pages 16 MiB apart share a slot: a write to one also drops the
- * other's blocks, which are decoded again). */
-#define PGEN_BITS	12
+ * numbers (pages 256 MiB apart share a slot: a write to one also drops the
+ * other's blocks, which are decoded again). With 4,096 slots (16 MiB) the
+ * hybrid benchmark re-decoded hot kernel code in some runs (Zydis 4.5% of
+ * the test host's work): every first write to a page holding decoded code
+ * also dropped the blocks of the 7 other pages of a 128 MiB guest in its
+ * slot. 65,536 slots cost 256 KiB of the decoded-code area. */
+#define PGEN_BITS	16
 #define PGEN_SIZE	(1u << PGEN_BITS)
 static inline uint32_t *pgen_of(const struct cpu *cpu, uint32_t gpa)
 {
