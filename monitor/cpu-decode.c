@@ -220,6 +220,12 @@ static bool decode_one(struct cpu *cpu, const uint8_t *bytes, unsigned avail,
 	return true;
 }
 
+/* The strad[] entry an instruction at linear address @lin would use. */
+static struct strad_ent *strad_slot(struct cpu *cpu, uint32_t lin)
+{
+	return &cpu->ic->strad[(lin ^ (lin >> 7)) & (STRAD_N - 1)];
+}
+
 static bool same_bytes(const void *a, const void *b, size_t n)
 {
 	const uint8_t *x = a, *y = b;
@@ -236,7 +242,7 @@ static struct block *decode_straddling(struct cpu *cpu, uint32_t lin,
 				       unsigned limit_avail)
 {
 	struct block *b = &cpu->ic->tmp.b;
-	struct strad_ent *c = &cpu->ic->strad[(lin ^ (lin >> 7)) & (STRAD_N - 1)];
+	struct strad_ent *c = strad_slot(cpu, lin);
 	uint8_t bytes[15];
 	unsigned n = limit_avail < 15 ? limit_avail : 15;
 	unsigned first = 4096 - (lin & 0xfff);
@@ -320,7 +326,7 @@ struct block *icache__lookup(struct cpu *cpu)
 	if (avail < 15) {
 		/* a known straddler: skip the block attempt (a Zydis call that
 		 * fails at the page end) */
-		const struct strad_ent *c = &ic->strad[(lin ^ (lin >> 7)) & (STRAD_N - 1)];
+		const struct strad_ent *c = strad_slot(cpu, lin);
 
 		if (c->valid && c->lin == lin && c->mode == cpu->mode)
 			return decode_straddling(cpu, lin, lim);
