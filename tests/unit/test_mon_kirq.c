@@ -5,6 +5,7 @@
  * exit carries the PIT deadline; userland's lines reach the PIC; the state
  * image moves both ways without kernel pointers and is made safe. */
 #include "tests/unit/unit.h"
+#include "tests/unit/mon-sys-bed.h"
 #include "devices/devices.h"
 #include "monitor/mon-kirq.h"
 #include "monitor/mon-sys.h"
@@ -24,11 +25,6 @@ static unsigned long long now = 1000;
 static unsigned long long test_now(void)
 {
 	return now;
-}
-
-static void real_seg(struct hvmm_seg *s, uint16_t attr)
-{
-	*s = (struct hvmm_seg){ .sel = 0, .attr = attr, .base = 0, .limit = 0xffff };
 }
 
 /* The board's power-on PIC and PIT as an image, chip on, clock start 0. */
@@ -57,34 +53,14 @@ static void setup(const uint8_t *code, size_t len)
 	struct hvmm_sregs s;
 
 	now = 1000;
-	ram = aligned_alloc(4096, NPAGES * 4096);
-	memset(ram, 0, NPAGES * 4096);
-	for (int i = 0; i < NPAGES; i++)
-		pages[i] = ram + i * 4096;
-	ms = calloc(1, mon_sys__size());
+	mon_sys_bed__alloc(NPAGES, test_now, &ram, pages, &ms, &cpu);
 	kq = calloc(1, mon_kirq__size());
-	cpu = aligned_alloc(64, (mon_sys__cpu_size() + 63) & ~63ul);
-	memset(cpu, 0, mon_sys__cpu_size());
-	CU_ASSERT_FATAL(mon_sys__init(ms, cpu, pages, NPAGES, test_now) == 0);
 	mon_kirq__init(kq, test_now);
 	mon_sys__attach_kirq(ms, kq);
 	memcpy(ram + 0x1000, code, len);
 	ram[0x80] = 0x00; ram[0x81] = 0x11; ram[0x82] = 0; ram[0x83] = 0;
 	memcpy(ram + 0x1100, handler, sizeof(handler));
-	memset(&s, 0, sizeof(s));
-	s.eip = 0x1000;
-	s.eflags = 0x2;
-	s.gpr[4] = 0x7000;
-	for (int i = 0; i < 6; i++)
-		real_seg(&s.seg[i], 0x93);
-	real_seg(&s.seg[1], 0x9b);
-	s.ldtr = (struct hvmm_seg){ .attr = 0x82, .limit = 0xffff };
-	s.tr = (struct hvmm_seg){ .attr = 0x8b, .limit = 0xffff };
-	s.idt_limit = 0x3ff;
-	s.cr0 = 0x10;
-	s.flags = HVMM_SF_A20;
-	s.mmio_start = 0x8000;
-	s.mmio_end = 0x9000;
+	mon_sys_bed__real_mode(&s, 0x2);
 	mon_sys__set_state(ms, &s);
 }
 

@@ -6,6 +6,7 @@
  * it takes the state back, direct #PF delivery through the guest IDT, and
  * dropping decoded code of natively written pages. Plain memory only. */
 #include "tests/unit/unit.h"
+#include "tests/unit/mon-sys-bed.h"
 #include "monitor/mon-native.h"
 #include "monitor/mon-sys.h"
 #include "monitor/monitor.h"
@@ -140,11 +141,6 @@ static void *pages[NPAGES];
 static struct mon_sys *ms;
 static void *cpu;
 
-static unsigned long long fake_now(void)
-{
-	return 1000;
-}
-
 static void put32(uint32_t gpa, uint32_t v)
 {
 	memcpy(ram + gpa, &v, 4);
@@ -163,14 +159,7 @@ static void setup(uint32_t eflags, uint32_t cr4)
 	struct hvmm_sregs s;
 	struct hvmm_seg ucode = { 0x1b, 0xc0fb, 0, 0xffffffff }, udata = { 0x23, 0xc0f3, 0, 0xffffffff };
 
-	ram = aligned_alloc(4096, NPAGES * 4096);
-	memset(ram, 0, NPAGES * 4096);
-	for (int i = 0; i < NPAGES; i++)
-		pages[i] = ram + i * 4096;
-	ms = calloc(1, mon_sys__size());
-	cpu = aligned_alloc(64, (mon_sys__cpu_size() + 63) & ~63ul);
-	memset(cpu, 0, mon_sys__cpu_size());
-	CU_ASSERT_FATAL(mon_sys__init(ms, cpu, pages, NPAGES, fake_now) == 0);
+	mon_sys_bed__alloc(NPAGES, mon_sys_bed__fixed_now, &ram, pages, &ms, &cpu);
 	put64(0x508, 0x00cf9b000000ffffull);		/* 0x08 kernel code */
 	put64(0x510, 0x00cf93000000ffffull);		/* 0x10 kernel data */
 	put64(0x518, 0x00cffb000000ffffull);		/* 0x1b user code */

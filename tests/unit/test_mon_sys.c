@@ -5,6 +5,7 @@
  * access in the same run waits for the next run, HLT exits, the interrupt
  * window stops at the boundary and the injected vector is delivered. */
 #include "tests/unit/unit.h"
+#include "tests/unit/mon-sys-bed.h"
 #include "monitor/mon-sys.h"
 #include "monitor/monitor.h"
 
@@ -18,47 +19,17 @@ static void *pages[NPAGES];
 static struct mon_sys *ms;
 static void *cpu;
 
-static unsigned long long fake_now(void)
-{
-	return 1000;
-}
-
-static void real_seg(struct hvmm_seg *s, uint16_t attr)
-{
-	*s = (struct hvmm_seg){ .sel = 0, .attr = attr, .base = 0, .limit = 0xffff };
-}
-
 /* Real mode at 0000:1000, IF=1, [0x8000, 0x9000) is MMIO. */
 static void setup(const uint8_t *code, size_t len)
 {
 	struct hvmm_sregs s;
 
-	ram = aligned_alloc(4096, NPAGES * 4096);
-	memset(ram, 0, NPAGES * 4096);
-	for (int i = 0; i < NPAGES; i++)
-		pages[i] = ram + i * 4096;
-	ms = calloc(1, mon_sys__size());
-	cpu = aligned_alloc(64, (mon_sys__cpu_size() + 63) & ~63ul);
-	memset(cpu, 0, mon_sys__cpu_size());
-	CU_ASSERT_FATAL(mon_sys__init(ms, cpu, pages, NPAGES, fake_now) == 0);
+	mon_sys_bed__alloc(NPAGES, mon_sys_bed__fixed_now, &ram, pages, &ms, &cpu);
 	memcpy(ram + 0x1000, code, len);
 	/* IVT[0x20] = 0000:1100: mov byte [0x2001], 0x77; hlt */
 	ram[0x80] = 0x00; ram[0x81] = 0x11; ram[0x82] = 0; ram[0x83] = 0;
 	memcpy(ram + 0x1100, "\xc6\x06\x01\x20\x77\xf4", 6);
-	memset(&s, 0, sizeof(s));
-	s.eip = 0x1000;
-	s.eflags = 0x202;
-	s.gpr[4] = 0x7000;
-	for (int i = 0; i < 6; i++)
-		real_seg(&s.seg[i], 0x93);
-	real_seg(&s.seg[1], 0x9b);
-	s.ldtr = (struct hvmm_seg){ .attr = 0x82, .limit = 0xffff };
-	s.tr = (struct hvmm_seg){ .attr = 0x8b, .limit = 0xffff };
-	s.idt_limit = 0x3ff;
-	s.cr0 = 0x10;
-	s.flags = HVMM_SF_A20;
-	s.mmio_start = 0x8000;
-	s.mmio_end = 0x9000;
+	mon_sys_bed__real_mode(&s, 0x202);
 	mon_sys__set_state(ms, &s);
 }
 
