@@ -94,6 +94,12 @@ void pic__init(struct pic *p, const struct irq_line *intr_line)
 	p->chip[1].elcr_mask = 0xde;
 }
 
+void pic__attach(struct pic *p, const struct irq_line *intr_line)
+{
+	p->intr_line = intr_line;
+	p->intr = pic__has_intr(p);
+}
+
 void pic__set_irq(struct pic *p, unsigned irq, int level)
 {
 	if (irq >= 16 || irq == 2)

@@ -41,6 +41,11 @@ struct pic {
 /* Power-on state (IMR 0, edge triggered, vector base 0); intr_line may be NULL. */
 void pic__init(struct pic *p, const struct irq_line *intr_line);
 
+/* Wires a PIC whose state was copied in from elsewhere (the in-kernel
+ * irqchip moves it between hvmm.ko and the board): its INTR line (NULL for
+ * an image that leaves), and the INTR level recomputed from the state. */
+void pic__attach(struct pic *p, const struct irq_line *intr_line);
+
 /* Drives ISA IRQ line irq (0-15; 2 is the cascade input and is ignored). */
 void pic__set_irq(struct pic *p, unsigned irq, int level);
 

@@ -300,6 +300,15 @@ void pit__init(struct pit *p, const struct vclock *clock, const struct irq_line 
 	}
 }
 
+void pit__attach(struct pit *p, const struct vclock *clock, const struct irq_line *irq0,
+		 bool (*pending)(void *ctx), void *ctx)
+{
+	p->clock = clock;
+	p->irq0 = irq0;
+	p->irq_pending = pending;
+	p->probe_ctx = ctx;
+}
+
 int pit__io(void *dev, uint64_t offset, void *data, unsigned len, bool is_write)
 {
 	struct pit *p = dev;

@@ -77,6 +77,13 @@ struct pit {
 /* Power-on: every channel in mode 0 with no count, gate 0,1 high, gate 2 low. */
 void pit__init(struct pit *p, const struct vclock *clock, const struct irq_line *irq0);
 
+/* Wires a PIT whose state was copied in from elsewhere (the in-kernel
+ * irqchip moves it between hvmm.ko and the board): clock, IRQ0 line and
+ * catch-up probe (all NULL for an image that leaves); unlike
+ * pit__set_irq_probe the backlog stays, with counts and modes. */
+void pit__attach(struct pit *p, const struct vclock *clock, const struct irq_line *irq0,
+		 bool (*pending)(void *ctx), void *ctx);
+
 /* Ports 0x40-0x43 (byte accesses). */
 int pit__io(void *dev, uint64_t offset, void *data, unsigned len, bool is_write);
 

@@ -65,11 +65,8 @@ static bool kirq_irq0_pending(void *ctx)
 /* Points the devices' pointer members at this object's own wiring. */
 static void kirq_wire(struct mon_kirq *k)
 {
-	k->pic.intr_line = &k->intr_line;
-	k->pit.clock = &k->clock;
-	k->pit.irq0 = &k->irq0_line;
-	k->pit.irq_pending = kirq_irq0_pending;
-	k->pit.probe_ctx = k;
+	pic__attach(&k->pic, &k->intr_line);
+	pit__attach(&k->pit, &k->clock, &k->irq0_line, kirq_irq0_pending, k);
 }
 
 void mon_kirq__init(struct mon_kirq *k, unsigned long long (*now_ns)(void))
@@ -141,7 +138,6 @@ static void kirq_sanitize(struct mon_kirq *k)
 		fix_bool(&c->status_latched); fix_bool(&c->latch_hi);
 	}
 	kirq_wire(k);
-	k->pic.intr = pic__has_intr(&k->pic);
 }
 
 int mon_kirq__set_state(struct mon_kirq *k, const struct hvmm_kirq_state *s)
@@ -182,11 +178,8 @@ void mon_kirq__get_state(const struct mon_kirq *k, struct hvmm_kirq_state *s)
 	s->line_updates = k->line_updates;
 	s->timer_kicks = k->timer_kicks;
 	/* no kernel address leaves the module */
-	pic.intr_line = NULL;
-	pit.clock = NULL;
-	pit.irq0 = NULL;
-	pit.irq_pending = NULL;
-	pit.probe_ctx = NULL;
+	pic__attach(&pic, NULL);
+	pit__attach(&pit, NULL, NULL, NULL, NULL);
 	memcpy(s->pic, &pic, sizeof(pic));
 	memcpy(s->pit, &pit, sizeof(pit));
 }

@@ -164,12 +164,8 @@ void board__kirq_take(struct board *b, const struct pic *pic, const struct pit *
 {
 	b->pic = *pic;
 	b->pit = *pit;
-	b->pic.intr_line = &b->pic_intr;
-	b->pic.intr = pic__has_intr(&b->pic);
-	b->pit.clock = &b->clock;
-	b->pit.irq0 = &b->isa_irq[0];
-	b->pit.irq_pending = irq0_pending;
-	b->pit.probe_ctx = b;
+	pic__attach(&b->pic, &b->pic_intr);
+	pit__attach(&b->pit, &b->clock, &b->isa_irq[0], irq0_pending, b);
 	b->kirq = false;
 	/* lines that moved after the engine's last update */
 	for (unsigned irq = 1; irq < 16; irq++) {
