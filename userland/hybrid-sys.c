@@ -197,6 +197,17 @@ static int kirq_read(struct hybrid *h)
 	return ioctl(h->vcpu, HVMM_VCPU_KIRQ_GET, &h->kst) < 0 ? -errno : 0;
 }
 
+/* The PIC and PIT of a state image read from the module: 0, or -EPROTO
+ * when the module was built with other device structs. */
+static int kirq_unpack(const struct hvmm_kirq_state *s, struct pic *pic, struct pit *pit)
+{
+	if (s->pic_size != sizeof(*pic) || s->pit_size != sizeof(*pit))
+		return -EPROTO;
+	memcpy(pic, s->pic, sizeof(*pic));
+	memcpy(pit, s->pit, sizeof(*pit));
+	return 0;
+}
+
 /* The guest reached for the LAPIC or I/O APIC: the PIC and PIT come back to
  * the board, with the module's state, and stay here (docs/kirq.md). */
 static int kirq_take(struct hybrid *h)
@@ -206,14 +217,11 @@ static int kirq_take(struct hybrid *h)
 	struct pit pit;
 	int rc;
 
-	if ((rc = kirq_sync(h, VCLOCK_NEVER)) || (rc = kirq_read(h)))
+	if ((rc = kirq_sync(h, VCLOCK_NEVER)) || (rc = kirq_read(h)) ||
+	    (rc = kirq_unpack(&h->kst, &pic, &pit)))
 		return rc;
-	if (h->kst.pic_size != sizeof(pic) || h->kst.pit_size != sizeof(pit))
-		return -EPROTO;
 	if (ioctl(h->vcpu, HVMM_VCPU_KIRQ_SET, &off) < 0)
 		return -errno;
-	memcpy(&pic, h->kst.pic, sizeof(pic));
-	memcpy(&pit, h->kst.pit, sizeof(pit));
 	board__kirq_take(h->b, &pic, &pit);
 	h->kirq_takebacks++;
 	return 0;
@@ -291,10 +299,8 @@ static void kirq_dump(struct hybrid *h, FILE *f)
 	struct pic pic;
 	struct pit pit;
 
-	if (h->kst.pic_size != sizeof(pic) || h->kst.pit_size != sizeof(pit))
+	if (kirq_unpack(&h->kst, &pic, &pit))
 		return;
-	memcpy(&pic, h->kst.pic, sizeof(pic));
-	memcpy(&pit, h->kst.pit, sizeof(pit));
 	fprintf(f, "in-kernel irqchip: INTR %d, ISA lines %04x\n", pic.intr, h->kst.levels);
 	for (int i = 0; i < 2; i++) {
 		const struct pic_chip *c = &pic.chip[i];
