@@ -1,0 +1,162 @@
+/* bt/bt.h — the binary translator for guest kernel code (docs/bt.md).
+ *
+ * Guest CPL-0 code (32-bit protected mode, flat CS, paging on) is copied
+ * into a translation cache (TC) that the monitor runs at CPL 1 in a
+ * compatibility-mode segment, inside a *window*: a 4 MiB-aligned range of
+ * the guest's linear space that the guest's own page tables leave unmapped
+ * (the monitor picks it and moves it on collision; bt__reset). Guest
+ * registers are the real registers; guest memory is reached through the
+ * shadow page tables at the guest's own linear addresses, so most
+ * instructions are copied verbatim. Translated: control flow (direct
+ * branches chain TC blocks, indirect ones look up a hash table in the
+ * window), CLI/STI/PUSHF/POPF (the guest's IF is virtual: bt_wdata), and
+ * every instruction a CPL-1 copy would run differently (privileged,
+ * sensitive, far transfers...) becomes an exit site: a UD2 whose TC address
+ * names the guest instruction; the monitor hands the guest state to the
+ * interpreter there.
+ *
+ * Window layout (guest-linear offsets from the window base, host memory
+ * given to bt__init as one contiguous kernel mapping of BT_WIN_BYTES):
+ *   0x00000  struct bt_wdata       (one page; writable at CPL 1)
+ *   0x01000  indirect-branch hash  (BT_HASH_ENTRIES x struct bt_hent; read-only at CPL 1)
+ *   0x20000  translation cache     (BT_TC_BYTES; read-only at CPL 1)
+ * The TC's absolute references (wdata fields, hash table, chained jumps)
+ * embed the window base: moving the window means bt__reset.
+ *
+ * Precise state: at every TC address the translator records as a *site*,
+ * the real registers, EFLAGS (arithmetic bits, DF, AC) and guest memory
+ * equal the guest's state before the guest instruction site->eip, after the
+ * fix-ups site->fix (registers to reload from bt_wdata scratch slots). Any
+ * guest-memory access a translated sequence makes (and so any guest fault)
+ * happens at a site. Between sites (inside a multi-instruction sequence)
+ * the state is not a guest state: the monitor either resumes there, or
+ * single-steps (EFLAGS.TF) to the next site.
+ *
+ * Everything here is plain C with no privileged instruction, compiled into
+ * userland (unit tests run translated code in the interpreter) and into
+ * hvmm.ko's build/monitor-fs.a (freestanding).
+ */
+#ifndef HVMM_BT_H
+#define HVMM_BT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BT_WIN_ALIGN		0x400000u	/* one guest PDE (2-level paging) */
+#define BT_WDATA_OFF		0x00000u
+#define BT_HASH_OFF		0x01000u
+#define BT_HASH_ENTRIES		8192u		/* power of two */
+#define BT_TC_OFF		0x20000u
+#define BT_TC_BYTES		0x100000u
+#define BT_WIN_BYTES		(BT_TC_OFF + BT_TC_BYTES)
+
+/* Data the translated code reads and writes (window offset 0). Layout is
+ * ABI between translated code and the monitor: fixed offsets. */
+struct bt_wdata {
+	uint32_t vif;		/* 0x00: guest EFLAGS.IF as 0 (clear) or 256 (set) */
+	uint32_t pend;		/* 0x04: nonzero: an interrupt waits for IF=1 */
+	uint32_t s_eax;		/* 0x08: scratch: EAX saved by a sequence */
+	uint32_t s_ecx;		/* 0x0c: scratch: ECX */
+	uint32_t s_fl;		/* 0x10: scratch: LAHF/SETO image of the flags */
+	uint32_t target;	/* 0x14: guest EIP of an indirect branch */
+	uint32_t jmp_tc;	/* 0x18: TC address an indirect branch jumps to */
+	uint32_t pad[57];
+	uint8_t iftab[512];	/* 0x100: iftab[vif + b] = b with bit 1 (IF in
+				 * EFLAGS byte 1) taken from vif: PUSHF's fix */
+};
+
+/* One indirect-branch hash entry: guest EIP -> TC address (0: empty). */
+struct bt_hent {
+	uint32_t eip;
+	uint32_t tc;
+};
+
+/* Fix-ups a site needs before its state is the guest's (bit mask). */
+#define BT_FIX_EAX	0x1u	/* EAX := wdata.s_eax */
+#define BT_FIX_ECX	0x2u	/* ECX := wdata.s_ecx */
+#define BT_FIX_FLAGS	0x4u	/* arithmetic flags := wdata.s_fl (AH=SAHF image, AL=OF) */
+
+enum bt_site_kind {
+	BT_SITE_INSN = 0,	/* a boundary before guest instruction eip */
+	BT_SITE_EXIT,		/* UD2: the interpreter executes eip next */
+	BT_SITE_MISS,		/* UD2: direct branch to eip not translated yet;
+				 * bt__chain translates it and patches the jump */
+	BT_SITE_EXIT_DYN,	/* UD2: indirect branch done, guest EIP is
+				 * wdata.target (hash miss after a CALL's push) */
+};
+
+struct bt_site {
+	uint32_t eip;		/* guest EIP (for EXIT_DYN: read wdata.target) */
+	uint8_t kind;		/* enum bt_site_kind */
+	uint8_t fix;		/* BT_FIX_* */
+};
+
+/* How the translator reads guest code: the host address of the 4 KiB guest
+ * page at linear @lin_page (supervisor instruction fetch under the current
+ * paging) and its guest frame number; -EFAULT when not present, not RAM,
+ * or not translatable (the caller interprets it). */
+struct bt_env {
+	void *opaque;
+	int (*code_page)(void *opaque, uint32_t lin_page, const uint8_t **host,
+			 uint32_t *gfn);
+};
+
+struct bt;
+
+/* Bytes to allocate (zeroed, never on a stack) for a struct bt. */
+size_t bt__size(void);
+/* Prepares @bt over the window memory @win (BT_WIN_BYTES, writable by the
+ * caller; the guest sees it at @win_lin, BT_WIN_ALIGN-aligned) for a guest
+ * with @ngfn frames. Returns 0 or -EINVAL. */
+int bt__init(struct bt *bt, void *win, uint32_t win_lin, uint32_t ngfn);
+/* Drops every translation and moves the window to @win_lin. */
+void bt__reset(struct bt *bt, uint32_t win_lin);
+uint32_t bt__win_lin(const struct bt *bt);
+/* The window's data page as the caller sees it (to set vif/pend, read
+ * scratch slots). */
+struct bt_wdata *bt__wdata(struct bt *bt);
+
+/* TC address of guest @eip, translating a block on a miss. 0; -EFAULT:
+ * the code cannot be fetched or translated here (interpret it); -ENOSPC:
+ * the TC is full (bt__reset, then retry). */
+int bt__lookup(struct bt *bt, const struct bt_env *env, uint32_t eip, uint32_t *tc);
+/* The site at TC address @tc: 0, or -ENOENT when @tc is not a site
+ * (inside a sequence, or not in the TC). */
+int bt__site(const struct bt *bt, uint32_t tc, struct bt_site *out);
+/* After a BT_SITE_MISS exit at @tc: translates its target and patches the
+ * branch that reached the stub, so it is never taken again. *next is where
+ * to resume. Same returns as bt__lookup. */
+int bt__chain(struct bt *bt, const struct bt_env *env, uint32_t tc, uint32_t *next);
+/* Applies site @s's fix-ups to the 8 guest registers @gpr (EAX..EDI order)
+ * and the arithmetic flags of *eflags. */
+void bt__fixup(const struct bt *bt, const struct bt_site *s, uint32_t gpr[8],
+	       uint32_t *eflags);
+
+/* Was code translated from guest frame @gfn (since the last reset)? Writes
+ * to such frames must reach bt__code_written before translated code runs
+ * again. */
+bool bt__gfn_translated(const struct bt *bt, uint32_t gfn);
+/* Guest frame @gfn was (or may have been) written: drops the translations
+ * made from it (today: all of them). Returns true if any was dropped. */
+bool bt__code_written(struct bt *bt, uint32_t gfn);
+
+/* The guest invalidated the TLB entry of linear @lin (INVLPG): drops the
+ * translations made from code at that linear page (today: all of them).
+ * Translations are keyed by linear EIP; the code_page callback only gives
+ * pages whose mapping survives CR3 loads (global), so CR3 loads keep them,
+ * and INVLPG, CR4.PGE/PSE and CR0.PG changes must reach bt. */
+bool bt__invlpg(struct bt *bt, uint32_t lin);
+
+/* Counters, for --stats. */
+struct bt_stats {
+	uint64_t blocks;	/* blocks translated */
+	uint64_t insns;		/* guest instructions translated */
+	uint64_t tc_used;	/* bytes of TC in use */
+	uint64_t resets;	/* bt__reset calls (full flushes) */
+	uint64_t chains;	/* jumps patched by bt__chain */
+	uint64_t exit_sites;	/* exit sites emitted */
+};
+void bt__stats(const struct bt *bt, struct bt_stats *out);
+
+#endif
