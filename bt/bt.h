@@ -104,7 +104,15 @@ struct bt_site {
 	uint32_t eip;		/* guest EIP (for EXIT_DYN: read wdata.target) */
 	uint8_t kind;		/* enum bt_site_kind */
 	uint8_t fix;		/* BT_FIX_* */
+	uint8_t flags;		/* BT_SF_* */
 };
+
+/* Site flags. SHADOW: the guest instruction before eip was an STI that
+ * the TC executed inline (it set wdata.vif): eip is inside STI's interrupt
+ * shadow (SDM Vol. 2 STI), so no interrupt may be delivered before the
+ * instruction at eip completes (e.g. STI; HLT must not sleep with the
+ * interrupt taken in between). */
+#define BT_SF_SHADOW	0x1u
 
 /* How the translator reads guest code: the host address of the 4 KiB guest
  * page at linear @lin_page (supervisor instruction fetch under the current
@@ -162,6 +170,10 @@ bool bt__code_written(struct bt *bt, uint32_t gfn);
  * and INVLPG, CR4.PGE/PSE and CR0.PG changes must reach bt. */
 bool bt__invlpg(struct bt *bt, uint32_t lin);
 
+/* Limits the TC to its first @bytes (at least 4 KiB; at most BT_TC_BYTES)
+ * and drops every translation: for tests of a full TC. 0 or -EINVAL. */
+int bt__set_tc_limit(struct bt *bt, uint32_t bytes);
+
 /* Counters, for --stats. */
 struct bt_stats {
 	uint64_t blocks;	/* blocks translated */
@@ -170,6 +182,8 @@ struct bt_stats {
 	uint64_t resets;	/* bt__reset calls (full flushes) */
 	uint64_t chains;	/* jumps patched by bt__chain */
 	uint64_t exit_sites;	/* exit sites emitted */
+	uint64_t lookups;	/* bt__lookup calls */
+	uint64_t invalidations;	/* resets caused by bt__code_written/bt__invlpg */
 };
 void bt__stats(const struct bt *bt, struct bt_stats *out);
 

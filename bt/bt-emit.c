@@ -1,0 +1,178 @@
+/* bt/bt-emit.c — writing translated code into the TC: bytes, sites, direct
+ * branches with their miss stubs, exits, and the indirect-branch lookup.
+ * All code refers to the window by absolute guest-linear addresses
+ * (bt->win_lin + offset); bytes are written through bt->win. The caller
+ * (bt-xlate.c) guarantees BT_INSN_ROOM bytes and BT_INSN_SITES sites of
+ * room before each guest instruction.
+ */
+#include "bt/bt-int.h"
+
+void em_u8(struct bt_emit *e, uint8_t b)
+{
+	*bt_tc_host(e->bt, e->pos++) = b;
+}
+
+void em_u32(struct bt_emit *e, uint32_t v)
+{
+	uint8_t *p = bt_tc_host(e->bt, e->pos);
+
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+	e->pos += 4;
+}
+
+void em_bytes(struct bt_emit *e, const uint8_t *p, unsigned n)
+{
+	memcpy(bt_tc_host(e->bt, e->pos), p, n);
+	e->pos += n;
+}
+
+void em_site(struct bt_emit *e, uint32_t eip, unsigned kind, unsigned fix)
+{
+	struct bt *bt = e->bt;
+	unsigned fl = 0;
+
+	if (e->shadow_next) {
+		fl = BT_SF_SHADOW;
+		e->shadow_next = false;
+	}
+	bt->sites[bt->nsites].eip = eip;
+	bt->sites[bt->nsites].w = e->pos | kind << 24 | fix << 26 | fl << 29;
+	bt->nsites++;
+}
+
+/* Two-byte helpers for the fixed sequences below. */
+static void em_op_abs(struct bt_emit *e, uint8_t op, uint8_t modrm,
+		      uint32_t abs)
+{
+	em_u8(e, op);
+	em_u8(e, modrm);
+	em_u32(e, abs);
+}
+
+void em_branch(struct bt_emit *e, const uint8_t *op, unsigned nop,
+	       uint32_t target)
+{
+	int64_t t = target == e->self_eip ? (int64_t)e->self_tc
+					  : bt_find_block(e->bt, target);
+
+	em_bytes(e, op, nop);
+	if (t >= 0) {
+		em_u32(e, bt_tc_lin(e->bt, (uint32_t)t) -
+			  bt_tc_lin(e->bt, e->pos + 4));
+		return;
+	}
+	/* Patched by em_stubs once the stub's place is known. */
+	e->stubs[e->nstubs].patch = e->pos;
+	e->stubs[e->nstubs].target = target;
+	e->nstubs++;
+	em_u32(e, 0);
+}
+
+/* A miss stub: UD2 (site MISS, eip = target) followed by the TC offset of
+ * the rel32 that jumps here, which bt__chain patches (never executed). */
+void em_stubs(struct bt_emit *e)
+{
+	for (unsigned k = 0; k < e->nstubs; k++) {
+		uint32_t p = e->stubs[k].patch, rel;
+		uint8_t *h = bt_tc_host(e->bt, p);
+
+		rel = bt_tc_lin(e->bt, e->pos) - bt_tc_lin(e->bt, p + 4);
+		h[0] = (uint8_t)rel;
+		h[1] = (uint8_t)(rel >> 8);
+		h[2] = (uint8_t)(rel >> 16);
+		h[3] = (uint8_t)(rel >> 24);
+		em_site(e, e->stubs[k].target, BT_SITE_MISS, 0);
+		em_u8(e, 0x0f);
+		em_u8(e, 0x0b);
+		em_u32(e, p);
+	}
+	e->nstubs = 0;
+}
+
+void em_exit(struct bt_emit *e, uint32_t eip, unsigned kind, unsigned fix)
+{
+	em_site(e, eip, kind, fix);
+	em_u8(e, 0x0f);		/* ud2 */
+	em_u8(e, 0x0b);
+	e->bt->st.exit_sites++;
+}
+
+/* Entry: ECX = guest target (= wdata.target), guest ECX in wdata.s_ecx.
+ *	mov [s_eax], eax
+ *	lahf
+ *	seto al
+ *	mov [s_fl], eax
+ *	mov eax, ecx
+ *	and eax, BT_HASH_ENTRIES-1
+ *	cmp ecx, [HASH + eax*8]		; hent.eip
+ *	jne miss
+ *	mov eax, [HASH + eax*8 + 4]	; hent.tc
+ *	mov [jmp_tc], eax
+ *	mov eax, [s_fl]
+ *	add al, 0x7f			; OF := AL (1 + 0x7f overflows)
+ *	sahf				; SF ZF AF PF CF := AH
+ *	mov eax, [s_eax]
+ *	mov ecx, [s_ecx]
+ *	jmp [jmp_tc]
+ * miss: ud2				; EXIT_DYN, fix EAX|ECX|FLAGS
+ * None of it touches guest memory: no site but the miss. */
+void em_ind_tail(struct bt_emit *e)
+{
+	struct bt *bt = e->bt;
+	uint32_t hash = bt->win_lin + BT_HASH_OFF;
+
+	em_u8(e, 0xa3);
+	em_u32(e, WD(bt, s_eax));
+	em_u8(e, 0x9f);
+	em_u8(e, 0x0f);
+	em_u8(e, 0x90);
+	em_u8(e, 0xc0);
+	em_u8(e, 0xa3);
+	em_u32(e, WD(bt, s_fl));
+	em_u8(e, 0x89);
+	em_u8(e, 0xc8);
+	em_u8(e, 0x25);
+	em_u32(e, BT_HASH_ENTRIES - 1);
+	em_u8(e, 0x3b);
+	em_u8(e, 0x0c);
+	em_u8(e, 0xc5);
+	em_u32(e, hash);
+	em_u8(e, 0x75);
+	em_u8(e, 5 + 5 + 2 + 1 + 5 + 6 + 6 + 7);	/* to miss */
+	em_u8(e, 0x8b);
+	em_u8(e, 0x04);
+	em_u8(e, 0xc5);
+	em_u32(e, hash + 4);
+	em_u8(e, 0xa3);					/* 5 */
+	em_u32(e, WD(bt, jmp_tc));
+	em_u8(e, 0xa1);					/* 5 */
+	em_u32(e, WD(bt, s_fl));
+	em_u8(e, 0x04);					/* 2 */
+	em_u8(e, 0x7f);
+	em_u8(e, 0x9e);					/* 1 */
+	em_u8(e, 0xa1);					/* 5 */
+	em_u32(e, WD(bt, s_eax));
+	em_op_abs(e, 0x8b, 0x0d, WD(bt, s_ecx));	/* 6 */
+	em_op_abs(e, 0xff, 0x25, WD(bt, jmp_tc));	/* 6 */
+	em_exit(e, 0, BT_SITE_EXIT_DYN,
+		BT_FIX_EAX | BT_FIX_ECX | BT_FIX_FLAGS);
+}
+
+void em_load_rm_ecx(struct bt_emit *e, const ZydisDecodedInstruction *i,
+		    const uint8_t *raw)
+{
+	unsigned mo = i->raw.modrm.offset;
+
+	/* Prefixes before the FF opcode: segment overrides and 0x67 matter;
+	 * F2/F3 (BND, ignored on near branches) would change nothing on a
+	 * MOV but are dropped anyway; 0x66 never gets here (exit). */
+	for (unsigned k = 0; k + 1 < mo; k++)
+		if (raw[k] != 0xf2 && raw[k] != 0xf3)
+			em_u8(e, raw[k]);
+	em_u8(e, 0x8b);
+	em_u8(e, (uint8_t)((raw[mo] & 0xc7) | (1u << 3)));
+	em_bytes(e, raw + mo + 1, i->length - mo - 1u);
+}

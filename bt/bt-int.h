@@ -1,0 +1,157 @@
+/* bt/bt-int.h — the translator's private state and the functions its files
+ * share (bt-core.c: blocks, index, sites, chaining, invalidation; bt-class.c:
+ * which instructions are copied, translated or exits; bt-emit.c: byte and
+ * sequence emitters; bt-xlate.c: the block translator). docs/bt.md. */
+#ifndef HVMM_BT_INT_H
+#define HVMM_BT_INT_H
+
+#include <Zydis/Zydis.h>
+
+#include "bt/bt.h"
+#include "monitor/fs-libc.h"
+
+/* errno values (Linux numbering) without <errno.h> in the freestanding build. */
+#define BT_EINVAL	22
+#define BT_EFAULT	14
+#define BT_ENOSPC	28
+#define BT_ENOENT	2
+
+#define BT_MAX_BLOCKS	16384u		/* blocks per TC fill */
+#define BT_MAX_SITES	(1u << 18)	/* sites per TC fill */
+#define BT_INDEX_SIZE	(2 * BT_MAX_BLOCKS)	/* open addressing, power of 2 */
+#define BT_MAX_GFN	(1u << 20)	/* 4 GiB of guest frames */
+#define BT_BLOCK_INSNS	48		/* guest instructions per block */
+/* Room one guest instruction may need in the TC (the longest sequence,
+ * the indirect call, is under 120 bytes) plus the block's tail (a jump and
+ * up to three miss stubs). Checked before each instruction. */
+#define BT_INSN_ROOM	256u
+#define BT_INSN_SITES	8u		/* sites one instruction may add */
+#define BT_MAX_STUBS	4u		/* miss stubs a block may end with */
+
+/* A translated block: guest code from eip to a block end, at TC offsets
+ * [tc, tc_end); its sites are sites[site0 .. site0 + nsites). Blocks are
+ * allocated sequentially: sorted by tc. */
+struct bt_block {
+	uint32_t eip;
+	uint32_t tc, tc_end;
+	uint32_t site0, nsites;
+};
+
+/* A site, packed: w = TC offset (bits 0-19) | kind << 24 | fix << 26 |
+ * flags << 29. */
+struct bt_srec {
+	uint32_t eip;
+	uint32_t w;
+};
+#define SREC_OFF(w)	((w) & 0xfffffu)
+#define SREC_KIND(w)	(((w) >> 24) & 3u)
+#define SREC_FIX(w)	(((w) >> 26) & 7u)
+#define SREC_FLAGS(w)	(((w) >> 29) & 1u)
+
+struct bt {
+	uint8_t *win;		/* the window, as the caller maps it */
+	uint32_t win_lin;	/* the window's guest-linear base */
+	uint32_t ngfn;
+	uint32_t tc_limit;	/* bytes of the TC in use at most */
+	uint32_t tc_used;
+	uint32_t nblocks, nsites;
+	bool any_code;		/* a bitmap bit is set (since the last reset) */
+	ZydisDecoder dec;
+	struct bt_stats st;
+	struct bt_block blocks[BT_MAX_BLOCKS];
+	struct bt_srec sites[BT_MAX_SITES];
+	uint32_t index[BT_INDEX_SIZE];		/* block number + 1; 0: empty */
+	uint32_t gfnbits[BT_MAX_GFN / 32];	/* frames code came from */
+	uint32_t linbits[(1u << 20) / 32];	/* linear pages code came from */
+};
+
+/* Absolute guest-linear addresses of window parts, for emitted code. */
+static inline uint32_t bt_wd(const struct bt *bt, uint32_t field_off)
+{
+	return bt->win_lin + BT_WDATA_OFF + field_off;
+}
+static inline uint32_t bt_tc_lin(const struct bt *bt, uint32_t off)
+{
+	return bt->win_lin + BT_TC_OFF + off;
+}
+static inline uint8_t *bt_tc_host(struct bt *bt, uint32_t off)
+{
+	return bt->win + BT_TC_OFF + off;
+}
+#define WD(bt, field)	bt_wd((bt), (uint32_t)offsetof(struct bt_wdata, field))
+
+static inline void bt_setbit(uint32_t *map, uint32_t n)
+{
+	map[n >> 5] |= 1u << (n & 31);
+}
+static inline bool bt_testbit(const uint32_t *map, uint32_t n)
+{
+	return (map[n >> 5] >> (n & 31)) & 1u;
+}
+
+/* ---- bt-core.c ---- */
+/* TC offset of the block starting at guest @eip, or -1. */
+int64_t bt_find_block(const struct bt *bt, uint32_t eip);
+/* Publishes block number @n (index and indirect-branch hash). */
+void bt_publish_block(struct bt *bt, uint32_t n);
+
+/* ---- bt-class.c ---- */
+enum bt_xk {
+	XK_COPY,	/* verbatim */
+	XK_EXIT,	/* the interpreter executes it */
+	XK_JMP,		/* jmp rel8/rel32 */
+	XK_JCC,		/* jcc rel8/rel32 */
+	XK_LOOP,	/* loop/loope/loopne/jecxz rel8 */
+	XK_CALL,	/* call rel32 */
+	XK_RET,		/* ret, ret imm16 */
+	XK_JMP_IND,	/* jmp r/m32 */
+	XK_CALL_IND,	/* call r/m32 */
+	XK_CLI,
+	XK_STI,
+	XK_PUSHF,
+	XK_POPF,
+};
+/* How guest instruction @i (decoded in 32-bit legacy mode) is translated. */
+enum bt_xk bt_classify(const ZydisDecodedInstruction *i,
+		       const ZydisDecodedOperand *ops);
+
+/* ---- bt-emit.c ---- */
+/* A block being emitted into the TC. */
+struct bt_emit {
+	struct bt *bt;
+	uint32_t pos;		/* next TC offset */
+	uint32_t end;		/* TC offset limit */
+	bool shadow_next;	/* next site gets BT_SF_SHADOW */
+	uint32_t self_eip;	/* the block being emitted: a branch to its */
+	uint32_t self_tc;	/* start links to it directly */
+	unsigned nstubs;
+	struct { uint32_t patch, target; } stubs[BT_MAX_STUBS];
+};
+void em_u8(struct bt_emit *e, uint8_t b);
+void em_u32(struct bt_emit *e, uint32_t v);
+void em_bytes(struct bt_emit *e, const uint8_t *p, unsigned n);
+/* Records a site at the current position. */
+void em_site(struct bt_emit *e, uint32_t eip, unsigned kind, unsigned fix);
+/* A jump (opcode bytes @op, @nop of them, then rel32) to guest @target:
+ * to its block if translated, else to a miss stub emitted at block end. */
+void em_branch(struct bt_emit *e, const uint8_t *op, unsigned nop,
+	       uint32_t target);
+/* Emits the miss stubs the block's branches need (block end). */
+void em_stubs(struct bt_emit *e);
+/* UD2 exit site for guest @eip with fix-ups @fix. */
+void em_exit(struct bt_emit *e, uint32_t eip, unsigned kind, unsigned fix);
+/* The hash lookup tail of every indirect branch (docs/bt.md): ECX = the
+ * guest target (also in wdata.target), the guest ECX in wdata.s_ecx, the
+ * rest of the state the guest's at the target. */
+void em_ind_tail(struct bt_emit *e);
+/* mov ecx, r/m32 from the ModRM operand of the FF /2 or FF /4 at @raw. */
+void em_load_rm_ecx(struct bt_emit *e, const ZydisDecodedInstruction *i,
+		    const uint8_t *raw);
+
+/* ---- bt-xlate.c ---- */
+/* Translates the block at guest @eip into the TC (appended); *n its block
+ * number. 0, -EFAULT or -ENOSPC (nothing kept). */
+int bt_translate(struct bt *bt, const struct bt_env *env, uint32_t eip,
+		 uint32_t *n);
+
+#endif
