@@ -129,12 +129,13 @@ static bool flat32(const struct seg *s)
 bool mon_sys__bt_ok(struct mon_sys *ms)
 {
 	struct cpu *cpu = ms->cpu;
-	uint32_t fl;
+	uint32_t fl, gfn;
+	bool global;
 
 	if (!ms->bt || cpu->cpl != 0 || ms->have_inject ||
 	    ms->read_pos < ms->nread || ms->pend != ACC_NONE)
 		return false;
-	if (ms->hold && cpu->icount == ms->hold_icount)
+	if ((ms->hold && cpu->icount == ms->hold_icount) || cpu->icount < ms->bt_skip_icount)
 		return false;
 	if ((cpu->cr0 & (CR0_PE | CR0_PG | CR0_TS | CR0_EM | CR0_WP)) !=
 	    (CR0_PE | CR0_PG | CR0_WP) ||
@@ -150,7 +151,11 @@ bool mon_sys__bt_ok(struct mon_sys *ms)
 	if (!flat32(&cpu->seg[SEG_CS]) || !flat32(&cpu->seg[SEG_SS]) ||
 	    (cpu->seg[SEG_CS].sel & 7) || (cpu->seg[SEG_SS].sel & 7))
 		return false;
-	return (cpu->gdtr.limit + 1u) / 8 <= MON_BT_GDT_MAX;
+	if ((cpu->gdtr.limit + 1u) / 8 > MON_BT_GDT_MAX)
+		return false;
+	/* only code on global pages is translated (bt_code_page): checked
+	 * here, where it is cheap, so early boot code is not offered */
+	return peek_frame(ms, cpu->eip, &gfn, &global) == 0 && global;
 }
 
 /* The world's copy of guest descriptor @d: 0 for a system or not-present
@@ -217,9 +222,14 @@ int mon_sys__bt_export(struct mon_sys *ms, struct mon_bt_state *st, void *fx)
 {
 	if (export_state(ms, st, fx) == 0)
 		return 0;
-	ms->hold = true;	/* the interpreter goes on for a while */
-	ms->hold_icount = ms->cpu->icount;
+	mon_sys__bt_refused(ms);
 	return -1;
+}
+
+void mon_sys__bt_refused(struct mon_sys *ms)
+{
+	/* the interpreter goes on for a while before the next offer */
+	ms->bt_skip_icount = ms->cpu->icount + MON_BT_REFUSED_SKIP;
 }
 
 static int export_state(struct mon_sys *ms, struct mon_bt_state *st, void *fx)

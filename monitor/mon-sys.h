@@ -142,6 +142,11 @@ int mon_sys__bt_export(struct mon_sys *ms, struct mon_bt_state *st, void *fx);
  * least one instruction before the next translated stay. */
 void mon_sys__bt_import(struct mon_sys *ms, const struct mon_bt_state *st,
 			const void *fx, int vector);
+/* Translation failed at this point (the code could not be translated, no
+ * window): the interpreter runs MON_BT_REFUSED_SKIP instructions before
+ * translated code is tried again. */
+#define MON_BT_REFUSED_SKIP	1000
+void mon_sys__bt_refused(struct mon_sys *ms);
 /* A guest interrupt is pending (INTR line, kirq or an injection). */
 int mon_sys__irq_pending(struct mon_sys *ms);
 

@@ -29,6 +29,8 @@ static uint32_t pt_x[1024] __attribute__((aligned(4096)));
 static uint8_t frame_a[4096] __attribute__((aligned(4096)));
 static uint8_t frame_b[4096] __attribute__((aligned(4096)));
 static uint32_t pcpu_a[16], pcpu_b[16];
+static uint8_t cx_page[4096] __attribute__((aligned(4096)));
+static uint8_t cx_page2[4096] __attribute__((aligned(4096)));
 static struct rt_fault f;
 volatile uint32_t ticks;
 static volatile uint32_t sink;
@@ -39,7 +41,7 @@ uint32_t __attribute__((stdcall)) t_retimm(uint32_t, uint32_t);
 uint32_t t_callmem(uint32_t), t_pushf(uint32_t), t_popf_if(uint32_t);
 uint32_t t_imm(uint32_t), t_hotpatch(uint32_t), t_straddle(uint32_t);
 uint32_t t_div0(uint32_t), t_pf(uint32_t), t_fs(uint32_t), t_segs(uint32_t);
-uint32_t t_sti_hlt(uint32_t);
+uint32_t t_sti_hlt(uint32_t), t_cx8(uint32_t), t_cx8_fresh(uint32_t), t_cx8_gs(uint32_t);
 extern char t_imm_p[], t_hot_p[];
 
 /* LOOP counts ECX down: sum arg..1 */
@@ -71,6 +73,27 @@ ASM_FN(t_div0, "xor %edx,%edx\n mov $5,%eax\n xor %ecx,%ecx\n div %ecx\n ret");
 ASM_FN(t_pf, "mov 4(%esp),%ecx\n mov (%ecx),%eax\n ret");
 /* per-CPU data through FS, and a write there */
 ASM_FN(t_fs, "mov %fs:8,%eax\n addl $5,%fs:8\n add %fs:8,%eax\n ret");
+/* CMPXCHG8B on per-CPU data (SLUB's fast path), a success then a failure;
+ * returns ZF of each in bits 0-1 and the EFLAGS bits a POPF restores
+ * (NT, TF, AC: must stay clear) in the rest */
+ASM_FN(t_cx8, "push %ebx\n push %esi\n xor %esi,%esi\n movl $5,%fs:32\n movl $6,%fs:36\n"
+	      "mov $5,%eax\n mov $6,%edx\n mov $7,%ebx\n mov $8,%ecx\n lock cmpxchg8b %fs:32(%esi)\n"
+	      "setz %cl\n movzbl %cl,%esi\n mov $7,%ebx\n mov $8,%ecx\n cmpxchg8b %fs:32\n setz %cl\n"
+	      "movzbl %cl,%ecx\n shl $1,%ecx\n or %ecx,%esi\n pushf\n pop %eax\n and $0x44100,%eax\n"
+	      "or %esi,%eax\n add %fs:32,%eax\n pop %esi\n pop %ebx\n ret");
+/* CMPXCHG8B as the first write to a page read before (the hybrid engine's
+ * shadow maps it read-only until then: a hidden fault in the middle of
+ * the instruction); the same return convention as t_cx8 */
+ASM_FN(t_cx8_fresh, "push %ebx\n push %esi\n mov 12(%esp),%esi\n mov (%esi),%eax\n mov 4(%esi),%edx\n"
+		    "mov $7,%ebx\n mov $8,%ecx\n cmpxchg8b (%esi)\n setz %cl\n movzbl %cl,%ecx\n"
+		    "pushf\n pop %eax\n and $0x44100,%eax\n or %ecx,%eax\n add (%esi),%eax\n"
+		    "pop %esi\n pop %ebx\n ret");
+/* CMPXCHG8B through GS (a based segment) on a page never touched: the
+ * access faults in the shadow (not present) in the middle of it */
+ASM_FN(t_cx8_gs, "push %ebx\n push %esi\n mov 12(%esp),%eax\n mov %eax,%gs\n xor %esi,%esi\n"
+		 "xor %eax,%eax\n xor %edx,%edx\n mov $0xc2205262,%ebx\n xor $1,%ebx\n mov $7,%ebx\n mov $8,%ecx\n cmpxchg8b %gs:(%esi)\n"
+		 "setz %cl\n movzbl %cl,%ecx\n pushf\n pop %eax\n and $0x44100,%eax\n or %ecx,%eax\n"
+		 "add %gs:(%esi),%eax\n xor %esi,%esi\n mov %esi,%gs\n pop %esi\n pop %ebx\n ret");
 /* segment register traffic: push/pop, mov, and a reload */
 ASM_FN(t_segs, "push %ds\n push %es\n mov %ds,%eax\n mov %eax,%es\n pop %es\n pop %ds\n"
 	       "mov %es,%ecx\n shl $16,%eax\n or %ecx,%eax\n ret");
@@ -241,6 +264,10 @@ void test_main(void)
 	rt_expect_eq("fs-percpu", t_fs(0), 25);
 	rt_expect_eq("fs-percpu-written", pcpu_a[2], 15);
 	rt_printf("INFO segs %08x\n", t_segs(0));
+	rt_expect_eq("cmpxchg8b-fs", t_cx8(0), 1 + 7);
+	rt_expect_eq("cmpxchg8b-first-write", t_cx8_fresh((uint32_t)cx_page), 1 + 7);
+	rt_gdt_set(GDT_FREE + 3, (uint32_t)cx_page2, 4095, ACC_P | ACC_S | ACC_DATA_W, FLG_DB);
+	rt_expect_eq("cmpxchg8b-gs-untouched", t_cx8_gs(SEL(GDT_FREE + 3, 0)), 1 + 7);
 
 	/* code patched after it ran (translated) */
 	rt_expect_eq("smc-before", t_imm(0), 0x11111111);
