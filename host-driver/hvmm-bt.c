@@ -29,7 +29,6 @@ struct hvmm_bt {
 	void *win;			/* BT_WIN_BYTES, vmalloc */
 	u64 *win_pa;			/* host-physical address of each page */
 	struct mon_bt_state st;		/* too large for the stack */
-	u64 blocks_seen;		/* bt blocks when watched frames were last checked */
 	struct hvmm_sys_stats s;	/* the bt_* counters */
 };
 
@@ -113,38 +112,6 @@ static bool bt_window_free(struct hvmm_vcpu *vc, u32 cr3, u32 win)
 	return !(pd[win >> 22] & 1);
 }
 
-/* A frame translated code came from (or the GDT) may still be mapped
- * writable by an older shadow entry: drop the shadows then (the write log
- * lists every frame mapped writable since the last drop). */
-static void bt_check_watched(struct hvmm_vcpu *vc, const struct mon_bt_state *st)
-{
-	struct hvmm_bt *b = vc->bt;
-	struct mon_world *w = vc->world.w;
-	struct mon_shadow *s = w->shadow;
-	struct bt_stats bs;
-	u32 i;
-
-	bt__stats(b->bt, &bs);
-	if (bs.blocks == b->blocks_seen && st->gdt_gfn[0] == w->bt_gdt_gfn[0] &&
-	    st->gdt_gfn[1] == w->bt_gdt_gfn[1])
-		return;
-	b->blocks_seen = bs.blocks;
-	w->bt_gdt_gfn[0] = st->gdt_gfn[0];
-	w->bt_gdt_gfn[1] = st->gdt_gfn[1];
-	if (s->wlog_n > MON_WLOG) {
-		hvmm__sys_shadow_drop(w);
-		return;
-	}
-	for (i = 0; i < s->wlog_n; i++) {
-		u32 g = s->wlog[i];
-
-		if (bt__gfn_translated(b->bt, g) || g == st->gdt_gfn[0] || g == st->gdt_gfn[1]) {
-			hvmm__sys_shadow_drop(w);
-			return;
-		}
-	}
-}
-
 /* The guest state at site @site (guest EIP @eip) back into the
  * interpreter. */
 static void bt_convert(struct hvmm_vcpu *vc, const struct bt_site *site, u32 eip, int vector)
@@ -164,13 +131,42 @@ static void bt_convert(struct hvmm_vcpu *vc, const struct bt_site *site, u32 eip
 	st->sel[0] = f->es; st->sel[1] = f->cs; st->sel[2] = f->ss;
 	st->sel[3] = f->ds; st->sel[4] = f->fs; st->sel[5] = f->gs;
 	mon_sys__bt_import(vc->sys, st, (u8 *)w + MON_OFF_FPU, vector);
-	hvmm__sys_code_written(vc);
 }
 
 /* The guest EIP a site's state belongs to. */
 static u32 site_eip(struct hvmm_vcpu *vc, const struct bt_site *s)
 {
 	return s->kind == BT_SITE_EXIT_DYN ? bt__wdata(vc->bt->bt)->target : s->eip;
+}
+
+/* An indirect branch whose target missed the hash: the branch is done,
+ * the guest state is the target's after the site's fix-ups. Translate the
+ * target (bt__lookup also enters it in the hash), apply the fix-ups to the
+ * frame and go on there, without the interpreter. False when the target
+ * cannot be translated (the interpreter goes there instead). */
+static bool bt_resume_dyn(struct hvmm_vcpu *vc, const struct bt_site *site)
+{
+	struct hvmm_bt *b = vc->bt;
+	struct mon_frame *f = mon__frame(vc->world.w);
+	const struct bt_env *env = mon_sys__bt_env(vc->sys);
+	u32 target = bt__wdata(b->bt)->target, tc, gpr[8], fl = (u32)f->rflags;
+	int r;
+
+	gpr[0] = f->rax; gpr[1] = f->rcx; gpr[2] = f->rdx; gpr[3] = f->rbx;
+	gpr[4] = f->rsp; gpr[5] = f->rbp; gpr[6] = f->rsi; gpr[7] = f->rdi;
+	bt__fixup(b->bt, site, gpr, &fl);
+	r = bt__lookup(b->bt, env, target, &tc);
+	if (r == -ENOSPC) {
+		bt__reset(b->bt, bt__win_lin(b->bt));
+		r = bt__lookup(b->bt, env, target, &tc);
+	}
+	if (r)
+		return false;
+	f->rax = gpr[0];
+	f->rcx = gpr[1];
+	f->rflags = fl;
+	f->rip = tc;
+	return true;
 }
 
 /* Should the state go back to the interpreter at the next site? A guest
@@ -235,7 +231,7 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 		mon_sys__bt_refused(vc->sys);
 		return 0;
 	}
-	bt_check_watched(vc, st);
+	hvmm__sys_check_watched(vc, st->gdt_gfn);
 	b->s.bt_stays++;
 
 	hvmm__world_set_bt(hw, st->gdt, st->gdt_n, st->cr4);
@@ -300,7 +296,9 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 			else
 				b->s.bt_steps++;
 			out = out || bt_want_out(vc, end_ns);
-			if (out && r == 0) {
+			/* not in an STI's shadow: the interpreter would deliver
+			 * the interrupt before the instruction STI covers */
+			if (out && r == 0 && !(site.flags & BT_SF_SHADOW)) {
 				bt_convert(vc, &site, site_eip(vc, &site), -1);
 				return 1;
 			}
@@ -330,14 +328,23 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 			bt_convert(vc, &site, site.eip, -1);
 			return 0;
 		}
+		if (reason == MON_X_FAULT && w->exit_vector == 6 && site.kind == BT_SITE_EXIT_DYN &&
+		    bt_resume_dyn(vc, &site)) {
+			b->s.bt_indirect_misses++;
+			continue;
+		}
 		if (reason == MON_X_FAULT && w->exit_vector == 6 && site.kind != BT_SITE_INSN) {
 			b->s.bt_exit_sites++;
+			if ((b->s.bt_exit_sites & 1023) == 0)
+				pr_warn("hvmm-dbg: exit site %#x kind %u\n", site_eip(vc, &site), site.kind);
 			bt_convert(vc, &site, site_eip(vc, &site), -1);
 			return 0;
 		}
 		/* a guest exception, an MMIO access, a write to a watched frame:
 		 * the interpreter re-executes the instruction */
 		b->s.bt_faults++;
+		if ((b->s.bt_faults & 255) == 0)
+			pr_warn("hvmm-dbg: fault site %#x reason %u vec %u\n", site_eip(vc, &site), reason, w->exit_vector);
 		bt_convert(vc, &site, site.eip,
 			   reason == MON_X_FAULT && w->exit_vector < 32 ? (int)w->exit_vector : -1);
 		return 0;
@@ -365,4 +372,5 @@ void hvmm__bt_stats(struct hvmm_vcpu *vc, struct hvmm_sys_stats *st)
 	st->bt_resets = bs.resets;
 	st->bt_window_moves = b->s.bt_window_moves;
 	st->bt_refused = b->s.bt_refused;
+	st->bt_indirect_misses = b->s.bt_indirect_misses;
 }

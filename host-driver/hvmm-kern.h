@@ -57,6 +57,7 @@ struct hvmm_vcpu {
 	u32 mxcsr_mask;			/* host FXSAVE MXCSR_MASK */
 	struct hvmm_kirq *kirq;		/* in-kernel irqchip (hvmm-kirq.c) */
 	struct hvmm_bt *bt;		/* translated kernel code (hvmm-bt.c) */
+	u64 code_marks_seen;		/* mon_sys__code_marks at the last watched check */
 };
 
 /* System-mode ioctls of a vCPU (run_lock held); -ENOIOCTLCMD for others. */
@@ -67,7 +68,7 @@ void hvmm__sys_free(struct hvmm_vcpu *vc);
  * (after vc->sys), freed before it; reset by HVMM_VCPU_SET_SYSTEM. */
 /* hvmm-sys.c helpers shared with hvmm-bt.c */
 void hvmm__sys_shadow_drop(struct mon_world *w);
-void hvmm__sys_code_written(struct hvmm_vcpu *vc);
+void hvmm__sys_check_watched(struct hvmm_vcpu *vc, const u32 gdt_gfn[2]);
 u32 hvmm__sys_enter(struct hvmm_vcpu *vc, u64 *ns);
 
 /* Translated guest kernel code (hvmm-bt.c, docs/bt.md): created with

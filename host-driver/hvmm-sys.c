@@ -18,6 +18,7 @@
 
 #include "host-driver/hvmm-kern.h"
 #include "monitor/mon-sys.h"
+#include "bt/bt.h"
 
 /* Instructions per SYS_RUN at most: a stay stays in the milliseconds. */
 #define SYS_MAX_BUDGET 1000000ull
@@ -107,6 +108,7 @@ static int sys_native(struct hvmm_vcpu *vc, u64 icount)
 	w->guest_cr0 = st.cr0;
 	w->guest_cr3 = st.cr3;
 	w->guest_cr4 = st.cr4;
+	hvmm__sys_check_watched(vc, NULL);
 	hvmm__world_set_segs(hw, st.sel, st.desc, 6, st.cr4);
 	f->rax = st.gpr[0]; f->rcx = st.gpr[1]; f->rdx = st.gpr[2]; f->rbx = st.gpr[3];
 	f->rsp = st.gpr[4]; f->rbp = st.gpr[5]; f->rsi = st.gpr[6]; f->rdi = st.gpr[7];
@@ -149,23 +151,53 @@ static int sys_native(struct hvmm_vcpu *vc, u64 icount)
 	if (pf)
 		mon_sys__native_pf(vc->sys, w->exit_error, w->exit_cr2);
 
-	hvmm__sys_code_written(vc);
 	return r;
 }
 
-/* Decoded code of pages guest code in the world could write is stale. */
-void hvmm__sys_code_written(struct hvmm_vcpu *vc)
+static bool gfn_watched(struct mon_world *w, u32 g)
+{
+	const u32 *cb = w->code_bits;
+
+	if (cb && (cb[g >> 5] >> (g & 31)) & 1)
+		return true;
+	return w->bt && (bt__gfn_translated(w->bt, g) || g == w->bt_gdt_gfn[0] ||
+			 g == w->bt_gdt_gfn[1]);
+}
+
+/* Frames written in the world must be watched ones' never (the shadow maps
+ * watched frames read-only: code the interpreter decoded or bt translated,
+ * the guest GDT). A frame that became watched since its shadow entry was
+ * made writable is found in the write log (every frame mapped writable
+ * since the last drop): then every shadow goes. Checked only when the set
+ * of watched frames grew. */
+void hvmm__sys_check_watched(struct hvmm_vcpu *vc, const u32 gdt_gfn[2])
 {
 	struct mon_world *w = vc->world.w;
-	u32 n = w->shadow->wlog_n, i;
+	struct mon_shadow *s = w->shadow;
+	u64 marks = mon_sys__code_marks(vc->sys);
+	u32 i;
 
-	if (n > MON_WLOG) {
-		mon_sys__code_written(vc->sys, ~0u);
-	} else {
-		for (i = 0; i < n; i++)
-			mon_sys__code_written(vc->sys, w->shadow->wlog[i]);
+	if (gdt_gfn) {
+		if (gdt_gfn[0] != w->bt_gdt_gfn[0] || gdt_gfn[1] != w->bt_gdt_gfn[1])
+			vc->code_marks_seen = ~0ull;
+		w->bt_gdt_gfn[0] = gdt_gfn[0];
+		w->bt_gdt_gfn[1] = gdt_gfn[1];
 	}
-	vc->nst.code_invalidations += n;
+	if (marks == vc->code_marks_seen)
+		return;
+	vc->code_marks_seen = marks;
+	if (s->wlog_n > MON_WLOG) {
+		hvmm__sys_shadow_drop(w);
+		vc->nst.code_invalidations++;
+		return;
+	}
+	for (i = 0; i < s->wlog_n; i++) {
+		if (gfn_watched(w, s->wlog[i])) {
+			hvmm__sys_shadow_drop(w);
+			vc->nst.code_invalidations++;
+			return;
+		}
+	}
 }
 
 /* One entry into the world with the frame and GDT prepared: FPU owned,
@@ -215,6 +247,8 @@ static int sys_create(struct hvmm_vcpu *vc)
 	}
 	vc->mxcsr_mask = host_mxcsr_mask();
 	hvmm__world_set_system(&vc->world, vc->sys_frames);
+	vc->world.w->code_bits = mon_sys__code_bits(vc->sys);
+	vc->code_marks_seen = ~0ull;
 	return 0;
 }
 

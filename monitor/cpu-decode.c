@@ -84,7 +84,13 @@ static void set_code_bit(struct cpu *cpu, uint32_t gpa_page)
 	if (mem__is_code_page(cpu, gpa_page))
 		return;
 	cpu->ic->codebits[pfn >> 5] |= 1u << (pfn & 31);
+	cpu->code_marks++;
 	mem__set_code_page(cpu, gpa_page, true);
+}
+
+const uint32_t *cpu__code_bits(const struct cpu *cpu)
+{
+	return cpu->ic->codebits;
 }
 
 static inline uint32_t hash_of(uint32_t gpa, unsigned mode)

@@ -143,10 +143,14 @@ bool mon__shadow_tables_changed(struct mon_world *w)
 	return false;
 }
 
-/* A frame translated code came from (or the guest's GDT, mirrored in the
- * world GDT): mapped read-only, so a write leaves the world first. */
+/* A frame the interpreter decoded code from, translated code came from, or
+ * the guest's GDT (mirrored in the world GDT): mapped read-only, so a
+ * write leaves the world first and the interpreter performs it (and drops
+ * what it decoded or translated from the frame). */
 static bool watched(const struct mon_world *w, uint32_t gfn)
 {
+	if (w->code_bits && (w->code_bits[gfn >> 5] >> (gfn & 31)) & 1)
+		return true;
 	return w->bt && (bt__gfn_translated(w->bt, gfn) || gfn == w->bt_gdt_gfn[0] ||
 			 gfn == w->bt_gdt_gfn[1]);
 }

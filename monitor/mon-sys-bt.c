@@ -90,7 +90,8 @@ void mon_sys__bt_code_written(struct mon_sys *ms, uint32_t gpa_page)
 	if (!ms->bt)
 		return;
 	if (gpa_page != ~0u) {
-		bt__code_written(ms->bt, gpa_page >> 12);
+		if (bt__code_written(ms->bt, gpa_page >> 12))
+			ms->dbg_resets[0]++;
 		return;
 	}
 	/* the interpreter forgot every watched page: watch ours again */
@@ -103,10 +104,12 @@ void mon_sys__bt_tlb_event(struct mon_sys *ms, uint32_t lin, bool all)
 {
 	if (!ms->bt)
 		return;
-	if (all)
+	if (all) {
 		bt__reset(ms->bt, bt__win_lin(ms->bt));
-	else
-		bt__invlpg(ms->bt, lin);
+		ms->dbg_resets[1]++;
+	} else if (bt__invlpg(ms->bt, lin)) {
+		ms->dbg_resets[2]++;
+	}
 }
 
 int mon_sys__irq_pending(struct mon_sys *ms)

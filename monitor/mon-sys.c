@@ -451,6 +451,9 @@ void mon_sys__stats(struct mon_sys *ms, struct hvmm_sys_stats *st)
 	st->instructions = ms->cpu->icount;
 	st->decodes = ms->cpu->ndecode;
 	st->tlb_flushes = ms->cpu->ntlb_flush;
+	st->reserved[0] = ms->dbg_resets[0];
+	st->reserved[1] = ms->dbg_resets[1];
+	st->reserved[2] = ms->dbg_resets[2];
 }
 
 void mon_sys__invalidate_phys(struct mon_sys *ms, unsigned long long gpa,
@@ -543,6 +546,16 @@ void mon_sys__native_pf(struct mon_sys *ms, __u32 err, __u32 cr2)
 	cpu->cr2 = cr2;
 	cpu__raise(cpu, EXC_PF, err & (SM_PF_P | SM_PF_W | SM_PF_U | SM_PF_RSVD));
 	ms->shutdown |= exc__deliver_pending(cpu) != 0;
+}
+
+const __u32 *mon_sys__code_bits(struct mon_sys *ms)
+{
+	return cpu__code_bits(ms->cpu);
+}
+
+unsigned long long mon_sys__code_marks(struct mon_sys *ms)
+{
+	return ms->cpu->code_marks;
 }
 
 void mon_sys__code_written(struct mon_sys *ms, __u32 gfn)

@@ -99,6 +99,11 @@ void mon_sys__native_import(struct mon_sys *ms, const struct mon_native_state *s
  * does not implement (the host CPU may have more) still faults right. */
 void mon_sys__native_pf(struct mon_sys *ms, __u32 err, __u32 cr2);
 
+/* The interpreter's decoded-code pages: bit n of the bitmap is guest page
+ * n (the world maps them read-only, so a write there exits to the
+ * interpreter); marks counts pages newly added to it. */
+const __u32 *mon_sys__code_bits(struct mon_sys *ms);
+unsigned long long mon_sys__code_marks(struct mon_sys *ms);
 /* Guest page @gfn may have been written natively: drop decoded code of it.
  * gfn == ~0u: drop all decoded code. */
 void mon_sys__code_written(struct mon_sys *ms, __u32 gfn);

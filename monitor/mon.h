@@ -182,6 +182,7 @@ struct mon_world {
 	const uint64_t *bt_win_pa;	/* host-physical address of each window page */
 	const struct bt *bt;		/* frames it translated from are watched */
 	uint32_t bt_gdt_gfn[2];		/* the guest GDT's frames (watched; ~0u: none) */
+	const uint32_t *code_bits;	/* the interpreter's decoded-code pages (watched) */
 	uint32_t exit_watched;		/* the exit was a write to a watched frame */
 
 	/* --- counters (struct hvmm_stats) --- */

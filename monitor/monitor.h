@@ -273,6 +273,7 @@ struct cpu {
 	/* ask ops->user_boundary at CPL-0 block boundaries too (the hybrid
 	 * engine's translated kernel code, docs/bt.md) */
 	bool kernel_boundary;
+	uint64_t code_marks;	/* pages newly marked as holding decoded code */
 	bool dbg;		/* TF or DR7 breakpoints: one instruction at a time */
 	uint8_t dbg_data;	/* DR7 enables a data breakpoint */
 	bool step_one;		/* REP strings: one iteration per step (TF) */
@@ -353,6 +354,10 @@ void cpu__invalidate_phys(struct cpu *cpu, uint64_t gpa, uint64_t len);
 /* Watches guest-physical page @gpa_page as if it held decoded code: the
  * next write to it reaches ops->code_written (once; mark it again after). */
 void cpu__mark_code_page(struct cpu *cpu, uint32_t gpa_page);
+/* The bitmap of guest-physical pages holding decoded code (bit n: page n,
+ * 4 GiB worth); cpu->code_marks counts pages newly set in it. Read-only
+ * view for the hybrid engine's shadow (watched pages). */
+const uint32_t *cpu__code_bits(const struct cpu *cpu);
 
 /* Flushes every cached translation and decoded instruction. */
 void cpu__flush_all(struct cpu *cpu);

@@ -499,6 +499,9 @@ static void bt_stats(FILE *f, const struct hvmm_sys_stats *st)
 		{ "blocks", st->bt_blocks }, { "insns", st->bt_insns },
 		{ "resets", st->bt_resets }, { "window_moves", st->bt_window_moves },
 		{ "refused", st->bt_refused },
+		{ "indirect_misses", st->bt_indirect_misses },
+		{ "dbg_reset_code", st->reserved[0] }, { "dbg_reset_tlball", st->reserved[1] },
+		{ "dbg_reset_invlpg", st->reserved[2] },
 	};
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
