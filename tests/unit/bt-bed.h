@@ -52,7 +52,7 @@ struct btbed {
 	uint8_t snap[BB_CODE_END - BB_CODE];	/* code as bt last read it */
 	bool prot[(BB_CODE_END - BB_CODE) >> 12];
 	/* Counters of the last bb__run_tc. */
-	unsigned nexit, nmiss, ndyn, ncodewr, nenospc, ninterp;
+	unsigned nexit, nmiss, ndyn, ncodewr, nenospc, ninterp, nfault_interp;
 	struct bb_state o, t;
 	char why[160];		/* driver failure, "" if none */
 };

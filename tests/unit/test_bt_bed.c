@@ -281,7 +281,7 @@ static int fail(struct btbed *bb, const char *what, uint32_t a)
 	return -1;
 }
 
-enum step { ST_CONT, ST_END };
+enum step { ST_CONT, ST_END, ST_FAIL };
 
 /* Runs guest instructions in the interpreter from @eip: one, or more
  * while the guest's TF or IOPL keeps it out of translated code. */
@@ -299,6 +299,30 @@ static enum step interpret(struct btbed *bb, uint32_t eip)
 		    in_handlers(c->eip))
 			return ST_END;
 	} while (cpu__eflags(c) & (FL_TF | FL_IOPL));
+	return ST_CONT;
+}
+
+/* Guest mode at c->eip -> translated code: code bt cannot fetch
+ * (-EFAULT) is interpreted, one instruction at a time. */
+static enum step resume(struct btbed *bb)
+{
+	struct cpu *c = bb->tc->cpu;
+	uint32_t tc;
+
+	for (;;) {
+		int r = lookup(bb, c->eip, &tc);
+
+		if (r == 0)
+			break;
+		if (r != -14) {
+			fail(bb, "lookup failed", c->eip);
+			return ST_FAIL;
+		}
+		bb->nfault_interp++;
+		if (interpret(bb, c->eip) == ST_END)
+			return ST_END;
+	}
+	to_tc(bb, tc);
 	return ST_CONT;
 }
 
@@ -332,18 +356,27 @@ int bb__run_tc(struct btbed *bb, uint64_t budget)
 {
 	struct cpu *c = bb->tc->cpu;
 	uint64_t end = c->icount + budget;
-	uint32_t tc, eip = c->eip;
+	uint32_t eip = c->eip;
 
 	bb->nexit = bb->nmiss = bb->ndyn = bb->ncodewr = 0;
-	bb->nenospc = bb->ninterp = 0;
+	bb->nenospc = bb->ninterp = bb->nfault_interp = 0;
 	bb->why[0] = 0;
-	if (lookup(bb, eip, &tc))
-		return fail(bb, "lookup of the entry failed", eip);
-	to_tc(bb, tc);
+	wd(bb)->vif = (cpu__eflags(c) & FL_IF) ? 256 : 0;
+	to_guest(bb, eip);
+	switch (resume(bb)) {
+	case ST_FAIL:
+		return -1;
+	case ST_END:
+		guest_end(bb->tc, &bb->t);
+		return 0;
+	default:
+		break;
+	}
 	while (c->icount < end) {
 		struct bt_site s;
 		uint32_t at, cr2;
 		enum cpu_exit ex = cpu__run(c, end - c->icount);
+		enum step st;
 		int v;
 
 		if (ex != CPU_EXIT_HALT_DEAD || !in_handlers(c->eip)) {
@@ -379,11 +412,14 @@ int bb__run_tc(struct btbed *bb, uint64_t budget)
 		if (v == EXC_UD && s.kind == BT_SITE_EXIT_DYN) {
 			bb->ndyn++;
 			fixup(bb, &s);
-			eip = wd(bb)->target;
-			to_guest(bb, eip);
-			if (lookup(bb, eip, &tc))
-				return fail(bb, "lookup failed", eip);
-			to_tc(bb, tc);
+			to_guest(bb, wd(bb)->target);
+			st = resume(bb);
+			if (st == ST_FAIL)
+				return -1;
+			if (st == ST_END) {
+				guest_end(bb->tc, &bb->t);
+				return 0;
+			}
 			continue;
 		}
 		if (v == EXC_UD && s.kind == BT_SITE_EXIT) {
@@ -415,10 +451,13 @@ int bb__run_tc(struct btbed *bb, uint64_t budget)
 			guest_end(bb->tc, &bb->t);
 			return 0;
 		}
-		eip = c->eip;
-		if (lookup(bb, eip, &tc))
-			return fail(bb, "lookup failed", eip);
-		to_tc(bb, tc);
+		st = resume(bb);
+		if (st == ST_FAIL)
+			return -1;
+		if (st == ST_END) {
+			guest_end(bb->tc, &bb->t);
+			return 0;
+		}
 	}
 	return fail(bb, "budget exhausted", c->eip);
 }
