@@ -204,6 +204,8 @@ static void test_vif(void)
 	CU_ASSERT(bb->t.eflags & FL_IF);
 	/* Every inline STI puts a shadow flag on the next site. */
 	CU_ASSERT(count_sites(bb, BT_SF_SHADOW, -1) >= 3);
+	/* sti; hlt: the HLT exit is in the shadow (no delivery before it). */
+	CU_ASSERT_EQUAL(count_sites(bb, BT_SF_SHADOW, BT_SITE_EXIT), 1);
 	bb__free(bb);
 }
 
