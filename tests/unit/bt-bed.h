@@ -59,6 +59,8 @@ struct btbed {
 
 /* Both beds with @code (n bytes) at BB_CODE, EIP there, ESP = BB_STACK. */
 struct btbed *bb__new(const uint8_t *code, size_t n);
+/* The same with the code and EIP at @at (in BB_CODE..BB_CODE_END). */
+struct btbed *bb__new_at(uint32_t at, const uint8_t *code, size_t n);
 void bb__free(struct btbed *bb);
 /* Copies bytes into both beds' RAM. */
 void bb__load(struct btbed *bb, uint32_t gpa, const void *p, size_t n);

@@ -98,6 +98,11 @@ static int bb_code_page(void *opaque, uint32_t lin, const uint8_t **host,
 
 struct btbed *bb__new(const uint8_t *code, size_t n)
 {
+	return bb__new_at(BB_CODE, code, n);
+}
+
+struct btbed *bb__new_at(uint32_t at, const uint8_t *code, size_t n)
+{
 	struct btbed *bb = calloc(1, sizeof(*bb));
 	struct cpu *c;
 
@@ -119,7 +124,9 @@ struct btbed *bb__new(const uint8_t *code, size_t n)
 		abort();
 	bb->env.opaque = bb;
 	bb->env.code_page = bb_code_page;
-	bb__load(bb, BB_CODE, code, n);
+	bb__load(bb, at, code, n);
+	bb->orig->cpu->eip = at;
+	bb->tc->cpu->eip = at;
 	return bb;
 }
 

@@ -25,6 +25,8 @@ struct gen {
 	uint8_t subidx[256];
 	unsigned nfix;
 	uint32_t table;			/* DATA address of the sub table */
+	uint32_t base;			/* guest address of p[0] */
+	unsigned cur_sub;		/* subroutine being generated */
 };
 
 static uint32_t rnd(struct gen *g)
@@ -72,7 +74,30 @@ static void alu(struct gen *g)
 	uint8_t d = wreg(g), s = (uint8_t)pick(g, 8);
 	uint8_t cc = (uint8_t)pick(g, 16);
 
-	switch (pick(g, 20)) {
+	switch (pick(g, 23)) {
+	case 20:	/* pushf ; xor [esp], IF ; popf: IF flips */
+		b1(g, 0x9c);
+		b1(g, 0x81);
+		b1(g, 0x34);
+		b1(g, 0x24);
+		b4(g, FL_IF | (rnd(g) & FL_ARITH));
+		b1(g, 0x9d);
+		break;
+	case 21:	/* segment loads through the mirrored GDT */
+		switch (pick(g, 3)) {
+		case 0: b1(g, 0xbd); b4(g, pick(g, 2) ? 0x10 : 0x33);
+			b1(g, 0x8e); b1(g, (uint8_t)(0xc5 | (pick(g, 2) ? 0 : 3) << 3)); break;
+		case 1: b1(g, 0x1e); b1(g, 0x07); break;	/* push ds; pop es */
+		default: b1(g, 0x8c); b1(g, (uint8_t)(0xc0 | 3 << 3 | d)); break;
+		}
+		break;
+	case 22:	/* enter $n, $0 ; leave */
+		b1(g, 0xc8);
+		b1(g, (uint8_t)(4 * pick(g, 8)));
+		b1(g, 0);
+		b1(g, 0);
+		b1(g, 0xc9);
+		break;
 	case 0: case 1: case 2:
 		b1(g, binop[pick(g, sizeof(binop))]);
 		b1(g, (uint8_t)(0xc0 | s << 3 | d));
@@ -303,9 +328,31 @@ static void call(struct gen *g)
 	}
 }
 
+/* mov $after, %ebp ; jmp *%ebp ; chunk ; after: */
+static void ind_skip(struct gen *g, unsigned depth, bool in_sub)
+{
+	uint32_t at;
+
+	b1(g, 0xbd);
+	at = g->n;
+	b4(g, 0);
+	b1(g, 0xff);
+	b1(g, 0xe5);
+	chunk(g, depth + 1, in_sub);
+	{
+		uint32_t v = g->base + g->n;
+		memcpy(g->p + at, &v, 4);
+	}
+}
+
 static void chunk(struct gen *g, unsigned depth, bool in_sub)
 {
-	unsigned n = pick(g, 10);
+	unsigned n = pick(g, 11);
+
+	if (n == 10 && depth < 3) {
+		ind_skip(g, depth, in_sub);
+		return;
+	}
 
 	if (depth > 3 || n < 5) {
 		alu(g);
@@ -317,7 +364,16 @@ static void chunk(struct gen *g, unsigned depth, bool in_sub)
 		loop(g, depth, in_sub);
 	else if (!in_sub)
 		call(g);
-	else
+	else if (g->cur_sub + 1 < NSUB && pick(g, 3) == 0) {
+		unsigned i = g->cur_sub + 1 + pick(g, NSUB - g->cur_sub - 1);
+
+		if (i & 1)
+			b1(g, (uint8_t)(0x50 + wreg(g)));
+		b1(g, 0xe8);
+		g->subfix[g->nfix] = g->n;
+		g->subidx[g->nfix++] = (uint8_t)i;
+		b4(g, 0);
+	} else
 		alu(g);
 }
 
@@ -329,12 +385,15 @@ static void generate(struct gen *g, uint8_t *buf, uint32_t seed)
 	g->s = seed * 2654435761u + 1;
 	g->p = buf;
 	g->table = BB_DATA + 0x40;
+	/* Anywhere in the first page: programs cross page boundaries. */
+	g->base = BB_CODE + pick(g, 4096);
 	n = 20 + pick(g, 60);
 	for (unsigned k = 0; k < n && g->n < MAXCODE - 0x1000; k++)
 		chunk(g, 0, false);
 	b1(g, 0xf4);				/* hlt */
 	for (unsigned i = 0; i < NSUB; i++) {
-		g->sub[i] = BB_CODE + g->n;
+		g->cur_sub = i;
+		g->sub[i] = g->base + g->n;
 		for (unsigned k = 1 + pick(g, 6); k; k--)
 			chunk(g, 1, true);
 		if (i & 1) {
@@ -350,7 +409,7 @@ static void generate(struct gen *g, uint8_t *buf, uint32_t seed)
 		uint32_t v = g->sub[g->subidx[f]];
 
 		if (!(g->subfix[f] & 0x80000000u))
-			v -= BB_CODE + at + 4;
+			v -= g->base + at + 4;
 		memcpy(g->p + at, &v, 4);
 	}
 }
@@ -358,15 +417,21 @@ static void generate(struct gen *g, uint8_t *buf, uint32_t seed)
 static void test_random_programs(void)
 {
 	static uint8_t code[MAXCODE];
-	unsigned failed = 0, exits = 0, miss = 0, dyn = 0;
+	unsigned failed = 0, exits = 0, miss = 0, dyn = 0, seeds = SEEDS;
+	unsigned enospc = 0, straddles = 0;
+	const char *env = getenv("BT_RAND_SEEDS");	/* longer local runs */
 
-	for (uint32_t seed = 1; seed <= SEEDS; seed++) {
+	if (env)
+		seeds = (unsigned)strtoul(env, NULL, 0);
+	for (uint32_t seed = 1; seed <= seeds; seed++) {
 		struct gen g;
 		struct btbed *bb;
 		uint32_t v;
 
 		generate(&g, code, seed);
-		bb = bb__new(code, g.n);
+		bb = bb__new_at(g.base, code, g.n);
+		if (seed % 8 == 1)	/* a tiny TC: -ENOSPC and resets */
+			bt__set_tc_limit(bb->bt, 4096);
 		for (uint32_t a = BB_DATA; a < BB_DATA + 0x400; a += 4) {
 			v = rnd(&g);
 			bb__load(bb, a, &v, 4);
@@ -399,6 +464,8 @@ static void test_random_programs(void)
 			}
 		}
 		exits += bb->nexit;
+		enospc += bb->nenospc;
+		straddles += (g.base & 0xfff) + g.n > 4096;
 		miss += bb->nmiss;
 		dyn += bb->ndyn;
 		bb__free(bb);
@@ -408,6 +475,12 @@ static void test_random_programs(void)
 	CU_ASSERT(exits > SEEDS);
 	CU_ASSERT(miss > SEEDS);
 	CU_ASSERT(dyn > SEEDS / 4);
+	CU_ASSERT(enospc > 0);
+	CU_ASSERT(straddles > SEEDS / 10);
+	if (getenv("BT_RAND_SEEDS"))
+		fprintf(stderr, "\n  exits %u misses %u dyn %u enospc %u "
+			"page-crossing programs %u\n", exits, miss, dyn,
+			enospc, straddles);
 }
 
 static CU_TestInfo bt_rand_tests[] = {
