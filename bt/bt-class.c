@@ -158,6 +158,12 @@ enum bt_xk bt_classify(const ZydisDecodedInstruction *i,
 		return XK_STI;
 	case ZYDIS_MNEMONIC_PUSHFD:
 		return XK_PUSHF;
+	case ZYDIS_MNEMONIC_TZCNT:
+	case ZYDIS_MNEMONIC_LZCNT:
+		/* F3 0F BC/BD: TZCNT/LZCNT on a host with BMI1/ABM, but BSF/
+		 * BSR with an ignored REP on the guest's CPU (no BMI1/ABM in
+		 * its CPUID; Linux's __ffs is "rep; bsf" on purpose). */
+		return operands_exit(i, ops) ? XK_EXIT : XK_COPY_NOREP;
 	case ZYDIS_MNEMONIC_POPFD:
 		return XK_POPF;
 	default:

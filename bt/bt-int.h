@@ -98,6 +98,7 @@ void bt_publish_block(struct bt *bt, uint32_t n);
 /* ---- bt-class.c ---- */
 enum bt_xk {
 	XK_COPY,	/* verbatim */
+	XK_COPY_NOREP,	/* verbatim without its F3 prefixes (REP BSF/BSR) */
 	XK_EXIT,	/* the interpreter executes it */
 	XK_JMP,		/* jmp rel8/rel32 */
 	XK_JCC,		/* jcc rel8/rel32 */

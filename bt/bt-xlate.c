@@ -224,6 +224,12 @@ static bool xlate_one(struct bt_emit *e, enum bt_xk k, uint32_t eip,
 		em_site(e, eip, BT_SITE_INSN, 0);
 		em_bytes(e, raw, zi->length);
 		return false;
+	case XK_COPY_NOREP:
+		em_site(e, eip, BT_SITE_INSN, 0);
+		for (unsigned b = 0; b < zi->length; b++)
+			if (b >= zi->raw.prefix_count || raw[b] != 0xf3)
+				em_u8(e, raw[b]);
+		return false;
 	case XK_EXIT:
 		em_exit(e, eip, BT_SITE_EXIT, 0);
 		return true;

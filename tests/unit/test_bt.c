@@ -308,6 +308,28 @@ static void test_whitelist(void)
 	bb__free(bb);
 }
 
+/* rep bsf / rep bsr (Linux's __ffs/__fls): BSF/BSR on the guest's CPU,
+ * TZCNT/LZCNT on a host with BMI1: copied without the F3. */
+BB_GUEST(g_repbsf,
+	"mov $0x80, %eax\n rep bsf %eax, %ebx\n rep bsr %eax, %ecx\n"
+	"mov $0, %edx\n mov $7, %esi\n rep bsf %edx, %esi\n"
+	"es rep bsf 0x80000, %edi\n hlt\n");
+
+static void test_rep_bsf(void)
+{
+	struct btbed *bb = NEW(g_repbsf);
+	const uint8_t *tc = bb->tc->ram + BB_WIN + BT_TC_OFF;
+
+	bb__run_both_and_compare(bb, 1000);
+	CU_ASSERT_EQUAL(bb->t.r[R_EBX], 7);
+	CU_ASSERT_EQUAL(bb->t.r[R_ECX], 7);
+	CU_ASSERT_EQUAL(bb->nexit, 1);
+	/* mov (5 bytes), then 0f bc d8 and 0f bd c8 */
+	CU_ASSERT_EQUAL(memcmp(tc + 5, "\x0f\xbc\xd8\x0f\xbd\xc8", 6), 0);
+	CU_ASSERT_EQUAL(memcmp(tc + 24, "\x26\x0f\xbc\x3d", 4), 0);
+	bb__free(bb);
+}
+
 /* ---- Precise faults ------------------------------------------------------- */
 
 BB_GUEST(g_div,
@@ -505,6 +527,7 @@ static CU_TestInfo bt_tests[] = {
 	{ "popf_tf_iopl", test_popf_tf_iopl },
 	{ "privileged", test_privileged },
 	{ "whitelist", test_whitelist },
+	{ "rep_bsf", test_rep_bsf },
 	{ "faults", test_faults },
 	{ "smc", test_smc },
 	{ "straddle", test_straddle },
