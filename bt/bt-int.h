@@ -57,6 +57,10 @@ struct bt {
 	uint32_t nblocks, nsites;
 	bool any_code;		/* a bitmap bit is set (since the last reset) */
 	ZydisDecoder dec;
+	/* The instruction being translated (here, not on the stack: the
+	 * monitor's kernel stack is small; bt is not reentrant anyway). */
+	ZydisDecodedInstruction zi;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 	struct bt_stats st;
 	struct bt_block blocks[BT_MAX_BLOCKS];
 	struct bt_srec sites[BT_MAX_SITES];

@@ -315,8 +315,8 @@ int bt_translate(struct bt *bt, const struct bt_env *env, uint32_t eip,
 	e.self_eip = eip;
 	e.self_tc = e.pos;
 	for (;;) {
-		ZydisDecodedInstruction zi;
-		ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+		const ZydisDecodedInstruction *zi = &bt->zi;
+		const ZydisDecodedOperand *ops = bt->ops;
 		uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH];
 		uint32_t off = cur & 0xfff, avail = 4096 - off, len;
 		enum bt_xk k;
@@ -343,19 +343,19 @@ int bt_translate(struct bt *bt, const struct bt_env *env, uint32_t eip,
 		}
 		ninsn++;
 		if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&bt->dec, buf, len,
-							 &zi, ops))) {
+							 &bt->zi, bt->ops))) {
 			/* Undecodable, or it straddles into a page we
 			 * cannot fetch: the interpreter raises the fault. */
 			em_exit(&e, cur, BT_SITE_EXIT, 0);
 			break;
 		}
-		if (zi.length > avail)
+		if (zi->length > avail)
 			straddled = true;
-		k = bt_classify(&zi, ops);
+		k = bt_classify(zi, ops);
 		if (k == XK_STI) {
 			/* Inline only if the instruction in its shadow comes
 			 * in this block (its site carries BT_SF_SHADOW). */
-			uint32_t nx = cur + zi.length;
+			uint32_t nx = cur + zi->length;
 
 			if ((nx & ~0xfffu) != page || ninsn >= BT_BLOCK_INSNS ||
 			    e.pos + 2 * BT_INSN_ROOM > e.end ||
@@ -365,9 +365,9 @@ int bt_translate(struct bt *bt, const struct bt_env *env, uint32_t eip,
 			else
 				force = true;
 		}
-		if (xlate_one(&e, k, cur, &zi, ops, buf))
+		if (xlate_one(&e, k, cur, zi, ops, buf))
 			break;
-		cur += zi.length;
+		cur += zi->length;
 	}
 	em_stubs(&e);
 	b->tc_end = e.pos;
