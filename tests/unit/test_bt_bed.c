@@ -392,6 +392,10 @@ int bb__run_tc(struct btbed *bb, uint64_t budget)
 			return fail(bb, "translated code stopped oddly", c->eip);
 		}
 		v = take_exception(bb, &at, &cr2);
+		/* The monitor's invariant in translated code: real IF = 1,
+		 * IOPL = 0, TF = 0 (the guest's IF is wdata.vif). */
+		if ((cpu__eflags(c) & (FL_IF | FL_IOPL | FL_TF)) != FL_IF)
+			return fail(bb, "real IF/IOPL/TF changed in the TC", at);
 		cpu__set_seg(c, SEG_CS, SEL_CODE1, 0, 0xffffffff, ATTR_CODE1);
 		cpu__set_seg(c, SEG_SS, SEL_DATA1, 0, 0xffffffff, ATTR_DATA1);
 		c->eip = at;
