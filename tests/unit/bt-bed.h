@@ -53,6 +53,10 @@ struct btbed {
 	bool prot[(BB_CODE_END - BB_CODE) >> 12];
 	/* Counters of the last bb__run_tc. */
 	unsigned nexit, nmiss, ndyn, ncodewr, nenospc, ninterp, nfault_interp;
+	unsigned npreempt;	/* preemptions taken at a site */
+	/* Nonzero: a seed; the driver then preempts the translated code
+	 * every 1..16 instructions the way a host interrupt would. */
+	uint32_t preempt;
 	struct bb_state o, t;
 	char why[160];		/* driver failure, "" if none */
 };

@@ -516,6 +516,35 @@ static void test_api(void)
 	bb__free(bb);
 }
 
+/* Translated code preempted every 1..16 instructions (as by host
+ * interrupts): the driver steps to the next site, takes the guest state
+ * there and re-enters the TC at that guest EIP. Every site must be a
+ * correct guest state for the end result to match. */
+static void test_preempt(void)
+{
+	static const struct { const uint8_t *s, *e; } g[] = {
+		{ g_alu_start, g_alu_end }, { g_loops_start, g_loops_end },
+		{ g_calls_start, g_calls_end }, { g_ind_start, g_ind_end },
+		{ g_vif_start, g_vif_end }, { g_smc_start, g_smc_end },
+		{ g_repbsf_start, g_repbsf_end }, { g_popf_tf_start, g_popf_tf_end },
+	};
+	unsigned taken = 0;
+
+	for (unsigned k = 0; k < sizeof(g) / sizeof(g[0]); k++) {
+		for (uint32_t seed = 1; seed <= 4; seed++) {
+			struct btbed *bb = bb__new(g[k].s, (size_t)(g[k].e - g[k].s));
+
+			bb->preempt = seed * 0x9e3779b9u;
+			if (seed == 4)
+				bt__wdata(bb->bt)->pend = 1;
+			bb__run_both_and_compare(bb, 200000);
+			taken += bb->npreempt;
+			bb__free(bb);
+		}
+	}
+	CU_ASSERT(taken > 500);
+}
+
 static CU_TestInfo bt_tests[] = {
 	{ "alu", test_alu },
 	{ "loops", test_loops },
@@ -533,6 +562,7 @@ static CU_TestInfo bt_tests[] = {
 	{ "straddle", test_straddle },
 	{ "tc_full", test_tc_full },
 	{ "api", test_api },
+	{ "preempt", test_preempt },
 	CU_TEST_INFO_NULL,
 };
 UNIT_SUITE(bt, .tests = bt_tests);

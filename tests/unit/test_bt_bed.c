@@ -359,14 +359,24 @@ static void fixup(struct btbed *bb, const struct bt_site *s)
 	cpu__set_eflags(c, fl);
 }
 
+/* A pseudo-random preemption distance, 0..15 instructions. */
+static uint64_t next_preempt(struct btbed *bb)
+{
+	bb->preempt ^= bb->preempt << 13;
+	bb->preempt ^= bb->preempt >> 17;
+	bb->preempt ^= bb->preempt << 5;
+	return bb->preempt & 15;
+}
+
 int bb__run_tc(struct btbed *bb, uint64_t budget)
 {
 	struct cpu *c = bb->tc->cpu;
+	uint64_t stepping = 0;
 	uint64_t end = c->icount + budget;
 	uint32_t eip = c->eip;
 
 	bb->nexit = bb->nmiss = bb->ndyn = bb->ncodewr = 0;
-	bb->nenospc = bb->ninterp = bb->nfault_interp = 0;
+	bb->nenospc = bb->ninterp = bb->nfault_interp = bb->npreempt = 0;
 	bb->why[0] = 0;
 	wd(bb)->vif = (cpu__eflags(c) & FL_IF) ? 256 : 0;
 	to_guest(bb, eip);
@@ -382,11 +392,45 @@ int bb__run_tc(struct btbed *bb, uint64_t budget)
 	while (c->icount < end) {
 		struct bt_site s;
 		uint32_t at, cr2;
-		enum cpu_exit ex = cpu__run(c, end - c->icount);
+		uint64_t n = end - c->icount;
+		enum cpu_exit ex;
 		enum step st;
 		int v;
 
-		if (ex != CPU_EXIT_HALT_DEAD || !in_handlers(c->eip)) {
+		if (bb->preempt) {
+			uint64_t m = stepping ? 1 : 1 + next_preempt(bb);
+
+			if (m < n)
+				n = m;
+		}
+		ex = cpu__run(c, n);
+		if (ex == CPU_EXIT_BUDGET && bb->preempt && !in_handlers(c->eip)) {
+			/* Preempted in the TC (a host interrupt, say): at an
+			 * INSN site the state is the guest's before s.eip —
+			 * go through guest mode and enter the TC afresh at
+			 * s.eip; elsewhere single-step to the next site. */
+			if (bt__site(bb->bt, c->eip, &s) || s.kind != BT_SITE_INSN) {
+				stepping = 1;
+				continue;
+			}
+			stepping = 0;
+			bb->npreempt++;
+			fixup(bb, &s);
+			to_guest(bb, s.eip);
+			st = resume(bb);
+			if (st == ST_FAIL)
+				return -1;
+			if (st == ST_END) {
+				guest_end(bb->tc, &bb->t);
+				return 0;
+			}
+			continue;
+		}
+		stepping = 0;
+		/* An exception went to its handler (which may not have run
+		 * its HLT yet when the budget ended right after delivery). */
+		if ((ex != CPU_EXIT_HALT_DEAD && ex != CPU_EXIT_BUDGET) ||
+		    !in_handlers(c->eip)) {
 			if (getenv("BT_DEBUG"))
 				bed__dump(bb->tc);
 			return fail(bb, "translated code stopped oddly", c->eip);

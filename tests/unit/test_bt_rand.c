@@ -418,7 +418,7 @@ static void test_random_programs(void)
 {
 	static uint8_t code[MAXCODE];
 	unsigned failed = 0, exits = 0, miss = 0, dyn = 0, seeds = SEEDS;
-	unsigned enospc = 0, straddles = 0;
+	unsigned enospc = 0, straddles = 0, preempts = 0;
 	const char *env = getenv("BT_RAND_SEEDS");	/* longer local runs */
 
 	if (env)
@@ -444,6 +444,8 @@ static void test_random_programs(void)
 		bb__set_eflags(bb, 0x2 | (rnd(&g) & (FL_ARITH | FL_IF)));
 		if (seed % 4 == 0)
 			bt__wdata(bb->bt)->pend = 1;
+		if (seed % 2)		/* preempted every 1..16 instructions */
+			bb->preempt = seed * 0x9e3779b9u;
 		bb__run_orig(bb, 1000000);
 		if (bb__run_tc(bb, 4000000) || bb__compare(bb, true)) {
 			if (getenv("BT_RAND_DUMP")) {
@@ -465,6 +467,7 @@ static void test_random_programs(void)
 		}
 		exits += bb->nexit;
 		enospc += bb->nenospc;
+		preempts += bb->npreempt;
 		straddles += (g.base & 0xfff) + g.n > 4096;
 		miss += bb->nmiss;
 		dyn += bb->ndyn;
@@ -476,11 +479,12 @@ static void test_random_programs(void)
 	CU_ASSERT(miss > SEEDS);
 	CU_ASSERT(dyn > SEEDS / 4);
 	CU_ASSERT(enospc > 0);
+	CU_ASSERT(preempts > SEEDS * 10);
 	CU_ASSERT(straddles > SEEDS / 10);
 	if (getenv("BT_RAND_SEEDS"))
 		fprintf(stderr, "\n  exits %u misses %u dyn %u enospc %u "
-			"page-crossing programs %u\n", exits, miss, dyn,
-			enospc, straddles);
+			"page-crossing programs %u preemptions %u\n", exits,
+			miss, dyn, enospc, straddles, preempts);
 }
 
 static CU_TestInfo bt_rand_tests[] = {
