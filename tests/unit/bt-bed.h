@@ -42,6 +42,7 @@
 struct bb_state {
 	uint32_t r[8], eip, eflags;
 	int vec;		/* exception that ended it, or -1 (HLT/stop) */
+	uint32_t cr2;		/* with vec 14 */
 };
 
 struct btbed {
@@ -68,6 +69,8 @@ struct btbed *bb__new_at(uint32_t at, const uint8_t *code, size_t n);
 void bb__free(struct btbed *bb);
 /* Copies bytes into both beds' RAM. */
 void bb__load(struct btbed *bb, uint32_t gpa, const void *p, size_t n);
+/* Makes the page at linear @lin not present in both beds. */
+void bb__unmap(struct btbed *bb, uint32_t lin);
 /* Sets a register / EFLAGS in both beds. */
 void bb__set_reg(struct btbed *bb, int r, uint32_t v);
 void bb__set_eflags(struct btbed *bb, uint32_t fl);

@@ -10,6 +10,7 @@
 
 #define GDT	0x500u
 #define TSS	0x600u
+#define TSS2	0x700u		/* the oracle's #PF task */
 #define IDT	0x800u
 #define PD	0x2000u
 #define PT	0x3000u		/* two tables: 8 MiB */
@@ -50,7 +51,8 @@ static void wr64(struct bed *b, uint32_t a, uint64_t v)
 
 /* GDT: 0x08 code DPL0, 0x10 data (DPL @data_dpl: the translating bed
  * mirrors the guest's kernel data at DPL 1), 0x18 code DPL 1, 0x20 data
- * DPL 0 (ring-0 stack), 0x28 TSS, 0x30 data DPL 3. */
+ * DPL 0 (ring-0 stack), 0x28 TSS, 0x30 data DPL 3, 0x38 the oracle's #PF
+ * task. */
 static void tables(struct bed *b, unsigned data_dpl)
 {
 	struct cpu *c = b->cpu;
@@ -62,7 +64,7 @@ static void tables(struct bed *b, unsigned data_dpl)
 	wr64(b, GDT + 0x28, desc(TSS, 0x67, 0x8b, 0));
 	wr64(b, GDT + 0x30, desc(0, 0xfffff, 0xf3, 0xc));
 	c->gdtr.base = GDT;
-	c->gdtr.limit = 0x37;
+	c->gdtr.limit = 0x3f;
 	for (unsigned v = 0; v < 32; v++) {
 		uint32_t off = BB_HND + 2 * v;
 		uint64_t g = (off & 0xffff) | ((uint64_t)0x08 << 16) |
@@ -76,6 +78,22 @@ static void tables(struct bed *b, unsigned data_dpl)
 	c->idtr.limit = 32 * 8 - 1;
 	wr32(b, TSS + 4, STK0);
 	wr32(b, TSS + 8, 0x20);
+	if (data_dpl == 0) {
+		/* The oracle runs at CPL 0: a #PF on its own stack could not
+		 * push a frame there (#DF, shutdown). It goes through a task
+		 * gate instead; the faulting state is saved in TSS. */
+		wr64(b, GDT + 0x38, desc(TSS2, 0x67, 0x89, 0));
+		wr32(b, TSS2 + 0x1c, PD);
+		wr32(b, TSS2 + 0x20, BB_HND + 2 * EXC_PF);
+		wr32(b, TSS2 + 0x24, 0x2);
+		wr32(b, TSS2 + 0x38, STK0 - 0x1000);
+		wr32(b, TSS2 + 0x4c, 0x08);
+		for (uint32_t o = 0x48; o <= 0x5c; o += 4)
+			if (o != 0x4c)
+				wr32(b, TSS2 + o, 0x20);
+		wr64(b, IDT + 8 * EXC_PF,
+		     (uint64_t)0x38 << 16 | (uint64_t)0x85 << 40);
+	}
 	cpu__set_seg(c, -2, 0x28, TSS, 0x67, 0x8b);
 	c->r[R_ESP] = BB_STACK;
 	cpu__set_eflags(c, 0x2);
@@ -110,15 +128,20 @@ struct btbed *bb__new_at(uint32_t at, const uint8_t *code, size_t n)
 	bb->tc = bed__new(BB_RAM, BB_CODE);
 	tables(bb->orig, 0);
 	tables(bb->tc, 1);
-	c = bb->tc->cpu;
-	/* Identity paging over RAM, supervisor read/write. */
-	for (uint32_t k = 0; k < 2; k++)
-		wr32(bb->tc, PD + 4 * k, (PT + 0x1000 * k) | 3);
-	for (uint32_t p = 0; p < BB_RAM >> 12; p++)
-		wr32(bb->tc, PT + 4 * p, (p << 12) | 3);
-	c->cr3 = PD;
-	c->cr0 |= CR0_PG | CR0_WP;
-	cpu__state_changed(c);
+	/* Identity paging over RAM, supervisor read/write, in both (so that
+	 * tests can unmap a page in both: bb__unmap). */
+	for (int k = 0; k < 2; k++) {
+		struct bed *b = k ? bb->tc : bb->orig;
+
+		for (uint32_t t = 0; t < 2; t++)
+			wr32(b, PD + 4 * t, (PT + 0x1000 * t) | 3);
+		for (uint32_t p = 0; p < BB_RAM >> 12; p++)
+			wr32(b, PT + 4 * p, (p << 12) | 3);
+		c = b->cpu;
+		c->cr3 = PD;
+		c->cr0 |= CR0_PG | (k ? CR0_WP : 0);
+		cpu__state_changed(c);
+	}
 	bb->bt = calloc(1, bt__size());
 	if (bt__init(bb->bt, bb->tc->ram + BB_WIN, BB_WIN, BB_RAM >> 12))
 		abort();
@@ -142,6 +165,14 @@ void bb__load(struct btbed *bb, uint32_t gpa, const void *p, size_t n)
 {
 	bed__load(bb->orig, gpa, p, n);
 	bed__load(bb->tc, gpa, p, n);
+}
+
+void bb__unmap(struct btbed *bb, uint32_t lin)
+{
+	wr32(bb->orig, PT + 4 * (lin >> 12), 0);
+	wr32(bb->tc, PT + 4 * (lin >> 12), 0);
+	cpu__state_changed(bb->orig->cpu);
+	cpu__state_changed(bb->tc->cpu);
 }
 
 void bb__set_reg(struct btbed *bb, int r, uint32_t v)
@@ -176,10 +207,21 @@ static void guest_end(struct bed *b, struct bb_state *s)
 	s->eip = c->eip;
 	s->eflags = cpu__eflags(c);
 	s->vec = -1;
+	if (in_handlers(c->eip) && c->tr.sel == 0x38) {
+		/* The oracle's #PF task: the state left in the old TSS. */
+		s->vec = EXC_PF;
+		s->cr2 = c->cr2;
+		s->eip = rd32(b, TSS + 0x20);
+		s->eflags = rd32(b, TSS + 0x24);
+		for (int k = 0; k < 8; k++)
+			s->r[k] = rd32(b, TSS + 0x28 + 4 * k);
+		return;
+	}
 	if (in_handlers(c->eip)) {
 		uint32_t sp = c->r[R_ESP];
 
 		s->vec = (int)((c->eip - BB_HND) / 2);
+		s->cr2 = c->cr2;
 		if (has_err(s->vec))
 			sp += 4;
 		s->eip = rd32(b, sp);
@@ -499,6 +541,7 @@ int bb__run_tc(struct btbed *bb, uint64_t budget)
 			bb->t.eip = s.eip;
 			bb->t.eflags = cpu__eflags(c);
 			bb->t.vec = v;
+			bb->t.cr2 = cr2;
 			return 0;
 		}
 		fixup(bb, &s);
@@ -534,6 +577,11 @@ int bb__compare(struct btbed *bb, bool quiet)
 				fprintf(stderr, "  %s: oracle %08x, bt %08x\n",
 					rn[k], o->r[k], t->r[k]);
 		}
+	if (o->vec == EXC_PF && o->cr2 != t->cr2) {
+		bad++;
+		if (!quiet)
+			fprintf(stderr, "  cr2 %08x/%08x\n", o->cr2, t->cr2);
+	}
 	if (o->eip != t->eip || o->vec != t->vec ||
 	    (o->eflags & FL_CMP) != (t->eflags & FL_CMP)) {
 		bad++;
