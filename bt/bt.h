@@ -134,7 +134,8 @@ int bt__lookup(struct bt *bt, const struct bt_env *env, uint32_t eip, uint32_t *
 int bt__site(const struct bt *bt, uint32_t tc, struct bt_site *out);
 /* After a BT_SITE_MISS exit at @tc: translates its target and patches the
  * branch that reached the stub, so it is never taken again. *next is where
- * to resume. Same returns as bt__lookup. */
+ * to resume. Same returns as bt__lookup, and -EINVAL if @tc is not a miss
+ * stub. */
 int bt__chain(struct bt *bt, const struct bt_env *env, uint32_t tc, uint32_t *next);
 /* Applies site @s's fix-ups to the 8 guest registers @gpr (EAX..EDI order)
  * and the arithmetic flags of *eflags. */
