@@ -98,9 +98,21 @@ static void alu(struct gen *g)
 		b1(g, 0);
 		b1(g, 0xc9);
 		break;
-	case 0: case 1: case 2:
+	case 0: case 1:
 		b1(g, binop[pick(g, sizeof(binop))]);
 		b1(g, (uint8_t)(0xc0 | s << 3 | d));
+		break;
+	case 2:		/* the same at 16 bits, or at 8 (al dl bl ah dh bh) */
+		if (pick(g, 2)) {
+			b1(g, 0x66);
+			b1(g, binop[pick(g, sizeof(binop))]);
+			b1(g, (uint8_t)(0xc0 | s << 3 | d));
+		} else {
+			static const uint8_t r8[] = { 0, 2, 3, 4, 6, 7 };
+
+			b1(g, (uint8_t)(binop[pick(g, sizeof(binop))] - 1));
+			b1(g, (uint8_t)(0xc0 | s << 3 | r8[pick(g, 6)]));
+		}
 		break;
 	case 3:
 		b1(g, 0x81);
