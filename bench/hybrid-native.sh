@@ -19,19 +19,21 @@
 # deltas printed: over all RUNS hybrid runs of the phase, idle included.
 # Environment: LOOP (default 100000), SIZE_MB (default 16), RUNS (runs of
 # each side, alternating; default 3), IRQCHIP (module, the default, or
-# user: hvmm's --irqchip, docs/kirq.md).
+# user: hvmm's --irqchip, docs/kirq.md), HVMM_ARGS (more `hvmm run` options,
+# e.g. --bt: guest kernel code translated, docs/bt.md).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 CPU=${1:-max,-svm,-vmx,-la57}
 LOOP=${LOOP:-100000} SIZE_MB=${SIZE_MB:-16} RUNS=${RUNS:-3} IRQCHIP=${IRQCHIP:-module}
+HVMM_ARGS=${HVMM_ARGS:-}
 BB32=$BUILD/cache/busybox-i386/bin/busybox
 [ -x "$BB32" ] || { echo "no $BB32 (scripts/deps.sh)" >&2; exit 2; }
 make -s -C "$ROOT" guest >/dev/null || exit 2
 OUT=$BUILD/test-logs/hybrid-native-$IRQCHIP
 mkdir -p "$OUT"
 cat >"$OUT/inner.sh" <<IN
-LOOP=$LOOP SIZE_MB=$SIZE_MB RUNS=$RUNS IRQCHIP=$IRQCHIP
+LOOP=$LOOP SIZE_MB=$SIZE_MB RUNS=$RUNS IRQCHIP=$IRQCHIP HVMM_ARGS="$HVMM_ARGS"
 IN
 cat >>"$OUT/inner.sh" <<'IN'
 up() { cut -d' ' -f1 /proc/uptime; }
@@ -40,7 +42,7 @@ LOOPCMD="i=0; while [ \$i -lt $LOOP ]; do i=\$((i+1)); done"
 dd if=/dev/urandom of=/tmp/data bs=1M count=$SIZE_MB 2>/dev/null
 # the guest under --engine hybrid, the data as a read-only disk
 mkfifo /tmp/in
-hvmm run --engine hybrid --irqchip=$IRQCHIP --mem 128M --stats --disk /tmp/data,ro --kernel /g/vmlinuz \
+hvmm run --engine hybrid --irqchip=$IRQCHIP $HVMM_ARGS --mem 128M --stats --disk /tmp/data,ro --kernel /g/vmlinuz \
 	--initrd /g/initrd.gz --append "console=ttyS0 panic=-1 cryptomgr.notests" </tmp/in >/tmp/con 2>&1 &
 p=$!
 exec 9>/tmp/in

@@ -66,6 +66,7 @@ static bool mnem_exits(ZydisMnemonic m)
 	case ZYDIS_MNEMONIC_RSM: case ZYDIS_MNEMONIC_LSS:
 	case ZYDIS_MNEMONIC_JCXZ:	/* CX-based: rare, not translated */
 	case ZYDIS_MNEMONIC_PUSHF: case ZYDIS_MNEMONIC_POPF:	/* 16-bit */
+	case ZYDIS_MNEMONIC_CMPXCHG8B:	/* DEBUG experiment */
 		return true;
 	default:
 		return false;

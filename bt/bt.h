@@ -39,9 +39,23 @@
 #ifndef HVMM_BT_H
 #define HVMM_BT_H
 
+#if defined(__KERNEL__)
+#include <linux/types.h>
+#include <linux/errno.h>
+#else
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#endif
+#if defined(__KERNEL__)
+#elif defined(HVMM_FREESTANDING)
+#define EINVAL	22	/* the Linux values (no libc here) */
+#define ENOENT	2
+#define EFAULT	14
+#define ENOSPC	28
+#else
+#include <errno.h>
+#endif
 
 #define BT_WIN_ALIGN		0x400000u	/* one guest PDE (2-level paging) */
 #define BT_WDATA_OFF		0x00000u

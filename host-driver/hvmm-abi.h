@@ -17,7 +17,7 @@ typedef uint64_t __u64;
 #include <linux/types.h>
 #endif
 
-#define HVMM_ABI_VERSION	6
+#define HVMM_ABI_VERSION	7
 #define HVMM_DEVICE		"/dev/hvmm"
 #define HVMM_IOC_MAGIC		0xE7
 
@@ -217,6 +217,7 @@ struct hvmm_sys_run {
 #define HVMM_SRUN_DATA		4u	/* `data` completes the pending read */
 #define HVMM_SRUN_NO_NATIVE	8u	/* ABI 5: interpret guest user code too */
 #define HVMM_SRUN_A20_OFF	16u	/* ABI 5: the board's A20 gate is off */
+#define HVMM_SRUN_BT		32u	/* ABI 7: run guest kernel code translated (docs/bt.md) */
 #define HVMM_VCPU_SYS_RUN	_IOWR(HVMM_IOC_MAGIC, 0x32, struct hvmm_sys_run)
 
 /* The interpreter's register dump (text, NUL-terminated). */
@@ -249,6 +250,20 @@ struct hvmm_sys_stats {
 	 * returning (docs/kirq.md): budgets and host interrupts kept inside */
 	__u64 kirq_budgets_kept, kirq_irqs_kept;
 	__u64 reserved5[5];
+	/* ABI 7: translated guest kernel code (docs/bt.md) */
+	__u64 bt_stays;		/* interpreter -> translated code transitions */
+	__u64 bt_entries;	/* world entries running translated code */
+	__u64 bt_ns;		/* time in the world running it */
+	__u64 bt_exit_sites;	/* stays ended at an exit site (interpreter runs it) */
+	__u64 bt_chains;	/* misses resolved by translating and patching */
+	__u64 bt_faults;	/* stays ended by a guest exception / MMIO / watched write */
+	__u64 bt_host_irqs;	/* host interrupts during translated code */
+	__u64 bt_steps;		/* single steps to reach a site */
+	__u64 bt_blocks, bt_insns;	/* translated blocks, guest instructions */
+	__u64 bt_resets;	/* translation cache flushes */
+	__u64 bt_window_moves;	/* window placed or moved (guest mapped it) */
+	__u64 bt_refused;	/* MON_SYS_BT answered by interpreting (untranslatable) */
+	__u64 reserved7[7];
 };
 #define HVMM_VCPU_SYS_STATS	_IOR(HVMM_IOC_MAGIC, 0x34, struct hvmm_sys_stats)
 

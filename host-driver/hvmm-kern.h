@@ -38,6 +38,7 @@ struct hvmm_world {
 	bool sys_mode, cpuid_fault;
 	int nslots;			/* world GDT slots holding guest segments */
 	u16 slots[6];
+	u32 mirror_n;			/* entries 1..mirror_n-1 hold a guest GDT mirror */
 };
 
 struct hvmm_vcpu {
@@ -55,6 +56,7 @@ struct hvmm_vcpu {
 	u64 nat_icount;			/* interpreter icount at the last stay */
 	u32 mxcsr_mask;			/* host FXSAVE MXCSR_MASK */
 	struct hvmm_kirq *kirq;		/* in-kernel irqchip (hvmm-kirq.c) */
+	struct hvmm_bt *bt;		/* translated kernel code (hvmm-bt.c) */
 };
 
 /* System-mode ioctls of a vCPU (run_lock held); -ENOIOCTLCMD for others. */
@@ -63,6 +65,23 @@ void hvmm__sys_free(struct hvmm_vcpu *vc);
 
 /* In-kernel irqchip (hvmm-kirq.c, docs/kirq.md), created with system mode
  * (after vc->sys), freed before it; reset by HVMM_VCPU_SET_SYSTEM. */
+/* hvmm-sys.c helpers shared with hvmm-bt.c */
+void hvmm__sys_shadow_drop(struct mon_world *w);
+void hvmm__sys_code_written(struct hvmm_vcpu *vc);
+u32 hvmm__sys_enter(struct hvmm_vcpu *vc, u64 *ns);
+
+/* Translated guest kernel code (hvmm-bt.c, docs/bt.md): created with
+ * system mode, freed before it. hvmm__bt_stay runs one translated stay
+ * after mon_sys__run said MON_SYS_BT: 0 when the interpreter goes on (an
+ * exit site, a guest exception, or nothing could be translated), 1 when
+ * the stay ended for the host (slice, reschedule, signal), -1 on a monitor
+ * error. */
+int hvmm__bt_create(struct hvmm_vcpu *vc);
+void hvmm__bt_free(struct hvmm_vcpu *vc);
+void hvmm__bt_attach(struct hvmm_vcpu *vc, bool on);
+int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 start_ns);
+void hvmm__bt_stats(struct hvmm_vcpu *vc, struct hvmm_sys_stats *st);
+
 int hvmm__kirq_create(struct hvmm_vcpu *vc);
 void hvmm__kirq_free(struct hvmm_vcpu *vc);
 void hvmm__kirq_reset(struct hvmm_vcpu *vc);
@@ -91,6 +110,8 @@ u32 hvmm__world_run_once(struct hvmm_world *hw);
 void hvmm__world_set_system(struct hvmm_world *hw, const u64 *frames);
 void hvmm__world_set_segs(struct hvmm_world *hw, const u16 *sel, const u64 *desc,
 			  int n, u32 guest_cr4);
+void hvmm__world_set_bt(struct hvmm_world *hw, const u64 *gdt_mirror, u32 n,
+			u32 guest_cr4);
 
 /* Refresh the kernel half of the monitor root from the current host root. */
 void hvmm__world_sync_kernel(struct hvmm_world *hw);

@@ -36,6 +36,7 @@ static unsigned long long sys_now_ns(void)
 
 void hvmm__sys_free(struct hvmm_vcpu *vc)
 {
+	hvmm__bt_free(vc);
 	hvmm__kirq_free(vc);
 	kvfree(vc->sys_frames);
 	vc->sys_frames = NULL;
@@ -65,7 +66,7 @@ static u32 host_mxcsr_mask(void)
 }
 
 /* Every shadow entry goes (the next entry's CR3 load flushes the TLB). */
-static void sys_shadow_drop(struct mon_world *w)
+void hvmm__sys_shadow_drop(struct mon_world *w)
 {
 	mon__shadow_flush(w);
 	mon__shadow_untrack(w);
@@ -87,9 +88,8 @@ static int sys_native(struct hvmm_vcpu *vc, u64 icount)
 	struct hvmm_sys_stats *ns = &vc->nst;
 	void *fx = (u8 *)w + MON_OFF_FPU;
 	struct mon_native_state st;
-	u32 reason, vec = 0, n, i;
+	u32 reason, vec = 0;
 	bool pf = false;
-	u64 t0;
 	int r;
 
 	mon_sys__native_export(vc->sys, &st, fx);
@@ -99,7 +99,7 @@ static int sys_native(struct hvmm_vcpu *vc, u64 icount)
 	 * kernel, written tables, run INVLPG or reloaded CR3 meanwhile). */
 	if (st.cr3 != w->guest_cr3 || ((st.cr4 ^ w->guest_cr4) & X86_CR4_PSE) ||
 	    (icount != vc->nat_icount && mon__shadow_tables_changed(w))) {
-		sys_shadow_drop(w);
+		hvmm__sys_shadow_drop(w);
 		ns->shadow_flushes++;
 	} else if (icount != vc->nat_icount) {
 		ns->shadow_kept++;
@@ -118,16 +118,7 @@ static int sys_native(struct hvmm_vcpu *vc, u64 icount)
 	hvmm__world_sync_kernel(hw);
 
 	ns->native_entries++;
-	kernel_fpu_begin();
-	local_irq_disable();
-	hvmm__kirq_arm(vc);
-	t0 = local_clock();
-	reason = hvmm__world_run_once(hw);
-	ns->native_ns += local_clock() - t0;
-	local_irq_enable();
-	kernel_fpu_end();
-	vc->world_switches++;
-	w->n_exits[reason < MON_EXITS ? reason : 0]++;
+	reason = hvmm__sys_enter(vc, &ns->native_ns);
 
 	if (reason == MON_X_MONITOR_ERROR) {
 		pr_err("hvmm: monitor error (native user mode): vector %u error %#x cr2 %#x at %pS\n",
@@ -158,16 +149,45 @@ static int sys_native(struct hvmm_vcpu *vc, u64 icount)
 	if (pf)
 		mon_sys__native_pf(vc->sys, w->exit_error, w->exit_cr2);
 
-	/* decoded code of pages guest user code could write is stale */
-	n = w->shadow->wlog_n;
+	hvmm__sys_code_written(vc);
+	return r;
+}
+
+/* Decoded code of pages guest code in the world could write is stale. */
+void hvmm__sys_code_written(struct hvmm_vcpu *vc)
+{
+	struct mon_world *w = vc->world.w;
+	u32 n = w->shadow->wlog_n, i;
+
 	if (n > MON_WLOG) {
 		mon_sys__code_written(vc->sys, ~0u);
 	} else {
 		for (i = 0; i < n; i++)
 			mon_sys__code_written(vc->sys, w->shadow->wlog[i]);
 	}
-	ns->code_invalidations += n;
-	return r;
+	vc->nst.code_invalidations += n;
+}
+
+/* One entry into the world with the frame and GDT prepared: FPU owned,
+ * interrupts off, the irqchip's timer armed. Adds the time inside to
+ * *ns; returns the exit reason. */
+u32 hvmm__sys_enter(struct hvmm_vcpu *vc, u64 *ns)
+{
+	struct mon_world *w = vc->world.w;
+	u32 reason;
+	u64 t0;
+
+	kernel_fpu_begin();
+	local_irq_disable();
+	hvmm__kirq_arm(vc);
+	t0 = local_clock();
+	reason = hvmm__world_run_once(&vc->world);
+	*ns += local_clock() - t0;
+	local_irq_enable();
+	kernel_fpu_end();
+	vc->world_switches++;
+	w->n_exits[reason < MON_EXITS ? reason : 0]++;
+	return reason;
 }
 
 static int sys_create(struct hvmm_vcpu *vc)
@@ -189,7 +209,7 @@ static int sys_create(struct hvmm_vcpu *vc)
 		hvmm__sys_free(vc);
 		return -EINVAL;
 	}
-	if (hvmm__kirq_create(vc)) {
+	if (hvmm__kirq_create(vc) || hvmm__bt_create(vc)) {
 		hvmm__sys_free(vc);
 		return -ENOMEM;
 	}
@@ -215,7 +235,7 @@ static void sys_set_layout(struct hvmm_vcpu *vc, const struct hvmm_sregs *r)
 			vc->sys_frames[i] = SM_NO_FRAME;
 	}
 	vc->nat_icount = ~0ull;
-	sys_shadow_drop(vc->world.w);
+	hvmm__sys_shadow_drop(vc->world.w);
 }
 
 /* A run that ends after a native stay: the outputs of an exit without an
@@ -253,7 +273,7 @@ static long sys_run(struct hvmm_vcpu *vc, void __user *uarg)
 	if (copy_from_user(&run, uarg, sizeof(run)))
 		return -EFAULT;
 	if (run.flags & ~(HVMM_SRUN_IRQ | HVMM_SRUN_INJECT | HVMM_SRUN_DATA |
-			  HVMM_SRUN_NO_NATIVE | HVMM_SRUN_A20_OFF))
+			  HVMM_SRUN_NO_NATIVE | HVMM_SRUN_A20_OFF | HVMM_SRUN_BT))
 		return -EINVAL;
 	if (run.budget > SYS_MAX_BUDGET)
 		run.budget = SYS_MAX_BUDGET;
@@ -263,6 +283,7 @@ static long sys_run(struct hvmm_vcpu *vc, void __user *uarg)
 		return -EIO;
 	vc->run_calls++;
 	mon_sys__set_native(vc->sys, !(run.flags & HVMM_SRUN_NO_NATIVE), vc->mxcsr_mask);
+	hvmm__bt_attach(vc, run.flags & HVMM_SRUN_BT);
 	/* the statistics use local_clock(), not ktime: under QEMU the test
 	 * host's clocksource is the HPET, and each ktime read an emulated MMIO
 	 * access; the slice compares with userland's ktime deadlines */
@@ -277,10 +298,13 @@ static long sys_run(struct hvmm_vcpu *vc, void __user *uarg)
 			run.flags &= ~(HVMM_SRUN_INJECT | HVMM_SRUN_DATA);
 			continue;
 		}
-		if (reason != MON_SYS_NATIVE)
+		if (reason != MON_SYS_NATIVE && reason != MON_SYS_BT)
 			break;
 		run.flags &= ~(HVMM_SRUN_INJECT | HVMM_SRUN_DATA);
-		r = sys_native(vc, run.icount);
+		if (reason == MON_SYS_BT)
+			r = hvmm__bt_stay(vc, run.icount, start + SYS_MAX_RUN_NS);
+		else
+			r = sys_native(vc, run.icount);
 		vc->nat_icount = run.icount;
 		if (r == 1 && sys_kirq_go_on(vc, start)) {
 			vc->nst.kirq_irqs_kept++;
@@ -332,6 +356,7 @@ static void sys_stats_native(struct hvmm_vcpu *vc, struct hvmm_sys_stats *st)
 	st->shadow_kept = ns->shadow_kept;
 	st->kirq_budgets_kept = ns->kirq_budgets_kept;
 	st->kirq_irqs_kept = ns->kirq_irqs_kept;
+	hvmm__bt_stats(vc, st);
 }
 
 long hvmm__sys_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg)

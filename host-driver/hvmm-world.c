@@ -342,6 +342,33 @@ void hvmm__world_set_system(struct hvmm_world *hw, const u64 *frames)
 	hw->nslots = 0;
 }
 
+/* Guest entries of the world GDT go: native slots and a BT mirror. */
+static void world_clear_guest_gdt(struct hvmm_world *hw, u64 *gdt)
+{
+	u32 i;
+
+	for (i = 0; i < hw->nslots; i++)
+		gdt[hw->slots[i]] = 0;
+	hw->nslots = 0;
+	for (i = 1; i < hw->mirror_n; i++)
+		if (i != (MON_SEL_CS >> 3))
+			gdt[i] = 0;
+	hw->mirror_n = 0;
+}
+
+/* The world's CR4 in system mode from the host's @cr4: TSD (RDTSC traps),
+ * no PCE, no OSXSAVE; OSFXSR/OSXMMEXCPT as the guest's. */
+static u64 world_guest_cr4(u64 cr4, u32 guest_cr4)
+{
+	cr4 = (cr4 | X86_CR4_TSD) & ~(X86_CR4_PCE | X86_CR4_OSXSAVE |
+				      X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT);
+	if (guest_cr4 & X86_CR4_OSFXSR)
+		cr4 |= X86_CR4_OSFXSR;
+	if (guest_cr4 & X86_CR4_OSXMMEXCPT)
+		cr4 |= X86_CR4_OSXMMEXCPT;
+	return cr4;
+}
+
 /* Loads the guest user segments of the next native stay: the slots of the
  * previous stay are cleared, desc[i] goes to index sel[i] >> 3 (the caller
  * checked the indexes: not 0, not 2, below the TSS). CR4 for the world. */
@@ -353,9 +380,7 @@ void hvmm__world_set_segs(struct hvmm_world *hw, const u16 *sel, const u64 *desc
 	u64 cr4 = __read_cr4();
 	int i;
 
-	for (i = 0; i < hw->nslots; i++)
-		gdt[hw->slots[i]] = 0;
-	hw->nslots = 0;
+	world_clear_guest_gdt(hw, gdt);
 	for (i = 0; i < n; i++) {
 		unsigned int idx = sel[i] >> 3;
 
@@ -365,11 +390,30 @@ void hvmm__world_set_segs(struct hvmm_world *hw, const u16 *sel, const u64 *desc
 		gdt[idx] = desc[i];
 		hw->slots[hw->nslots++] = idx;
 	}
-	cr4 = (cr4 | X86_CR4_TSD) & ~(X86_CR4_PCE | X86_CR4_OSXSAVE |
-				      X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT);
-	if (guest_cr4 & X86_CR4_OSFXSR)
-		cr4 |= X86_CR4_OSFXSR;
-	if (guest_cr4 & X86_CR4_OSXMMEXCPT)
-		cr4 |= X86_CR4_OSXMMEXCPT;
-	w->mon_cr4 = cr4;
+	w->mon_cr4 = world_guest_cr4(cr4, guest_cr4);
+	w->bt_stay = 0;
+}
+
+/* Loads the world GDT for a stay of translated guest kernel code (CPL 1):
+ * entries 1..n-1 from the sanitised mirror @gdt (mon_sys__bt_export; index
+ * 2, the monitor's 64-bit CS, is never taken: the mirror has it empty).
+ * CR4 as for native stays, but without SMAP: the guest's kernel (CPL 1
+ * here) reaches its user pages like a CPU without SMAP; SMEP stays, so
+ * CPL 1 never executes a user page. */
+void hvmm__world_set_bt(struct hvmm_world *hw, const u64 *gdt_mirror, u32 n,
+			u32 guest_cr4)
+{
+	struct mon_world *w = hw->w;
+	u64 *gdt = (u64 *)((char *)w + MON_OFF_GDT);
+	u32 i;
+
+	world_clear_guest_gdt(hw, gdt);
+	if (n > MON_SEL_TSS >> 3)
+		n = MON_SEL_TSS >> 3;
+	for (i = 1; i < n; i++)
+		if (i != (MON_SEL_CS >> 3))
+			gdt[i] = gdt_mirror[i];
+	hw->mirror_n = n;
+	w->mon_cr4 = world_guest_cr4(__read_cr4(), guest_cr4) & ~X86_CR4_SMAP;
+	w->bt_stay = 1;
 }

@@ -67,6 +67,9 @@ void icache__flush(struct cpu *cpu)
 	ic->used = 0;
 	cpu->gen++;
 	cpu->smc = true;
+	/* every code bit went: the board re-marks pages it needs watched */
+	if (cpu->ops->code_written)
+		cpu->ops->code_written(cpu->opaque, ~0u);
 }
 
 bool mem__is_code_page(const struct cpu *cpu, uint32_t gpa_page)
@@ -100,6 +103,13 @@ void icache__invalidate_page(struct cpu *cpu, uint32_t gpa_page)
 	(*pgen_of(cpu, gpa_page))++;
 	ic->codebits[pfn >> 5] &= ~(1u << (pfn & 31));
 	cpu->smc = true;
+	if (cpu->ops->code_written)
+		cpu->ops->code_written(cpu->opaque, gpa_page);
+}
+
+void cpu__mark_code_page(struct cpu *cpu, uint32_t gpa_page)
+{
+	set_code_bit(cpu, gpa_page & ~0xfffu);
 }
 
 /* Converts one Zydis instruction into its compact form. */

@@ -261,7 +261,7 @@ enum cpu_exit cpu__run(struct cpu *cpu, uint64_t max_instructions)
 		}
 		if (unlikely(cpu->icount >= end))
 			return CPU_EXIT_BUDGET;
-		if (unlikely(cpu->cpl == 3 && cpu->ops->user_boundary) &&
+		if (unlikely(cpu__boundary_hooked(cpu)) &&
 		    cpu->ops->user_boundary(cpu->opaque))
 			return CPU_EXIT_STOP;
 		inhibit = cpu->shadow;

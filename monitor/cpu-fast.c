@@ -611,7 +611,7 @@ done:	/* the current instruction completed */
 	      cpu->dbg | cpu->smc) &&
 	    !(cpu->eflags & (FL_TF | FL_RF)) &&
 	    !(cpu->irq_pending && (cpu->eflags & FL_IF)) &&
-	    !(cpu->cpl == 3 && cpu->ops->user_boundary)) {
+	    !cpu__boundary_hooked(cpu)) {
 		if (link_ok(cpu, b, 0))
 			nb = b->succ[0];
 		else if (link_ok(cpu, b, 1))

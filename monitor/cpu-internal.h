@@ -197,6 +197,13 @@ int mem__read_slow(struct cpu *cpu, int seg, uint32_t off, uint32_t *v,
 int mem__write_slow(struct cpu *cpu, int seg, uint32_t off, uint32_t v,
 		    unsigned size);
 
+/* Does the board want to hear about this block boundary (user_boundary)? */
+static inline bool cpu__boundary_hooked(const struct cpu *cpu)
+{
+	return cpu->ops->user_boundary &&
+	       (cpu->cpl == 3 || (cpu->cpl == 0 && cpu->kernel_boundary));
+}
+
 #define TLB_INVALID 1u
 static inline struct cpu_tlb_entry *tlb_entry(struct cpu *cpu, uint32_t lin,
 					      bool user)

@@ -126,6 +126,8 @@ int cr__write(struct cpu *cpu, unsigned n, uint32_t v)
 		if ((old ^ cpu->cr0) & (CR0_PG | CR0_WP | CR0_PE)) {
 			mem__tlb_flush(cpu, true);
 			cpu__mode_changed(cpu);
+			if (cpu->ops->tlb_event)
+				cpu->ops->tlb_event(cpu->opaque, 0, true);
 		}
 		return 0;
 	case 2:
@@ -142,8 +144,11 @@ int cr__write(struct cpu *cpu, unsigned n, uint32_t v)
 			return cpu__raise(cpu, EXC_GP, 0);
 		old = cpu->cr4;
 		cpu->cr4 = v;
-		if ((old ^ v) & (CR4_PSE | CR4_PAE | CR4_PGE))
+		if ((old ^ v) & (CR4_PSE | CR4_PAE | CR4_PGE)) {
 			mem__tlb_flush(cpu, true);
+			if (cpu->ops->tlb_event)
+				cpu->ops->tlb_event(cpu->opaque, 0, true);
+		}
 		return 0;
 	}
 	default:
@@ -223,7 +228,11 @@ static int h_invlpg(struct cpu *cpu, const struct insn *i)
 {
 	if (need_cpl0(cpu))
 		return CPU_ABORT;
-	mem__tlb_flush_page(cpu, cpu->seg[i->seg].base + insn_ea(cpu, i));
+	uint32_t lin = cpu->seg[i->seg].base + insn_ea(cpu, i);
+
+	mem__tlb_flush_page(cpu, lin);
+	if (cpu->ops->tlb_event)
+		cpu->ops->tlb_event(cpu->opaque, lin, false);
 	return 0;
 }
 

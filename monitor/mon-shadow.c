@@ -10,6 +10,7 @@
  * set, so the first write faults and the walker sets D (SDM Vol. 3A §4.8).
  */
 #include "monitor/mon.h"
+#include "bt/bt.h"
 
 #define SPTE_P		0x001ull
 #define SPTE_W		0x002ull
@@ -142,13 +143,50 @@ bool mon__shadow_tables_changed(struct mon_world *w)
 	return false;
 }
 
+/* A frame translated code came from (or the guest's GDT, mirrored in the
+ * world GDT): mapped read-only, so a write leaves the world first. */
+static bool watched(const struct mon_world *w, uint32_t gfn)
+{
+	return w->bt && (bt__gfn_translated(w->bt, gfn) || gfn == w->bt_gdt_gfn[0] ||
+			 gfn == w->bt_gdt_gfn[1]);
+}
+
+/* A supervisor access inside the translated-code window: its pages (data
+ * page writable, hash table and TC read-only, all U=0). A write to the
+ * read-only part is the guest writing where its own tables map nothing:
+ * a not-present #PF for it. */
+static int window_fault(struct mon_world *w, uint32_t va, uint32_t err)
+{
+	uint32_t pg = (va - w->bt_win) >> 12;
+	bool rw = pg < (BT_HASH_OFF >> 12);
+	uint64_t *pt;
+
+	if ((err & SM_PF_W) && !rw) {
+		w->exit_reason = MON_X_FAULT;
+		w->exit_vector = 14;
+		w->exit_error = SM_PF_W;
+		w->exit_cr2 = va;
+		return 1;
+	}
+	pt = shadow_pt(w, va);
+	pt[(va >> 12) & 511] = w->bt_win_pa[pg] | SPTE_P | (rw ? SPTE_W : 0);
+	w->n_shadow_faults++;
+	return 0;
+}
+
 int mon__shadow_fault(struct mon_world *w, uint32_t va, uint32_t err)
 {
 	struct sm_walk walk;
 	uint64_t *pt, hpa;
-	uint32_t acc = (err & (SM_PF_W | SM_PF_U | SM_PF_I)) | SM_PF_U;
-	bool writable;
+	/* native guest user code: always a user access (supervisor-mode
+	 * accesses at CPL 3 are a TCG quirk handled by mon__trap); translated
+	 * kernel code (CPL 1): a supervisor access, as the guest's CPL 0 */
+	uint32_t acc = (err & (SM_PF_W | SM_PF_U | SM_PF_I)) | (w->bt_stay ? 0 : SM_PF_U);
+	bool writable, wat;
 	int r;
+
+	if (w->bt_win && w->bt_stay && !(err & SM_PF_U) && va - w->bt_win < BT_WIN_BYTES)
+		return window_fault(w, va, err);
 
 	r = sm__walk32(&w->gmem, w->guest_cr3, (w->guest_cr4 & 0x10) != 0,
 		       (w->guest_cr0 & 0x10000) != 0, va, acc, true, &walk);
@@ -171,6 +209,16 @@ int mon__shadow_fault(struct mon_world *w, uint32_t va, uint32_t err)
 		w->exit_cr2 = va;
 		return -1;
 	}
+	wat = watched(w, walk.gpa >> 12);
+	if (wat && (acc & SM_PF_W)) {
+		/* the write goes to the interpreter, whose write reaches
+		 * bt__code_written (or the GDT mirror is rebuilt) */
+		w->exit_reason = MON_X_FAULT;
+		w->exit_vector = 13;
+		w->exit_error = 0;
+		w->exit_watched = 1;
+		return 1;
+	}
 	hpa = w->gmem.frames[walk.gpa >> 12] & SPTE_ADDR;
 	pt = shadow_pt(w, va);
 	if (w->sys_mode) {
@@ -183,8 +231,10 @@ int mon__shadow_fault(struct mon_world *w, uint32_t va, uint32_t err)
 				track(w, pde >> 12, (va >> 12) & 1023, false);
 		}
 	}
-	writable = walk.writable && (walk.dirty || (acc & SM_PF_W));
-	pt[(va >> 12) & 511] = hpa | SPTE_P | SPTE_U | (writable ? SPTE_W : 0);
+	writable = walk.writable && (walk.dirty || (acc & SM_PF_W)) && !wat;
+	/* U from the guest (both levels): a kernel page is never reachable
+	 * from native user code; translated code (CPL 1) reaches both */
+	pt[(va >> 12) & 511] = hpa | SPTE_P | (walk.user ? SPTE_U : 0) | (writable ? SPTE_W : 0);
 	if (writable) {
 		struct mon_shadow *s = w->shadow;
 

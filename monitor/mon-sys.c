@@ -21,57 +21,12 @@
  * (after an injected vector), and its PIT is polled at each run.
  * Compiled into userland too (plain C): the kernel half is only the caller.
  */
-#include "monitor/mon-sys.h"
-#include "monitor/cpu-internal.h"
+#include "monitor/mon-sys-int.h"
 #include "monitor/fs-libc.h"
 #include "monitor/mon-kirq.h"
 #include "monitor/mon-native.h"
 #include "shadowmm/sm.h"
 
-enum { ACC_NONE, ACC_PIO, ACC_MMIO };
-
-#define SYS_DEFAULT_BUDGET 20000
-/* device reads one instruction may make before the rest read as all-ones */
-#define SYS_READS 16
-
-struct mon_sys {
-	struct cpu *cpu;
-	void *const *pages;
-	unsigned long npages;
-	unsigned long long (*now_ns)(void);
-	uint64_t clock_start;
-	uint32_t mmio_start, mmio_end, rom_start, rom_end;
-
-	/* the access recorded in this run (exit to userland) */
-	int pend;			/* ACC_* */
-	bool pend_write;
-	uint64_t pend_addr, pend_wdata;
-	unsigned pend_len;
-	/* Reads userland completed for the instruction being re-executed, in
-	 * the order it makes them: each re-execution is served from the start
-	 * of the list (nread entries, the next at read_pos), so an
-	 * instruction that needs several device reads (a gate and a
-	 * descriptor in an MMIO table, a page walk through tables outside
-	 * RAM) progresses by one read per exit instead of livelocking. The
-	 * list belongs to one instruction state (read_fp): any progress (a
-	 * retired instruction, a committed REP iteration) starts a new one. */
-	struct sys_read { int kind; unsigned len; uint64_t addr, data; } reads[SYS_READS];
-	unsigned nread, read_pos;
-	uint64_t read_fp[5];
-	/* interrupt acknowledge */
-	bool have_inject, want_window;
-	int inject;
-	bool user_irq;			/* HVMM_SRUN_IRQ of this run */
-	struct mon_kirq *kirq;		/* in-kernel irqchip, or NULL */
-	/* native guest user mode */
-	bool native_on, go_native, hold;
-	uint32_t mxcsr_mask;
-	uint64_t hold_icount;		/* no native entry before it changes */
-	bool shutdown;			/* an event delivered after a stay triple-faulted */
-	struct seg nat_seg[SEG_NSEGS];	/* segments as exported */
-
-	struct hvmm_sys_stats st;
-};
 
 unsigned long mon_sys__size(void)
 {
@@ -231,14 +186,31 @@ static bool sys_user_boundary(void *opaque)
 {
 	struct mon_sys *ms = opaque;
 
-	if (!native_ok(ms))
-		return false;
-	ms->go_native = true;
-	return true;
+	if (native_ok(ms)) {
+		ms->go_native = true;
+		return true;
+	}
+	if (ms->bt && mon_sys__bt_ok(ms)) {
+		ms->go_bt = true;
+		return true;
+	}
+	return false;
+}
+
+static void sys_code_written(void *opaque, uint32_t gpa_page)
+{
+	mon_sys__bt_code_written(opaque, gpa_page);
+}
+
+static void sys_tlb_event(void *opaque, uint32_t lin, bool all)
+{
+	mon_sys__bt_tlb_event(opaque, lin, all);
 }
 
 static const struct cpu_bus_ops sys_bus_ops = {
 	.user_boundary = sys_user_boundary,
+	.code_written = sys_code_written,
+	.tlb_event = sys_tlb_event,
 	.ram_page = sys_ram_page,
 	.mmio = sys_mmio,
 	.pio = sys_pio,
@@ -426,20 +398,25 @@ unsigned int mon_sys__run(struct mon_sys *ms, struct hvmm_sys_run *run)
 	ms->st.run_calls++;
 
 	ms->go_native = false;
+	ms->go_bt = false;
 	if (ms->shutdown) {
 		e = CPU_EXIT_SHUTDOWN;	/* sticky, like the CPU's shutdown state */
 	} else if (native_ok(ms)) {
 		run->icount = cpu->icount;
 		run->reason = MON_SYS_NATIVE;
 		return MON_SYS_NATIVE;
+	} else if (ms->bt && mon_sys__bt_ok(ms)) {
+		run->icount = cpu->icount;
+		run->reason = MON_SYS_BT;
+		return MON_SYS_BT;
 	} else {
 		e = cpu__run(cpu, budget);
-		if (ms->go_native && e == CPU_EXIT_STOP && ms->pend == ACC_NONE &&
-		    !ms->want_window) {
+		if ((ms->go_native || ms->go_bt) && e == CPU_EXIT_STOP &&
+		    ms->pend == ACC_NONE && !ms->want_window) {
 			ms->st.instructions = cpu->icount;
 			run->icount = cpu->icount;
-			run->reason = MON_SYS_NATIVE;
-			return MON_SYS_NATIVE;
+			run->reason = ms->go_native ? MON_SYS_NATIVE : MON_SYS_BT;
+			return run->reason;
 		}
 	}
 	reason = sys_reason(ms, e);

@@ -103,4 +103,51 @@ void mon_sys__native_pf(struct mon_sys *ms, __u32 err, __u32 cr2);
  * gfn == ~0u: drop all decoded code. */
 void mon_sys__code_written(struct mon_sys *ms, __u32 gfn);
 
+/* ---- Translated guest kernel code (bt/, docs/bt.md) ----------------------
+ * With a translator attached, mon_sys__run returns MON_SYS_BT (never
+ * reported to userland) when the guest is at CPL 0 at a point where its
+ * code may run translated at CPL 1 in the world: the caller exports the
+ * state, runs the translation cache, and imports the state back at a site
+ * (bt__site) with the guest EIP it names. */
+#define MON_SYS_BT	101
+#define MON_BT_GDT_MAX	128	/* guest GDT entries mirrored (more: interpreted) */
+struct bt;
+struct bt_env;
+struct mon_bt_state {
+	__u32 gpr[8];		/* EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI */
+	__u32 eip;		/* guest EIP */
+	__u32 eflags;		/* native value: IF=1, IOPL 0 */
+	__u32 vif;		/* the guest's IF as bt_wdata.vif: 0 or 256 */
+	__u16 sel[6];		/* ES, CS, SS, DS, FS, GS as the world loads them
+				 * (CS and SS with RPL 1) */
+	__u32 cr0, cr3, cr4;
+	__u32 gdt_n;		/* world GDT entries 0..gdt_n-1 come from gdt[] */
+	__u64 gdt[MON_BT_GDT_MAX];	/* sanitised mirror of the guest GDT (0: none) */
+	__u32 gdt_gfn[2];	/* guest frames holding the GDT (~0u: none) */
+};
+/* Attaches translator @bt (NULL: detach; the caller owns it). The guest's
+ * writes to frames it translated from, INVLPG and paging-mode changes reach
+ * it through the interpreter. */
+void mon_sys__attach_bt(struct mon_sys *ms, struct bt *bt);
+/* How @bt reads guest code (the interpreter's RAM and current paging). */
+const struct bt_env *mon_sys__bt_env(struct mon_sys *ms);
+/* Fills st and the FXSAVE image fx for a translated stay (after
+ * MON_SYS_BT). Returns 0, or -1 when the state cannot be mirrored after all
+ * (the interpreter goes on). */
+int mon_sys__bt_export(struct mon_sys *ms, struct mon_bt_state *st, void *fx);
+/* Takes the state back at a site (st->eip and registers already fixed up)
+ * after a stay that ended with @vector (-1: no exception: a site exit,
+ * host interrupt...; 0-31: the exception the instruction at st->eip
+ * raised, which the interpreter re-executes). The interpreter then runs at
+ * least one instruction before the next translated stay. */
+void mon_sys__bt_import(struct mon_sys *ms, const struct mon_bt_state *st,
+			const void *fx, int vector);
+/* Translation failed at this point (the code could not be translated, no
+ * window): the interpreter runs MON_BT_REFUSED_SKIP instructions before
+ * translated code is tried again. */
+#define MON_BT_REFUSED_SKIP	1000
+void mon_sys__bt_refused(struct mon_sys *ms);
+/* A guest interrupt is pending (INTR line, kirq or an injection). */
+int mon_sys__irq_pending(struct mon_sys *ms);
+
 #endif

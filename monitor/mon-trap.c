@@ -146,6 +146,7 @@ int mon__trap(struct mon_world *w, struct mon_frame *f)
 	w->exit_cr2 = 0;
 	w->io_string = 0;
 	w->insn_len = 0;
+	w->exit_watched = 0;
 
 	switch (vec) {
 	case 14: {
@@ -163,7 +164,7 @@ int mon__trap(struct mon_world *w, struct mon_frame *f)
 		 * stay ends as if by a #GP at the instruction: the interpreter
 		 * re-executes it (found by the hostile kernels far-crafted and
 		 * idt-crafted, docs/hostile.md). */
-		if (w->sys_mode && (f->cs & 3) == 3 && (!(f->error_code & 4) || (cr2 >> 32))) {
+		if (w->sys_mode && (((f->cs & 3) == 3 && !(f->error_code & 4)) || (cr2 >> 32))) {
 			w->exit_reason = MON_X_FAULT;
 			w->exit_vector = 13;
 			w->exit_error = 0;
@@ -196,7 +197,8 @@ int mon__trap(struct mon_world *w, struct mon_frame *f)
 		return MON_EXIT;
 	case 13:
 		w->exit_reason = MON_X_FAULT;
-		if (f->error_code == 0)
+		/* CPL 1 is translated code: its exits are sites (docs/bt.md) */
+		if (f->error_code == 0 && (f->cs & 3) == 3)
 			classify_gp(w, f);
 		return MON_EXIT;
 	case 18:	/* #MC: the host's business */

@@ -93,6 +93,8 @@
 
 #include "shadowmm/sm.h"
 
+struct bt;
+
 /* Registers as the trap stubs leave them on the monitor stack. */
 struct mon_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
@@ -173,6 +175,14 @@ struct mon_world {
 	uint32_t dead;			/* a monitor error happened */
 	uint32_t shadow_flushed;	/* set by mon__shadow_fault */
 	uint32_t sys_mode;		/* system mode: guest user code of a whole guest */
+
+	/* --- translated guest kernel code (bt/, docs/bt.md) --- */
+	uint32_t bt_stay;		/* this stay runs translated code at CPL 1 */
+	uint32_t bt_win;		/* window base (guest linear); 0: none */
+	const uint64_t *bt_win_pa;	/* host-physical address of each window page */
+	const struct bt *bt;		/* frames it translated from are watched */
+	uint32_t bt_gdt_gfn[2];		/* the guest GDT's frames (watched; ~0u: none) */
+	uint32_t exit_watched;		/* the exit was a write to a watched frame */
 
 	/* --- counters (struct hvmm_stats) --- */
 	uint64_t n_exits[MON_EXITS];

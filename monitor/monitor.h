@@ -157,6 +157,15 @@ struct cpu_bus_ops {
 	 * there, before any event delivery (the monitor then runs the guest's
 	 * user code natively, docs/hybrid.md). */
 	bool (*user_boundary)(void *opaque);
+	/* Optional (hybrid engine, translated kernel code): a guest page
+	 * that held decoded code was written (gpa_page: its address). */
+	void (*code_written)(void *opaque, uint32_t gpa_page);
+	/* (called with ~0u when every watched page was forgotten: an
+	 * icache flush; the board marks again what it needs) */
+	/* Optional: the guest invalidated translations: INVLPG of linear
+	 * @lin (all false), or a CR0.PG/WP/PE or CR4.PSE/PAE/PGE change (all
+	 * true). A CR3 load is not reported (global pages survive it). */
+	void (*tlb_event)(void *opaque, uint32_t lin, bool all);
 };
 #define CPU_BUS_STOP 1
 /* mmio/pio: the value is not available yet (the hybrid engine exits to
@@ -261,6 +270,9 @@ struct cpu {
 	unsigned mode;		/* decoder mode key: 0 = 16-bit code, 1 = 32-bit */
 	uint8_t seg_fast[SEG_NSEGS];	/* SF_* (cpu-internal.h); 0: slow path */
 	bool smc;		/* decoded code was invalidated mid-block */
+	/* ask ops->user_boundary at CPL-0 block boundaries too (the hybrid
+	 * engine's translated kernel code, docs/bt.md) */
+	bool kernel_boundary;
 	bool dbg;		/* TF or DR7 breakpoints: one instruction at a time */
 	uint8_t dbg_data;	/* DR7 enables a data breakpoint */
 	bool step_one;		/* REP strings: one iteration per step (TF) */
@@ -338,6 +350,9 @@ void cpu__raise_nmi(struct cpu *cpu);
 /* Tells the CPU that guest-physical [gpa, gpa+len) was written behind its
  * back (DMA, loader) or re-mapped: drops decoded code and TLB entries. */
 void cpu__invalidate_phys(struct cpu *cpu, uint64_t gpa, uint64_t len);
+/* Watches guest-physical page @gpa_page as if it held decoded code: the
+ * next write to it reaches ops->code_written (once; mark it again after). */
+void cpu__mark_code_page(struct cpu *cpu, uint32_t gpa_page);
 
 /* Flushes every cached translation and decoded instruction. */
 void cpu__flush_all(struct cpu *cpu);

@@ -183,6 +183,8 @@ int cli__parse_run(int argc, const char *const *argv, struct run_opts *o, char *
 			o->no_reboot = true;
 		} else if (!strcmp(name, "no-native")) {
 			o->no_native = true;
+		} else if (!strcmp(name, "bt")) {
+			o->bt = true;
 		} else if (!strcmp(name, "guest-decompress")) {
 			o->guest_decompress = true;
 		} else if (!strcmp(name, "stats")) {
@@ -227,6 +229,8 @@ void cli__usage(void *file)
 		"  --user-program FILE hybrid engine only: run FILE as a guest user program\n"
 		"  --no-reboot         exit with status %d when the guest reboots\n"
 		"  --no-native         hybrid engine: interpret guest user code too\n"
+		"  --bt                hybrid engine: run guest kernel code translated at\n"
+		"                      CPL 1 (experimental; default: interpreted)\n"
 		"  --guest-decompress  bzImage: let the guest run the kernel's own\n"
 		"                      decompressor (default: an XZ kernel is unpacked\n"
 		"                      by the loader and started at its vmlinux entry)\n"

@@ -39,6 +39,7 @@ struct run_opts {
 	bool stats;
 	bool no_reboot;
 	bool no_native;			/* hybrid: interpret guest user code too */
+	bool bt;			/* hybrid: translate guest kernel code (docs/bt.md) */
 	bool guest_decompress;		/* bzImage: run its own decompressor */
 	bool help;
 };

@@ -39,6 +39,7 @@ struct hybrid {
 	unsigned ndma;
 	uint64_t dma_reports, dma_syncs;
 	bool no_native;			/* --no-native */
+	bool bt;			/* --bt */
 	/* in-kernel irqchip: on while b->kirq; kst is its last state read */
 	struct hvmm_kirq_state kst;
 	bool kirq_used;			/* it was on at some point */
@@ -250,6 +251,7 @@ static int hybrid_create(struct board *b, const struct boot_entry *e,
 	}
 	h->b = b;
 	h->no_native = opts && opts->no_native;
+	h->bt = opts && opts->bt;
 	h->vm = h->vcpu = -1;
 	h->dev = hybrid__open_dev();
 	if (h->dev < 0) {
@@ -384,10 +386,12 @@ static enum vm_stop hybrid_run(void *state)
 			b->dump_req = 0;
 			dump(h, "register dump (SIGUSR1)");
 		}
-		r->flags = (r->flags & ~(HVMM_SRUN_IRQ | HVMM_SRUN_NO_NATIVE | HVMM_SRUN_A20_OFF)) |
+		r->flags = (r->flags & ~(HVMM_SRUN_IRQ | HVMM_SRUN_NO_NATIVE | HVMM_SRUN_A20_OFF |
+					 HVMM_SRUN_BT)) |
 			   (b->a20 ? 0 : HVMM_SRUN_A20_OFF) |
 			   (b->intr_level ? HVMM_SRUN_IRQ : 0) |
-			   (h->no_native ? HVMM_SRUN_NO_NATIVE : 0);
+			   (h->no_native ? HVMM_SRUN_NO_NATIVE : 0) |
+			   (h->bt ? HVMM_SRUN_BT : 0);
 		r->budget = HYBRID_BUDGET;
 		if (b->kirq && kirq_sync(h, user_next) < 0) {
 			fprintf(stderr, "hvmm: HVMM_VCPU_KIRQ_LINES: %s\n", strerror(errno));
@@ -484,6 +488,23 @@ static void kirq_stats(struct hybrid *h, FILE *f)
 				(unsigned long long)h->kst.pio[i]);
 }
 
+/* The translated-code counters (ABI 7, docs/bt.md). */
+static void bt_stats(FILE *f, const struct hvmm_sys_stats *st)
+{
+	const struct { const char *name; __u64 v; } c[] = {
+		{ "stays", st->bt_stays }, { "entries", st->bt_entries },
+		{ "ns", st->bt_ns }, { "exit_sites", st->bt_exit_sites },
+		{ "chains", st->bt_chains }, { "faults", st->bt_faults },
+		{ "host_irqs", st->bt_host_irqs }, { "steps", st->bt_steps },
+		{ "blocks", st->bt_blocks }, { "insns", st->bt_insns },
+		{ "resets", st->bt_resets }, { "window_moves", st->bt_window_moves },
+		{ "refused", st->bt_refused },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		fprintf(f, "bt.%s %llu\n", c[i].name, (unsigned long long)c[i].v);
+}
+
 static void hybrid_stats(void *state, FILE *f)
 {
 	static const char *const names[HVMM_SX_REASONS] = {
@@ -538,6 +559,7 @@ static void hybrid_stats(void *state, FILE *f)
 	fprintf(f, "native.kirq_budgets_kept %llu\nnative.kirq_irqs_kept %llu\n",
 		(unsigned long long)st.kirq_budgets_kept, (unsigned long long)st.kirq_irqs_kept);
 	kirq_stats(h, f);
+	bt_stats(f, &st);
 	fprintf(f, "hybrid.ns.module %llu\n", (unsigned long long)h->ns_module);
 	for (int i = 1; i < HVMM_SX_REASONS; i++)
 		fprintf(f, "hybrid.ns.user.%s %llu\n", names[i], (unsigned long long)h->ns_user[i]);

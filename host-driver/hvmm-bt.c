@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0
+/* host-driver/hvmm-bt.c — stays of translated guest kernel code (bt/,
+ * docs/bt.md). The translator's state and its window (data page, hash
+ * table, translation cache: BT_WIN_BYTES of vmalloc memory) belong to the
+ * vCPU; the monitor maps the window's pages at the guest-linear window
+ * base on demand (mon-shadow.c window_fault), read-only except the data
+ * page, supervisor only. Translated code runs at CPL 1 with the guest's
+ * registers; every exit lands here in process context, where a site
+ * (bt__site) says what the guest state is. */
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <asm/io.h>
+
+#include "host-driver/hvmm-kern.h"
+#include "monitor/mon-sys.h"
+#include "bt/bt.h"
+
+/* Single steps from a host interrupt inside a sequence to the next site. */
+#define BT_MAX_STEPS 64
+#define X86_TF 0x100u
+static int dbg_once;
+static u32 dbg_rip[16], dbg_eip[16], dbg_fl[16], dbg_n;
+
+struct hvmm_bt {
+	struct bt *bt;
+	void *win;			/* BT_WIN_BYTES, vmalloc */
+	u64 *win_pa;			/* host-physical address of each page */
+	struct mon_bt_state st;		/* too large for the stack */
+	u64 blocks_seen;		/* bt blocks when watched frames were last checked */
+	struct hvmm_sys_stats s;	/* the bt_* counters */
+};
+
+int hvmm__bt_create(struct hvmm_vcpu *vc)
+{
+	struct hvmm_bt *b = kvzalloc(sizeof(*b), GFP_KERNEL);
+	u32 i, n = BT_WIN_BYTES >> PAGE_SHIFT;
+
+	if (!b)
+		return -ENOMEM;
+	vc->bt = b;
+	b->bt = vzalloc(bt__size());
+	b->win = vzalloc(BT_WIN_BYTES);
+	b->win_pa = kvcalloc(n, sizeof(u64), GFP_KERNEL);
+	if (!b->bt || !b->win || !b->win_pa) {
+		hvmm__bt_free(vc);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		b->win_pa[i] = page_to_phys(vmalloc_to_page((u8 *)b->win + ((size_t)i << PAGE_SHIFT)));
+	if (bt__init(b->bt, b->win, 0, vc->vm->nframes)) {
+		hvmm__bt_free(vc);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void hvmm__bt_free(struct hvmm_vcpu *vc)
+{
+	struct hvmm_bt *b = vc->bt;
+
+	if (!b)
+		return;
+	if (vc->world.w) {
+		vc->world.w->bt = NULL;
+		vc->world.w->bt_win = 0;
+		vc->world.w->bt_win_pa = NULL;
+	}
+	vfree(b->bt);
+	vfree(b->win);
+	kvfree(b->win_pa);
+	kvfree(b);
+	vc->bt = NULL;
+}
+
+/* Per run: translated kernel code on or off (HVMM_SRUN_BT). */
+void hvmm__bt_attach(struct hvmm_vcpu *vc, bool on)
+{
+	struct mon_world *w = vc->world.w;
+
+	mon_sys__attach_bt(vc->sys, on && vc->bt ? vc->bt->bt : NULL);
+	/* frames translated code came from stay watched for native stays */
+	w->bt = vc->bt ? vc->bt->bt : NULL;
+	w->bt_win_pa = vc->bt ? vc->bt->win_pa : NULL;
+}
+
+/* A window base (4 MiB, one guest PDE) the guest's page directory at @cr3
+ * leaves not present, from the top of the kernel half down (the last PDE,
+ * Linux's fixmap, is skipped); 0 when there is none. */
+static u32 bt_pick_window(struct hvmm_vcpu *vc, u32 cr3)
+{
+	const u32 *pd;
+	int i;
+
+	if ((cr3 >> PAGE_SHIFT) >= vc->vm->nframes)
+		return 0;
+	pd = vc->sys_pages[cr3 >> PAGE_SHIFT];
+	for (i = 1022; i >= 768; i--)
+		if (!(pd[i] & 1))
+			return (u32)i << 22;
+	return 0;
+}
+
+static bool bt_window_free(struct hvmm_vcpu *vc, u32 cr3, u32 win)
+{
+	const u32 *pd;
+
+	if (!win || (cr3 >> PAGE_SHIFT) >= vc->vm->nframes)
+		return false;
+	pd = vc->sys_pages[cr3 >> PAGE_SHIFT];
+	return !(pd[win >> 22] & 1);
+}
+
+/* A frame translated code came from (or the GDT) may still be mapped
+ * writable by an older shadow entry: drop the shadows then (the write log
+ * lists every frame mapped writable since the last drop). */
+static void bt_check_watched(struct hvmm_vcpu *vc, const struct mon_bt_state *st)
+{
+	struct hvmm_bt *b = vc->bt;
+	struct mon_world *w = vc->world.w;
+	struct mon_shadow *s = w->shadow;
+	struct bt_stats bs;
+	u32 i;
+
+	bt__stats(b->bt, &bs);
+	if (bs.blocks == b->blocks_seen && st->gdt_gfn[0] == w->bt_gdt_gfn[0] &&
+	    st->gdt_gfn[1] == w->bt_gdt_gfn[1])
+		return;
+	b->blocks_seen = bs.blocks;
+	w->bt_gdt_gfn[0] = st->gdt_gfn[0];
+	w->bt_gdt_gfn[1] = st->gdt_gfn[1];
+	if (s->wlog_n > MON_WLOG) {
+		hvmm__sys_shadow_drop(w);
+		return;
+	}
+	for (i = 0; i < s->wlog_n; i++) {
+		u32 g = s->wlog[i];
+
+		if (bt__gfn_translated(b->bt, g) || g == st->gdt_gfn[0] || g == st->gdt_gfn[1]) {
+			hvmm__sys_shadow_drop(w);
+			return;
+		}
+	}
+}
+
+/* The guest state at site @site (guest EIP @eip) back into the
+ * interpreter. */
+static void bt_convert(struct hvmm_vcpu *vc, const struct bt_site *site, u32 eip, int vector)
+{
+	struct hvmm_bt *b = vc->bt;
+	struct mon_world *w = vc->world.w;
+	struct mon_frame *f = mon__frame(w);
+	struct mon_bt_state *st = &b->st;
+	u32 fl = (u32)f->rflags & ~X86_TF;
+
+	st->gpr[0] = f->rax; st->gpr[1] = f->rcx; st->gpr[2] = f->rdx; st->gpr[3] = f->rbx;
+	st->gpr[4] = f->rsp; st->gpr[5] = f->rbp; st->gpr[6] = f->rsi; st->gpr[7] = f->rdi;
+	bt__fixup(b->bt, site, st->gpr, &fl);
+	st->eip = eip;
+	st->eflags = fl;
+	st->vif = bt__wdata(b->bt)->vif;
+	st->sel[0] = f->es; st->sel[1] = f->cs; st->sel[2] = f->ss;
+	st->sel[3] = f->ds; st->sel[4] = f->fs; st->sel[5] = f->gs;
+	mon_sys__bt_import(vc->sys, st, (u8 *)w + MON_OFF_FPU, vector);
+	hvmm__sys_code_written(vc);
+}
+
+/* The guest EIP a site's state belongs to. */
+static u32 site_eip(struct hvmm_vcpu *vc, const struct bt_site *s)
+{
+	return s->kind == BT_SITE_EXIT_DYN ? bt__wdata(vc->bt->bt)->target : s->eip;
+}
+
+/* Should the state go back to the interpreter at the next site? A guest
+ * interrupt it must deliver now, or the run's time is up. */
+static bool bt_want_out(struct hvmm_vcpu *vc, u64 end_ns)
+{
+	struct bt_wdata *wd = bt__wdata(vc->bt->bt);
+
+	wd->pend = mon_sys__irq_pending(vc->sys) ? 1 : 0;
+	return (wd->pend && wd->vif) || ktime_get_ns() >= end_ns || need_resched() ||
+	       signal_pending(current);
+}
+
+int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
+{
+	struct hvmm_bt *b = vc->bt;
+	struct hvmm_world *hw = &vc->world;
+	struct mon_world *w = hw->w;
+	struct mon_frame *f = mon__frame(w);
+	struct mon_bt_state *st = &b->st;
+	const struct bt_env *env = mon_sys__bt_env(vc->sys);
+	struct bt_wdata *wd;
+	struct bt_site site;
+	u32 tc, win, reason, steps = 0;
+	bool out = false;
+	int r;
+
+	if (mon_sys__bt_export(vc->sys, st, (u8 *)w + MON_OFF_FPU)) {
+		b->s.bt_refused++;
+		return 0;
+	}
+	/* the shadow is exact while CR3, CR4.PSE and the guest table entries
+	 * it came from are unchanged (as for native stays) */
+	if (st->cr3 != w->guest_cr3 || ((st->cr4 ^ w->guest_cr4) & X86_CR4_PSE) ||
+	    (icount != vc->nat_icount && mon__shadow_tables_changed(w))) {
+		hvmm__sys_shadow_drop(w);
+		vc->nst.shadow_flushes++;
+	}
+	w->guest_cr0 = st->cr0;
+	w->guest_cr3 = st->cr3;
+	w->guest_cr4 = st->cr4;
+	win = bt__win_lin(b->bt);
+	if (!bt_window_free(vc, st->cr3, win)) {
+		win = bt_pick_window(vc, st->cr3);
+		if (!win) {
+			b->s.bt_refused++;
+			mon_sys__bt_refused(vc->sys);
+			return 0;
+		}
+		bt__reset(b->bt, win);
+		hvmm__sys_shadow_drop(w);	/* window pages at the old place */
+		b->s.bt_window_moves++;
+	}
+	w->bt_win = win;
+	r = bt__lookup(b->bt, env, st->eip, &tc);
+	if (r == -ENOSPC) {
+		bt__reset(b->bt, win);
+		r = bt__lookup(b->bt, env, st->eip, &tc);
+	}
+	if (r) {
+		b->s.bt_refused++;
+		mon_sys__bt_refused(vc->sys);
+		return 0;
+	}
+	bt_check_watched(vc, st);
+	b->s.bt_stays++;
+
+	hvmm__world_set_bt(hw, st->gdt, st->gdt_n, st->cr4);
+	f->rax = st->gpr[0]; f->rcx = st->gpr[1]; f->rdx = st->gpr[2]; f->rbx = st->gpr[3];
+	f->rsp = st->gpr[4]; f->rbp = st->gpr[5]; f->rsi = st->gpr[6]; f->rdi = st->gpr[7];
+	f->r8 = f->r9 = f->r10 = f->r11 = f->r12 = f->r13 = f->r14 = f->r15 = 0;
+	f->rip = tc;
+	f->rflags = st->eflags;
+	f->es = st->sel[0]; f->cs = st->sel[1]; f->ss = st->sel[2];
+	f->ds = st->sel[3]; f->fs = st->sel[4]; f->gs = st->sel[5];
+	wd = bt__wdata(b->bt);
+	wd->vif = st->vif;
+	wd->pend = mon_sys__irq_pending(vc->sys) ? 1 : 0;
+	hvmm__world_sync_kernel(hw);
+
+	for (;;) {
+		b->s.bt_entries++;
+		if (out)
+			f->rflags |= X86_TF;
+		{
+			struct bt_site ds;
+
+			dbg_rip[dbg_n & 15] = (u32)f->rip;
+			dbg_eip[dbg_n & 15] = bt__site(b->bt, (u32)f->rip, &ds) ? 0 : ds.eip;
+			dbg_fl[dbg_n & 15] = (u32)f->rflags;
+			dbg_n++;
+		}
+		reason = hvmm__sys_enter(vc, &b->s.bt_ns);
+		f->rflags &= ~X86_TF;
+		if ((f->rflags & 0x4000) && !dbg_once) {
+			u32 off = (u32)f->rip - win - BT_TC_OFF;
+			dbg_once = 1;
+			pr_warn("hvmm-dbg: NT after exit %u vec %u rip %#llx entry eflags %#x eip %#x tc %#x\n",
+				reason, w->exit_vector, f->rip, st->eflags, st->eip, tc);
+			off = dbg_rip[(dbg_n - 1) & 15] - win - BT_TC_OFF;
+			if (off < BT_TC_BYTES)
+				print_hex_dump(KERN_WARNING, "tc: ", DUMP_PREFIX_NONE, 32, 1,
+					       (u8 *)b->win + BT_TC_OFF + off, 0x60, false);
+			{
+				struct bt_site ds;
+				int k;
+
+				if (!bt__site(b->bt, (u32)f->rip, &ds))
+					pr_warn("hvmm-dbg: exit site eip %#x kind %u\n", ds.eip, ds.kind);
+				for (k = 0; k < 16; k++)
+					pr_warn("hvmm-dbg: entry %d rip %#x eip %#x fl %#x\n", k, dbg_rip[(dbg_n + k) & 15],
+						dbg_eip[(dbg_n + k) & 15], dbg_fl[(dbg_n + k) & 15]);
+				pr_warn("hvmm-dbg: exit rflags %#llx rax %#llx rcx %#llx rdx %#llx rbx %#llx rsi %#llx rdi %#llx\n",
+					f->rflags, f->rax, f->rcx, f->rdx, f->rbx, f->rsi, f->rdi);
+			}
+		}
+		if (reason == MON_X_MONITOR_ERROR) {
+			pr_err("hvmm: monitor error (translated code): vector %u error %#x cr2 %#x at %pS\n",
+			       w->exit_vector, w->exit_error, w->exit_cr2, (void *)w->exit_rip);
+			return -1;
+		}
+		r = bt__site(b->bt, (u32)f->rip, &site);
+		if (reason == MON_X_HOST_IRQ || reason == MON_X_HOST_NMI ||
+		    (reason == MON_X_FAULT && w->exit_vector == 1 && out)) {
+			if (reason != MON_X_FAULT)
+				b->s.bt_host_irqs++;
+			else
+				b->s.bt_steps++;
+			out = out || bt_want_out(vc, end_ns);
+			if (out && r == 0) {
+				bt_convert(vc, &site, site_eip(vc, &site), -1);
+				return 1;
+			}
+			if (out && ++steps > BT_MAX_STEPS) {
+				pr_err("hvmm: translated code: no site within %d steps of %#llx\n",
+				       BT_MAX_STEPS, f->rip);
+				return -1;
+			}
+			continue;
+		}
+		if (r) {
+			/* a fault inside a sequence: a translator bug */
+			pr_err("hvmm: translated code: exit %u vector %u at %#llx, not a site\n",
+			       reason, w->exit_vector, f->rip);
+			return -1;
+		}
+		if (reason == MON_X_FAULT && w->exit_vector == 6 && site.kind == BT_SITE_MISS) {
+			u32 next;
+
+			if (!bt__chain(b->bt, env, (u32)f->rip, &next)) {
+				b->s.bt_chains++;
+				f->rip = next;
+				continue;
+			}
+			/* cannot translate the target: the interpreter goes there */
+			b->s.bt_exit_sites++;
+			bt_convert(vc, &site, site.eip, -1);
+			return 0;
+		}
+		if (reason == MON_X_FAULT && w->exit_vector == 6 && site.kind != BT_SITE_INSN) {
+			b->s.bt_exit_sites++;
+			bt_convert(vc, &site, site_eip(vc, &site), -1);
+			return 0;
+		}
+		/* a guest exception, an MMIO access, a write to a watched frame:
+		 * the interpreter re-executes the instruction */
+		b->s.bt_faults++;
+		bt_convert(vc, &site, site.eip,
+			   reason == MON_X_FAULT && w->exit_vector < 32 ? (int)w->exit_vector : -1);
+		return 0;
+	}
+}
+
+void hvmm__bt_stats(struct hvmm_vcpu *vc, struct hvmm_sys_stats *st)
+{
+	struct hvmm_bt *b = vc->bt;
+	struct bt_stats bs;
+
+	if (!b)
+		return;
+	bt__stats(b->bt, &bs);
+	st->bt_stays = b->s.bt_stays;
+	st->bt_entries = b->s.bt_entries;
+	st->bt_ns = b->s.bt_ns;
+	st->bt_exit_sites = b->s.bt_exit_sites;
+	st->bt_chains = b->s.bt_chains;
+	st->bt_faults = b->s.bt_faults;
+	st->bt_host_irqs = b->s.bt_host_irqs;
+	st->bt_steps = b->s.bt_steps;
+	st->bt_blocks = bs.blocks;
+	st->bt_insns = bs.insns;
+	st->bt_resets = bs.resets;
+	st->bt_window_moves = b->s.bt_window_moves;
+	st->bt_refused = b->s.bt_refused;
+}

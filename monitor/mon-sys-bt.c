@@ -1,0 +1,317 @@
+/* monitor/mon-sys-bt.c — the system-mode vCPU's side of translated guest
+ * kernel code (bt/, docs/bt.md): when guest CPL-0 code may run translated,
+ * its state as the world runs it at CPL 1 (a mirror of the guest GDT with
+ * DPL-0 descriptors made DPL 1, CS and SS with RPL 1, the guest's IF
+ * virtual), the state taken back at a site, how the translator reads guest
+ * code, and the interpreter's events that invalidate translations (writes
+ * to translated frames, INVLPG, paging-mode changes).
+ * Plain C (userland unit tests, freestanding for hvmm.ko). */
+#include "monitor/mon-sys-int.h"
+#include "monitor/fs-libc.h"
+#include "monitor/mon-kirq.h"
+#include "monitor/mon-native.h"
+#include "bt/bt.h"
+
+#define PTE_P_	0x001u
+#define PTE_PS_	0x080u
+#define PTE_G_	0x100u
+
+/* Guest-physical frame of linear @lin under the guest's 2-level tables
+ * (no A/D update, no permission check), and whether the mapping is global
+ * (CR4.PGE and G in the leaf: it survives CR3 loads). -1: not mapped or
+ * not RAM. */
+static int peek_frame(const struct mon_sys *ms, uint32_t lin, uint32_t *gfn, bool *global)
+{
+	const struct cpu *cpu = ms->cpu;
+	uint32_t pd = cpu->cr3 >> 12, pde, pte;
+	const uint32_t *t;
+
+	if (pd >= ms->npages)
+		return -1;
+	t = ms->pages[pd];
+	pde = t[lin >> 22];
+	if (!(pde & PTE_P_))
+		return -1;
+	if ((pde & PTE_PS_) && (cpu->cr4 & CR4_PSE)) {
+		*gfn = ((pde & 0xffc00000u) | (lin & 0x3ff000u)) >> 12;
+		*global = (cpu->cr4 & CR4_PGE) && (pde & PTE_G_);
+	} else {
+		if ((pde >> 12) >= ms->npages)
+			return -1;
+		t = ms->pages[pde >> 12];
+		pte = t[(lin >> 12) & 1023];
+		if (!(pte & PTE_P_))
+			return -1;
+		*gfn = pte >> 12;
+		*global = (cpu->cr4 & CR4_PGE) && (pte & PTE_G_);
+	}
+	if (*gfn >= ms->npages)
+		return -1;
+	/* MMIO and ROM: never translated (the interpreter reaches them) */
+	if (((uint64_t)*gfn << 12) + 4096 > ms->mmio_start && ((uint64_t)*gfn << 12) < ms->mmio_end)
+		return -1;
+	if (((uint64_t)*gfn << 12) + 4096 > ms->rom_start && ((uint64_t)*gfn << 12) < ms->rom_end)
+		return -1;
+	return 0;
+}
+
+/* bt_env.code_page: only pages mapped global, so a translation keyed by
+ * linear address stays right across CR3 loads (SDM Vol. 3A §4.10.2.4:
+ * global translations survive MOV to CR3); INVLPG and paging-mode changes
+ * reach bt through sys_tlb_event. The frame is watched by the interpreter
+ * from now on: its writes to it reach bt__code_written. */
+static int bt_code_page(void *opaque, uint32_t lin_page, const uint8_t **host, uint32_t *gfn)
+{
+	struct mon_sys *ms = opaque;
+	bool global;
+
+	if (peek_frame(ms, lin_page, gfn, &global) || !global)
+		return -EFAULT;
+	cpu__mark_code_page(ms->cpu, *gfn << 12);
+	*host = ms->pages[*gfn];
+	return 0;
+}
+
+void mon_sys__attach_bt(struct mon_sys *ms, struct bt *bt)
+{
+	ms->bt = bt;
+	ms->cpu->kernel_boundary = bt != NULL;
+	ms->bt_env.opaque = ms;
+	ms->bt_env.code_page = bt_code_page;
+}
+
+const struct bt_env *mon_sys__bt_env(struct mon_sys *ms)
+{
+	return &ms->bt_env;
+}
+
+void mon_sys__bt_code_written(struct mon_sys *ms, uint32_t gpa_page)
+{
+	if (!ms->bt)
+		return;
+	if (gpa_page != ~0u) {
+		bt__code_written(ms->bt, gpa_page >> 12);
+		return;
+	}
+	/* the interpreter forgot every watched page: watch ours again */
+	for (uint32_t g = 0; g < ms->npages; g++)
+		if (bt__gfn_translated(ms->bt, g))
+			cpu__mark_code_page(ms->cpu, g << 12);
+}
+
+void mon_sys__bt_tlb_event(struct mon_sys *ms, uint32_t lin, bool all)
+{
+	if (!ms->bt)
+		return;
+	if (all)
+		bt__reset(ms->bt, bt__win_lin(ms->bt));
+	else
+		bt__invlpg(ms->bt, lin);
+}
+
+int mon_sys__irq_pending(struct mon_sys *ms)
+{
+	if (ms->kirq)
+		mon_kirq__poll(ms->kirq);
+	return ms->have_inject || ms->user_irq || (ms->kirq && mon_kirq__has_intr(ms->kirq));
+}
+
+/* A flat 32-bit segment: base 0, 4 GiB limit, D/B set. */
+static bool flat32(const struct seg *s)
+{
+	return s->base == 0 && s->limit == 0xffffffffu && (s->attr & SEGA_DB);
+}
+
+/* May guest kernel code run translated now? CPL 0 in 32-bit protected
+ * mode with 2-level paging, CR0.WP set (the world's WP=1 binds CPL 1),
+ * TS/EM clear, flat 32-bit CS and SS from the GDT, IOPL 0, no TF/VM/RF/NT,
+ * nothing pending that the interpreter must deliver first. */
+bool mon_sys__bt_ok(struct mon_sys *ms)
+{
+	struct cpu *cpu = ms->cpu;
+	uint32_t fl, gfn;
+	bool global;
+
+	if (!ms->bt || cpu->cpl != 0 || ms->have_inject ||
+	    ms->read_pos < ms->nread || ms->pend != ACC_NONE)
+		return false;
+	if ((ms->hold && cpu->icount == ms->hold_icount) || cpu->icount < ms->bt_skip_icount)
+		return false;
+	if ((cpu->cr0 & (CR0_PE | CR0_PG | CR0_TS | CR0_EM | CR0_WP)) !=
+	    (CR0_PE | CR0_PG | CR0_WP) ||
+	    (cpu->cr4 & CR4_PAE) || !cpu->a20 || (cpu->dr[7] & 0xff) ||
+	    cpu->shadow || cpu->halted || cpu->pending_exc >= 0 || cpu->nmi_pending ||
+	    (cpu->fpu.mxcsr & ~ms->mxcsr_mask))
+		return false;
+	fl = cpu__eflags(cpu);
+	if (fl & (FL_IOPL | FL_TF | FL_VM | FL_RF | FL_NT))
+		return false;
+	if (cpu->irq_pending && (fl & FL_IF))
+		return false;	/* the interpreter delivers it first */
+	if (!flat32(&cpu->seg[SEG_CS]) || !flat32(&cpu->seg[SEG_SS]) ||
+	    (cpu->seg[SEG_CS].sel & 7) || (cpu->seg[SEG_SS].sel & 7))
+		return false;
+	if ((cpu->gdtr.limit + 1u) / 8 > MON_BT_GDT_MAX)
+		return false;
+	/* only code on global pages is translated (bt_code_page): checked
+	 * here, where it is cheap, so early boot code is not offered */
+	return peek_frame(ms, cpu->eip, &gfn, &global) == 0 && global;
+}
+
+/* The world's copy of guest descriptor @d: 0 for a system or not-present
+ * one; DPL 0 becomes DPL 1 (so CPL 1 can load it), code becomes
+ * non-conforming and never 64-bit (L=0), accessed set (the CPU never
+ * writes the copy). A code segment whose base + limit passes 4 GiB is
+ * left out (a compatibility-mode fetch under TCG would not wrap). */
+static uint64_t mirror_desc(uint64_t d)
+{
+	uint32_t type = (d >> 40) & 0xf, dpl = (d >> 45) & 3;
+	uint64_t base = ((d >> 16) & 0xffffff) | ((d >> 56) << 24);
+	uint64_t limit = (d & 0xffff) | (((d >> 48) & 0xf) << 16);
+
+	if (!(d & (1ull << 47)) || !(d & (1ull << 44)))
+		return 0;
+	if (d & (1ull << 55))
+		limit = (limit << 12) | 0xfff;
+	if (type & 8) {
+		if (base + limit > 0xffffffffull)
+			return 0;
+		type &= ~4u;
+	}
+	type |= 1;
+	if (dpl == 0)
+		dpl = 1;
+	d &= ~((0xfull << 40) | (3ull << 45) | (1ull << 53));
+	return d | ((uint64_t)type << 40) | ((uint64_t)dpl << 45);
+}
+
+/* Reads guest descriptor table bytes at linear @lin (supervisor, no A/D
+ * update). -1 when a page is not mapped. */
+static int peek_lin(const struct mon_sys *ms, uint32_t lin, void *buf, uint32_t len)
+{
+	uint8_t *out = buf;
+
+	while (len) {
+		uint32_t n = 4096 - (lin & 0xfff), gfn;
+		bool g;
+
+		if (n > len)
+			n = len;
+		if (peek_frame(ms, lin, &gfn, &g))
+			return -1;
+		memcpy(out, (const uint8_t *)ms->pages[gfn] + (lin & 0xfff), n);
+		lin += n;
+		out += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void desc_parse(uint64_t d, uint32_t *base, uint32_t *limit, uint16_t *attr)
+{
+	*base = (uint32_t)(((d >> 16) & 0xffffff) | ((d >> 56) << 24));
+	*limit = (uint32_t)((d & 0xffff) | (((d >> 48) & 0xf) << 16));
+	if (d & (1ull << 55))
+		*limit = (*limit << 12) | 0xfff;
+	*attr = (uint16_t)(((d >> 40) & 0xff) | (((d >> 52) & 0xf) << 12));
+}
+
+static int export_state(struct mon_sys *ms, struct mon_bt_state *st, void *fx);
+
+int mon_sys__bt_export(struct mon_sys *ms, struct mon_bt_state *st, void *fx)
+{
+	if (export_state(ms, st, fx) == 0)
+		return 0;
+	mon_sys__bt_refused(ms);
+	return -1;
+}
+
+void mon_sys__bt_refused(struct mon_sys *ms)
+{
+	/* the interpreter goes on for a while before the next offer */
+	ms->bt_skip_icount = ms->cpu->icount + MON_BT_REFUSED_SKIP;
+}
+
+static int export_state(struct mon_sys *ms, struct mon_bt_state *st, void *fx)
+{
+	struct cpu *cpu = ms->cpu;
+	uint32_t n = (cpu->gdtr.limit + 1u) / 8, fl = cpu__eflags(cpu), gfn;
+	bool g;
+
+	if (n > MON_BT_GDT_MAX || peek_lin(ms, cpu->gdtr.base, ms->bt_gdt_raw, n * 8))
+		return -1;
+	ms->bt_gdt_n = n;
+	st->gdt_n = n;
+	for (uint32_t i = 0; i < n; i++)
+		st->gdt[i] = (i == 0 || i == 2) ? 0 : mirror_desc(ms->bt_gdt_raw[i]);
+	st->gdt_gfn[0] = st->gdt_gfn[1] = ~0u;
+	if (!peek_frame(ms, cpu->gdtr.base, &gfn, &g))
+		st->gdt_gfn[0] = gfn;
+	if (!peek_frame(ms, cpu->gdtr.base + cpu->gdtr.limit, &gfn, &g))
+		st->gdt_gfn[1] = gfn;
+	/* every loaded segment must be what its mirror gives (the world
+	 * loads the selectors from the mirror) */
+	for (int i = 0; i < SEG_NSEGS; i++) {
+		const struct seg *s = &cpu->seg[i];
+		uint32_t idx = s->sel >> 3, base, limit;
+		uint16_t attr;
+
+		ms->nat_seg[i] = *s;
+		st->sel[i] = s->sel;
+		if ((s->sel & ~3) == 0 && i != SEG_CS && i != SEG_SS)
+			continue;
+		if ((s->sel & 4) || idx >= n || !st->gdt[idx])
+			return -1;
+		desc_parse(ms->bt_gdt_raw[idx], &base, &limit, &attr);
+		if (base != s->base || limit != s->limit || ((attr ^ s->attr) & 0x60fe))
+			return -1;
+	}
+	st->sel[SEG_CS] = (cpu->seg[SEG_CS].sel & ~3) | 1;
+	st->sel[SEG_SS] = (cpu->seg[SEG_SS].sel & ~3) | 1;
+	for (int i = 0; i < 8; i++)
+		st->gpr[i] = cpu->r[i];
+	st->eip = cpu->eip;
+	st->eflags = mon_native__eflags_in(fl);
+	st->vif = (fl & FL_IF) ? 256 : 0;
+	st->cr0 = cpu->cr0;
+	st->cr3 = cpu->cr3;
+	st->cr4 = cpu->cr4;
+	mon_native__fx_from_fpu(fx, &cpu->fpu, ms->mxcsr_mask);
+	return 0;
+}
+
+void mon_sys__bt_import(struct mon_sys *ms, const struct mon_bt_state *st,
+			const void *fx, int vector)
+{
+	struct cpu *cpu = ms->cpu;
+	uint32_t fl = mon_native__eflags_out(cpu__eflags(cpu), st->eflags);
+
+	fl = (fl & ~FL_IF) | (st->vif ? FL_IF : 0);
+	for (int i = 0; i < 8; i++)
+		cpu->r[i] = st->gpr[i];
+	cpu->eip = st->eip;
+	/* translated code loads DS/ES/FS/GS from the mirror (CS and SS never
+	 * change there: their loads are exit sites): take the guest's own
+	 * descriptor as it was when mirrored */
+	for (int i = 0; i < SEG_NSEGS; i++) {
+		uint16_t sel = st->sel[i];
+		uint32_t base, limit, idx = sel >> 3;
+		uint16_t attr;
+
+		if (i == SEG_CS || i == SEG_SS || sel == ms->nat_seg[i].sel)
+			continue;
+		if ((sel & ~3) == 0 || idx >= ms->bt_gdt_n) {
+			seg__load_raw(cpu, i, sel, 0, 0, 0);
+			continue;
+		}
+		desc_parse(ms->bt_gdt_raw[idx], &base, &limit, &attr);
+		seg__load_raw(cpu, i, sel, base, limit, attr | 1);
+	}
+	mon_native__fx_to_fpu(&cpu->fpu, fx);
+	cpu__set_eflags(cpu, fl);
+	/* the interpreter executes the instruction at EIP (a site exit, or
+	 * the one that faulted) before translated code runs again */
+	ms->hold = true;
+	ms->hold_icount = cpu->icount;
+	(void)vector;
+}
