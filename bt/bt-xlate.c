@@ -20,13 +20,6 @@ static int get_page(struct bt *bt, const struct bt_env *env, uint32_t lin,
 	return 0;
 }
 
-static void mark_code(struct bt *bt, uint32_t gfn, uint32_t lin)
-{
-	bt_setbit(bt->gfnbits, gfn);
-	bt_setbit(bt->linbits, lin >> 12);
-	bt->any_code = true;
-}
-
 /* Patches the rel8 at TC offset @at (the byte after a short jump's opcode)
  * to reach the current position. */
 static void patch_rel8(struct bt_emit *e, uint32_t at)
@@ -304,7 +297,9 @@ int bt_translate(struct bt *bt, const struct bt_env *env, uint32_t eip,
 	struct bt_block *b;
 	unsigned ninsn = 0;
 
-	if (bt->nblocks >= BT_MAX_BLOCKS || !have_room(&e))
+	if (bt->nblocks >= BT_MAX_BLOCKS || !have_room(&e) ||
+	    bt->nlinks + BT_MAX_STUBS > BT_MAX_LINKS ||
+	    bt->npages + BT_PM_N > BT_MAX_PAGES)
 		return -BT_ENOSPC;
 	if (get_page(bt, env, page, &h0, &gfn0))
 		return -BT_EFAULT;
@@ -312,6 +307,12 @@ int bt_translate(struct bt *bt, const struct bt_env *env, uint32_t eip,
 	b->eip = eip;
 	b->tc = e.pos;
 	b->site0 = bt->nsites;
+	b->in = 0;
+	b->dead = false;
+	for (unsigned pm = 0; pm < BT_PM_N; pm++) {
+		b->pg[pm] = BT_PG_NONE;
+		b->pnext[pm] = 0;
+	}
 	e.self_eip = eip;
 	e.self_tc = e.pos;
 	for (;;) {
@@ -373,12 +374,17 @@ int bt_translate(struct bt *bt, const struct bt_env *env, uint32_t eip,
 	b->tc_end = e.pos;
 	b->nsites = bt->nsites - b->site0;
 	bt->tc_used = e.pos;
-	mark_code(bt, gfn0, page);
-	if (straddled)
-		mark_code(bt, gfn1, page + 4096);
+	*n = bt->nblocks++;
+	/* The pages its bytes came from: what invalidation drops it for. */
+	bt_page_add(bt, *n, BT_PM_GFN0, BT_PK_GFN << 20 | gfn0);
+	bt_page_add(bt, *n, BT_PM_LIN0, BT_PK_LIN << 20 | page >> 12);
+	if (straddled) {
+		bt_page_add(bt, *n, BT_PM_GFN1, BT_PK_GFN << 20 | gfn1);
+		bt_page_add(bt, *n, BT_PM_LIN1,
+			    BT_PK_LIN << 20 | ((page >> 12) + 1) % (1u << 20));
+	}
 	bt->st.blocks++;
 	bt->st.insns += ninsn;
-	*n = bt->nblocks++;
 	bt_publish_block(bt, *n);
 	return 0;
 }
