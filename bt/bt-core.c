@@ -392,9 +392,10 @@ void bt_page_add(struct bt *bt, uint32_t n, unsigned pm, uint32_t key)
 }
 
 /* Block @n is gone: out of the index and the hash, its pages' counts
- * down, every chained jump into it back to its stub. Its list nodes stay
- * (dead) on its pages' lists. */
-static void drop_block(struct bt *bt, uint32_t n)
+ * down. Its list nodes stay (dead) on its pages' lists; its incoming
+ * jumps are unchained by unchain_into once every block dropped with it
+ * is dead too (those need no patch). */
+static void kill_block(struct bt *bt, uint32_t n)
 {
 	struct bt_block *b = &bt->blocks[n];
 
@@ -410,6 +411,16 @@ static void drop_block(struct bt *bt, uint32_t n)
 		if (!--pg->nlive)
 			bt_clrbit(page_bits(bt, pg->key - 1), (pg->key - 1) & 0xfffffu);
 	}
+	bt->st.dropped++;
+}
+
+/* Every chained jump into dead block @n from a live block goes back to
+ * its miss stub. A dead block gets no new links (only live blocks are
+ * found by the index), so its list is empty from now on. */
+static void unchain_into(struct bt *bt, uint32_t n)
+{
+	struct bt_block *b = &bt->blocks[n];
+
 	for (uint32_t l = b->in; l; l = bt->links[l - 1].next) {
 		struct bt_link *k = &bt->links[l - 1];
 
@@ -420,33 +431,30 @@ static void drop_block(struct bt *bt, uint32_t n)
 		}
 	}
 	b->in = 0;
-	bt->st.dropped++;
 }
 
-/* Drops every live block on the list of page @key. */
+/* Drops every live block on the list of page @key: kills them all, then
+ * unchains the jumps into them (a dead block's own list is empty, so the
+ * second walk touches only this drop's blocks). */
 static bool drop_page(struct bt *bt, uint32_t key)
 {
 	int32_t f = page_find(bt, key);
 	struct bt_page *pg;
-	bool any = false;
+	uint32_t v;
 
 	if (f < 0)
 		return false;
 	pg = &bt->pages[f];
 	if (!pg->nlive)
 		return false;
-	for (uint32_t v = pg->head; v; ) {
-		uint32_t n = (v - 1) >> 2;
-
-		v = bt->blocks[n].pnext[(v - 1) & 3];
-		if (!bt->blocks[n].dead) {
-			drop_block(bt, n);
-			any = true;
-		}
-	}
+	for (v = pg->head; v; v = bt->blocks[(v - 1) >> 2].pnext[(v - 1) & 3])
+		if (!bt->blocks[(v - 1) >> 2].dead)
+			kill_block(bt, (v - 1) >> 2);
+	for (v = pg->head; v; v = bt->blocks[(v - 1) >> 2].pnext[(v - 1) & 3])
+		unchain_into(bt, (v - 1) >> 2);
 	pg->head = 0;	/* every node on it is dead now */
 	bt->st.invalidations++;
-	return any;
+	return true;
 }
 
 bool bt__gfn_translated(const struct bt *bt, uint32_t gfn)

@@ -27,6 +27,11 @@ struct gen {
 	uint32_t table;			/* DATA address of the sub table */
 	uint32_t base;			/* guest address of p[0] */
 	unsigned cur_sub;		/* subroutine being generated */
+	/* Self-modifying code: imm32s of "mov $imm32, %reg" (patch slots)
+	 * and the disp32s of the stores that write into one of them. */
+	uint32_t pslot[256], pwrite[256];
+	uint8_t pwsub[256];		/* the write's target: sub i's entry, or 0xff */
+	unsigned npslot, npwrite;
 };
 
 static uint32_t rnd(struct gen *g)
@@ -74,7 +79,29 @@ static void alu(struct gen *g)
 	uint8_t d = wreg(g), s = (uint8_t)pick(g, 8);
 	uint8_t cc = (uint8_t)pick(g, 16);
 
-	switch (pick(g, 23)) {
+	switch (pick(g, 25)) {
+	case 23:	/* mov $imm32, d: a patch slot */
+		if (g->npslot < 256) {
+			b1(g, (uint8_t)(0xb8 + d));
+			g->pslot[g->npslot++] = g->n;
+			b4(g, rnd(g));
+		}
+		break;
+	case 24:	/* a store into a patch slot: movl $imm32 / movb $imm8 */
+		if (g->npwrite < 256) {
+			bool byte = pick(g, 3) == 0;
+
+			b1(g, byte ? 0xc6 : 0xc7);
+			b1(g, 0x05);
+			g->pwsub[g->npwrite] = 0xff;
+			g->pwrite[g->npwrite++] = g->n;
+			b4(g, 0);
+			if (byte)
+				b1(g, (uint8_t)rnd(g));
+			else
+				b4(g, rnd(g));
+		}
+		break;
 	case 20:	/* pushf ; xor [esp], IF ; popf: IF flips */
 		b1(g, 0x9c);
 		b1(g, 0x81);
@@ -236,6 +263,12 @@ static void skip(struct gen *g, unsigned depth, bool in_sub)
 		for (unsigned f = 0; f < g->nfix; f++)
 			if ((g->subfix[f] & 0x7fffffffu) >= at + 2)
 				g->subfix[f] += d;
+		for (unsigned f = 0; f < g->npslot; f++)
+			if (g->pslot[f] >= at + 2)
+				g->pslot[f] += d;
+		for (unsigned f = 0; f < g->npwrite; f++)
+			if (g->pwrite[f] >= at + 2)
+				g->pwrite[f] += d;
 	}
 	if (near && uncond) {
 		g->p[at] = 0xe9;
@@ -338,6 +371,17 @@ static void call(struct gen *g)
 		b1(g, 0x04);
 		break;
 	}
+	/* Half the time, patch the subroutine's entry after the call: in a
+	 * loop, the next call runs the new bytes (its chained jump was
+	 * unchained when the write dropped the block). */
+	if (pick(g, 2) && g->npwrite < 256) {
+		b1(g, 0xc7);
+		b1(g, 0x05);
+		g->pwsub[g->npwrite] = (uint8_t)i;
+		g->pwrite[g->npwrite++] = g->n;
+		b4(g, 0);
+		b4(g, rnd(g));
+	}
 }
 
 /* mov $after, %ebp ; jmp *%ebp ; chunk ; after: */
@@ -403,9 +447,26 @@ static void generate(struct gen *g, uint8_t *buf, uint32_t seed)
 	for (unsigned k = 0; k < n && g->n < MAXCODE - 0x1000; k++)
 		chunk(g, 0, false);
 	b1(g, 0xf4);				/* hlt */
+	/* Half the programs have their subroutines in a later page: calls
+	 * chain across pages, stores into them drop blocks other pages
+	 * jump to. */
+	if (pick(g, 2) && g->n + 0x1800 < MAXCODE) {
+		uint32_t pad = 0x1000 - ((g->base + g->n) & 0xfff) + pick(g, 0x400);
+
+		memset(g->p + g->n, 0xcc, pad);
+		g->n += pad;
+	}
 	for (unsigned i = 0; i < NSUB; i++) {
+		uint8_t d = wreg(g);
+
 		g->cur_sub = i;
 		g->sub[i] = g->base + g->n;
+		/* mov $imm32, d (its patch slot) ; add d, [its data word] */
+		b1(g, (uint8_t)(0xb8 + d));
+		b4(g, rnd(g));
+		b1(g, 0x01);
+		b1(g, (uint8_t)(0x05 | d << 3));
+		b4(g, BB_DATA + 0x300 + 4 * i);
 		for (unsigned k = 1 + pick(g, 6); k; k--)
 			chunk(g, 1, true);
 		if (i & 1) {
@@ -424,13 +485,25 @@ static void generate(struct gen *g, uint8_t *buf, uint32_t seed)
 			v -= g->base + at + 4;
 		memcpy(g->p + at, &v, 4);
 	}
+	/* Each store writes a patch slot (anywhere: its own block, another
+	 * page, a subroutine), or data when there is none. */
+	for (unsigned f = 0; f < g->npwrite; f++) {
+		uint32_t v = g->npslot ? g->base + g->pslot[pick(g, g->npslot)]
+				       : data_addr(g);
+
+		if (g->pwsub[f] != 0xff)
+			v = g->sub[g->pwsub[f]] + 1;
+
+		memcpy(g->p + g->pwrite[f], &v, 4);
+	}
 }
 
 static void test_random_programs(void)
 {
 	static uint8_t code[MAXCODE];
 	unsigned failed = 0, exits = 0, miss = 0, dyn = 0, seeds = SEEDS;
-	unsigned enospc = 0, straddles = 0, preempts = 0;
+	unsigned enospc = 0, straddles = 0, preempts = 0, codewr = 0;
+	uint64_t dropped = 0, unchained = 0;
 	const char *env = getenv("BT_RAND_SEEDS");	/* longer local runs */
 
 	if (env)
@@ -483,6 +556,14 @@ static void test_random_programs(void)
 		straddles += (g.base & 0xfff) + g.n > 4096;
 		miss += bb->nmiss;
 		dyn += bb->ndyn;
+		codewr += bb->ncodewr;
+		{
+			struct bt_stats st;
+
+			bt__stats(bb->bt, &st);
+			dropped += st.dropped;
+			unchained += st.unchained;
+		}
 		bb__free(bb);
 	}
 	CU_ASSERT_EQUAL(failed, 0);
@@ -493,10 +574,16 @@ static void test_random_programs(void)
 	CU_ASSERT(enospc > 0);
 	CU_ASSERT(preempts > SEEDS * 10);
 	CU_ASSERT(straddles > SEEDS / 10);
+	CU_ASSERT(codewr > SEEDS);
+	CU_ASSERT(dropped > SEEDS);
+	CU_ASSERT(unchained > SEEDS / 10);
 	if (getenv("BT_RAND_SEEDS"))
 		fprintf(stderr, "\n  exits %u misses %u dyn %u enospc %u "
-			"page-crossing programs %u preemptions %u\n", exits,
-			miss, dyn, enospc, straddles, preempts);
+			"page-crossing programs %u preemptions %u code writes "
+			"%u blocks dropped %llu unchained %llu\n", exits,
+			miss, dyn, enospc, straddles, preempts, codewr,
+			(unsigned long long)dropped,
+			(unsigned long long)unchained);
 }
 
 static CU_TestInfo bt_rand_tests[] = {
