@@ -10,14 +10,26 @@ size_t bt__size(void)
 	return sizeof(struct bt);
 }
 
-/* Every hash entry empty: hent[i].eip = ~i can never match, since a guest
- * EIP lives only at index eip & (BT_HASH_ENTRIES - 1) (and ~i & mask != i). */
+/* An empty hash entry at slot @k: an eip whose slot is not k (0 has slot
+ * 0, 1 another one), so the translated lookup never matches it. */
+static inline uint32_t hash_empty_eip(uint32_t k)
+{
+	return k ? 0 : 1;
+}
+
+_Static_assert((0x9e3779b1u >> 19) != 0, "bt_hash_slot(1) != 0");
+
+static struct bt_hent *hash_tab(struct bt *bt)
+{
+	return (struct bt_hent *)(void *)(bt->win + BT_HASH_OFF);
+}
+
 static void hash_clear(struct bt *bt)
 {
-	struct bt_hent *h = (struct bt_hent *)(void *)(bt->win + BT_HASH_OFF);
+	struct bt_hent *h = hash_tab(bt);
 
 	for (uint32_t k = 0; k < BT_HASH_ENTRIES; k++) {
-		h[k].eip = ~k;
+		h[k].eip = hash_empty_eip(k);
 		h[k].tc = 0;
 	}
 }
@@ -27,11 +39,16 @@ static void drop_all(struct bt *bt)
 	bt->tc_used = 0;
 	bt->nblocks = 0;
 	bt->nsites = 0;
+	bt->nlinks = 0;
 	memset(bt->index, 0, sizeof(bt->index));
 	if (bt->any_code) {
 		memset(bt->gfnbits, 0, sizeof(bt->gfnbits));
 		memset(bt->linbits, 0, sizeof(bt->linbits));
 		bt->any_code = false;
+	}
+	if (bt->npages) {
+		memset(bt->pages, 0, sizeof(bt->pages));
+		bt->npages = 0;
 	}
 	hash_clear(bt);
 }
@@ -59,6 +76,7 @@ int bt__init(struct bt *bt, void *win, uint32_t win_lin, uint32_t ngfn)
 	bt->ngfn = ngfn;
 	bt->tc_limit = BT_TC_BYTES;
 	bt->any_code = true;	/* the caller's zeroing is not relied on */
+	bt->npages = 1;
 	memset(&bt->st, 0, sizeof(bt->st));
 	if (!ZYAN_SUCCESS(ZydisDecoderInit(&bt->dec,
 					   ZYDIS_MACHINE_MODE_LEGACY_32,
@@ -104,7 +122,7 @@ static inline uint32_t index_slot(uint32_t eip)
 
 _Static_assert(BT_INDEX_SIZE == 1u << 15, "index_slot's shift");
 
-int64_t bt_find_block(const struct bt *bt, uint32_t eip)
+int32_t bt_find_block(const struct bt *bt, uint32_t eip)
 {
 	for (uint32_t s = index_slot(eip);; s = (s + 1) & (BT_INDEX_SIZE - 1)) {
 		uint32_t v = bt->index[s];
@@ -112,17 +130,53 @@ int64_t bt_find_block(const struct bt *bt, uint32_t eip)
 		if (!v)
 			return -1;
 		if (bt->blocks[v - 1].eip == eip)
-			return bt->blocks[v - 1].tc;
+			return (int32_t)(v - 1);
+	}
+}
+
+/* Removes block @n from the index: linear probing with backward shift
+ * (no tombstones), so every probe sequence stays unbroken. */
+static void index_remove(struct bt *bt, uint32_t n)
+{
+	const uint32_t mask = BT_INDEX_SIZE - 1;
+	uint32_t s = index_slot(bt->blocks[n].eip), j;
+
+	while (bt->index[s] != n + 1) {
+		if (!bt->index[s])
+			return;		/* not published */
+		s = (s + 1) & mask;
+	}
+	bt->index[s] = 0;
+	for (j = (s + 1) & mask; bt->index[j]; j = (j + 1) & mask) {
+		uint32_t k = index_slot(bt->blocks[bt->index[j] - 1].eip);
+
+		/* The entry at j may move to the hole at s unless its home
+		 * slot k lies cyclically in (s, j]. */
+		if (((j - k) & mask) >= ((j - s) & mask)) {
+			bt->index[s] = bt->index[j];
+			bt->index[j] = 0;
+			s = j;
+		}
 	}
 }
 
 static void hash_put(struct bt *bt, uint32_t eip, uint32_t tc)
 {
-	struct bt_hent *h = (struct bt_hent *)(void *)(bt->win + BT_HASH_OFF);
-	uint32_t k = eip & (BT_HASH_ENTRIES - 1);
+	struct bt_hent *h = &hash_tab(bt)[bt_hash_slot(eip)];
 
-	h[k].eip = eip;
-	h[k].tc = bt_tc_lin(bt, tc);
+	h->eip = eip;
+	h->tc = bt_tc_lin(bt, tc);
+}
+
+static void hash_forget(struct bt *bt, uint32_t eip)
+{
+	uint32_t k = bt_hash_slot(eip);
+	struct bt_hent *h = &hash_tab(bt)[k];
+
+	if (h->eip == eip) {
+		h->eip = hash_empty_eip(k);
+		h->tc = 0;
+	}
 }
 
 /* The index holds at most BT_MAX_BLOCKS of BT_INDEX_SIZE slots: probing
@@ -138,26 +192,32 @@ void bt_publish_block(struct bt *bt, uint32_t n)
 	hash_put(bt, b->eip, b->tc);
 }
 
+/* Block number of guest @eip, translating it on a miss. */
+static int lookup_block(struct bt *bt, const struct bt_env *env, uint32_t eip,
+			uint32_t *n)
+{
+	int32_t f;
+
+	bt->st.lookups++;
+	f = bt_find_block(bt, eip);
+	if (f < 0)
+		return bt_translate(bt, env, eip, n);
+	/* An indirect branch missed (collision): make the entry this
+	 * block's again. */
+	*n = (uint32_t)f;
+	hash_put(bt, eip, bt->blocks[*n].tc);
+	return 0;
+}
+
 int bt__lookup(struct bt *bt, const struct bt_env *env, uint32_t eip,
 	       uint32_t *tc)
 {
-	int64_t t;
 	uint32_t n;
-	int r;
+	int r = lookup_block(bt, env, eip, &n);
 
-	bt->st.lookups++;
-	t = bt_find_block(bt, eip);
-	if (t < 0) {
-		r = bt_translate(bt, env, eip, &n);
-		if (r)
-			return r;
-		t = bt->blocks[n].tc;
-	} else {
-		/* An indirect branch missed (collision): make the entry
-		 * this block's again. */
-		hash_put(bt, eip, (uint32_t)t);
-	}
-	*tc = bt_tc_lin(bt, (uint32_t)t);
+	if (r)
+		return r;
+	*tc = bt_tc_lin(bt, bt->blocks[n].tc);
 	return 0;
 }
 
@@ -223,37 +283,179 @@ void bt__fixup(const struct bt *bt, const struct bt_site *s, uint32_t gpr[8],
 
 /* ---- Chaining --------------------------------------------------------------- */
 
+static void put_rel32(struct bt *bt, uint32_t patch, uint32_t to)
+{
+	uint8_t *p = bt_tc_host(bt, patch);
+	uint32_t rel = to - (patch + 4);	/* TC offsets: same difference */
+
+	p[0] = (uint8_t)rel;
+	p[1] = (uint8_t)(rel >> 8);
+	p[2] = (uint8_t)(rel >> 16);
+	p[3] = (uint8_t)(rel >> 24);
+}
+
+void bt_link_into(struct bt *bt, uint32_t l, uint32_t n)
+{
+	bt->links[l].tgt = n + 1;
+	bt->links[l].next = bt->blocks[n].in;
+	bt->blocks[n].in = l + 1;
+}
+
 int bt__chain(struct bt *bt, const struct bt_env *env, uint32_t tc,
 	      uint32_t *next)
 {
+	uint32_t off = tc - bt_tc_lin(bt, 0), l, n;
+	struct bt_link *k;
 	struct bt_site s;
-	uint32_t patch, target, rel;
-	uint8_t *p;
+	const uint8_t *p;
 	int r;
 
 	if (bt__site(bt, tc, &s) || s.kind != BT_SITE_MISS)
 		return -BT_EINVAL;
-	p = bt_tc_host(bt, tc - bt_tc_lin(bt, 0) + 2);
-	patch = p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-	r = bt__lookup(bt, env, s.eip, &target);
+	p = bt_tc_host(bt, off + 2);
+	l = p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+	if (l >= bt->nlinks || bt->links[l].stub != off)
+		return -BT_EINVAL;
+	r = lookup_block(bt, env, s.eip, &n);
 	if (r)
 		return r;
+	*next = bt_tc_lin(bt, bt->blocks[n].tc);
 	/* The lookup may have reset the TC (it does not today: translation
 	 * only appends) — patch only a stub that is still there. */
-	if (patch + 4 <= bt->tc_used) {
-		rel = target - bt_tc_lin(bt, patch + 4);
-		p = bt_tc_host(bt, patch);
-		p[0] = (uint8_t)rel;
-		p[1] = (uint8_t)(rel >> 8);
-		p[2] = (uint8_t)(rel >> 16);
-		p[3] = (uint8_t)(rel >> 24);
-		bt->st.chains++;
+	k = &bt->links[l];
+	if (l >= bt->nlinks || k->stub != off)
+		return 0;
+	if (k->tgt) {
+		/* Already chained (the stub was reached by a stale jump):
+		 * the link is on its target's list once. */
+		return 0;
 	}
-	*next = target;
+	put_rel32(bt, k->patch, bt->blocks[n].tc);
+	bt_link_into(bt, l, n);
+	bt->st.chains++;
 	return 0;
 }
 
-/* ---- Invalidation and counters ----------------------------------------------- */
+/* ---- Invalidation ------------------------------------------------------------- */
+
+static uint32_t page_slot(uint32_t key)
+{
+	return (key * 0x9e3779b1u) >> (32 - 15);	/* log2(BT_PAGE_SLOTS) */
+}
+
+_Static_assert(BT_PAGE_SLOTS == 1u << 15, "page_slot's shift");
+_Static_assert(BT_PAGE_SLOTS < BT_PG_NONE, "bt_block.pg holds a slot");
+
+/* The slot of page @key (BT_PK_* << 20 | page), or -1. */
+static int32_t page_find(const struct bt *bt, uint32_t key)
+{
+	for (uint32_t s = page_slot(key + 1);; s = (s + 1) & (BT_PAGE_SLOTS - 1)) {
+		uint32_t v = bt->pages[s].key;
+
+		if (!v)
+			return -1;
+		if (v == key + 1)
+			return (int32_t)s;
+	}
+}
+
+static uint32_t *page_bits(struct bt *bt, uint32_t key)
+{
+	return (key >> 20) == BT_PK_LIN ? bt->linbits : bt->gfnbits;
+}
+
+/* Page records are never removed before a reset (nlive drops to 0): at
+ * most BT_MAX_PAGES of BT_PAGE_SLOTS slots are used. */
+void bt_page_add(struct bt *bt, uint32_t n, unsigned pm, uint32_t key)
+{
+	struct bt_block *b = &bt->blocks[n];
+	int32_t f = page_find(bt, key);
+	struct bt_page *pg;
+	uint32_t s;
+
+	if (f < 0) {
+		s = page_slot(key + 1);
+		while (bt->pages[s].key)
+			s = (s + 1) & (BT_PAGE_SLOTS - 1);
+		bt->pages[s].key = key + 1;
+		bt->npages++;
+	} else {
+		s = (uint32_t)f;
+	}
+	pg = &bt->pages[s];
+	b->pg[pm] = (uint16_t)s;
+	b->pnext[pm] = pg->head;
+	pg->head = (n << 2 | pm) + 1;
+	if (!pg->nlive++)
+		bt_setbit(page_bits(bt, key), key & 0xfffffu);
+	bt->any_code = true;
+}
+
+/* Block @n is gone: out of the index and the hash, its pages' counts
+ * down. Its list nodes stay (dead) on its pages' lists; its incoming
+ * jumps are unchained by unchain_into once every block dropped with it
+ * is dead too (those need no patch). */
+static void kill_block(struct bt *bt, uint32_t n)
+{
+	struct bt_block *b = &bt->blocks[n];
+
+	b->dead = true;
+	index_remove(bt, n);
+	hash_forget(bt, b->eip);
+	for (unsigned pm = 0; pm < BT_PM_N; pm++) {
+		struct bt_page *pg;
+
+		if (b->pg[pm] == BT_PG_NONE)
+			continue;
+		pg = &bt->pages[b->pg[pm]];
+		if (!--pg->nlive)
+			bt_clrbit(page_bits(bt, pg->key - 1), (pg->key - 1) & 0xfffffu);
+	}
+	bt->st.dropped++;
+}
+
+/* Every chained jump into dead block @n from a live block goes back to
+ * its miss stub. A dead block gets no new links (only live blocks are
+ * found by the index), so its list is empty from now on. */
+static void unchain_into(struct bt *bt, uint32_t n)
+{
+	struct bt_block *b = &bt->blocks[n];
+
+	for (uint32_t l = b->in; l; l = bt->links[l - 1].next) {
+		struct bt_link *k = &bt->links[l - 1];
+
+		k->tgt = 0;
+		if (!bt->blocks[k->src].dead) {
+			put_rel32(bt, k->patch, k->stub);
+			bt->st.unchained++;
+		}
+	}
+	b->in = 0;
+}
+
+/* Drops every live block on the list of page @key: kills them all, then
+ * unchains the jumps into them (a dead block's own list is empty, so the
+ * second walk touches only this drop's blocks). */
+static bool drop_page(struct bt *bt, uint32_t key)
+{
+	int32_t f = page_find(bt, key);
+	struct bt_page *pg;
+	uint32_t v;
+
+	if (f < 0)
+		return false;
+	pg = &bt->pages[f];
+	if (!pg->nlive)
+		return false;
+	for (v = pg->head; v; v = bt->blocks[(v - 1) >> 2].pnext[(v - 1) & 3])
+		if (!bt->blocks[(v - 1) >> 2].dead)
+			kill_block(bt, (v - 1) >> 2);
+	for (v = pg->head; v; v = bt->blocks[(v - 1) >> 2].pnext[(v - 1) & 3])
+		unchain_into(bt, (v - 1) >> 2);
+	pg->head = 0;	/* every node on it is dead now */
+	bt->st.invalidations++;
+	return true;
+}
 
 bool bt__gfn_translated(const struct bt *bt, uint32_t gfn)
 {
@@ -264,19 +466,17 @@ bool bt__code_written(struct bt *bt, uint32_t gfn)
 {
 	if (!bt__gfn_translated(bt, gfn))
 		return false;
-	bt->st.invalidations++;
-	bt__reset(bt, bt->win_lin);
-	return true;
+	return drop_page(bt, BT_PK_GFN << 20 | gfn);
 }
 
 bool bt__invlpg(struct bt *bt, uint32_t lin)
 {
 	if (!bt_testbit(bt->linbits, lin >> 12))
 		return false;
-	bt->st.invalidations++;
-	bt__reset(bt, bt->win_lin);
-	return true;
+	return drop_page(bt, BT_PK_LIN << 20 | lin >> 12);
 }
+
+/* ---- Counters ------------------------------------------------------------------ */
 
 void bt__stats(const struct bt *bt, struct bt_stats *out)
 {

@@ -55,39 +55,59 @@ static void em_op_abs(struct bt_emit *e, uint8_t op, uint8_t modrm,
 void em_branch(struct bt_emit *e, const uint8_t *op, unsigned nop,
 	       uint32_t target)
 {
-	int64_t t = target == e->self_eip ? (int64_t)e->self_tc
-					  : bt_find_block(e->bt, target);
+	struct bt *bt = e->bt;
+	int32_t n = target == e->self_eip ? (int32_t)bt->nblocks
+					  : bt_find_block(bt, target);
 
 	em_bytes(e, op, nop);
-	if (t >= 0) {
-		em_u32(e, bt_tc_lin(e->bt, (uint32_t)t) -
-			  bt_tc_lin(e->bt, e->pos + 4));
-		return;
-	}
-	/* Patched by em_stubs once the stub's place is known. */
+	/* Patched by em_stubs once the stub's place is known, unless the
+	 * target is there already. */
 	e->stubs[e->nstubs].patch = e->pos;
 	e->stubs[e->nstubs].target = target;
+	e->stubs[e->nstubs].tgt = n >= 0 ? (uint32_t)n + 1 : 0;
 	e->nstubs++;
+	if (n >= 0) {
+		uint32_t t = n == (int32_t)bt->nblocks ? e->self_tc
+						       : bt->blocks[n].tc;
+
+		em_u32(e, bt_tc_lin(bt, t) - bt_tc_lin(bt, e->pos + 4));
+		return;
+	}
 	em_u32(e, 0);
 }
 
-/* A miss stub: UD2 (site MISS, eip = target) followed by the TC offset of
- * the rel32 that jumps here, which bt__chain patches (never executed). */
+/* Every branch gets a miss stub: UD2 (site MISS, eip = target) followed by
+ * its link number (never executed). A branch linked at once is on its
+ * target's list of incoming jumps; the others jump to their stub, and
+ * bt__chain links them. The block being emitted is block bt->nblocks. */
 void em_stubs(struct bt_emit *e)
 {
-	for (unsigned k = 0; k < e->nstubs; k++) {
-		uint32_t p = e->stubs[k].patch, rel;
-		uint8_t *h = bt_tc_host(e->bt, p);
+	struct bt *bt = e->bt;
 
-		rel = bt_tc_lin(e->bt, e->pos) - bt_tc_lin(e->bt, p + 4);
-		h[0] = (uint8_t)rel;
-		h[1] = (uint8_t)(rel >> 8);
-		h[2] = (uint8_t)(rel >> 16);
-		h[3] = (uint8_t)(rel >> 24);
+	for (unsigned k = 0; k < e->nstubs; k++) {
+		uint32_t p = e->stubs[k].patch, l = bt->nlinks++, rel;
+		struct bt_link *lk = &bt->links[l];
+
+		lk->patch = p;
+		lk->stub = e->pos;
+		lk->src = bt->nblocks;
+		lk->tgt = 0;
+		lk->next = 0;
+		if (e->stubs[k].tgt) {
+			bt_link_into(bt, l, e->stubs[k].tgt - 1);
+		} else {
+			uint8_t *h = bt_tc_host(bt, p);
+
+			rel = bt_tc_lin(bt, e->pos) - bt_tc_lin(bt, p + 4);
+			h[0] = (uint8_t)rel;
+			h[1] = (uint8_t)(rel >> 8);
+			h[2] = (uint8_t)(rel >> 16);
+			h[3] = (uint8_t)(rel >> 24);
+		}
 		em_site(e, e->stubs[k].target, BT_SITE_MISS, 0);
 		em_u8(e, 0x0f);
 		em_u8(e, 0x0b);
-		em_u32(e, p);
+		em_u32(e, l);
 	}
 	e->nstubs = 0;
 }
@@ -105,8 +125,8 @@ void em_exit(struct bt_emit *e, uint32_t eip, unsigned kind, unsigned fix)
  *	lahf
  *	seto al
  *	mov [s_fl], eax
- *	mov eax, ecx
- *	and eax, BT_HASH_ENTRIES-1
+ *	imul eax, ecx, 0x9e3779b1	; bt_hash_slot
+ *	shr eax, 19
  *	cmp ecx, [HASH + eax*8]		; hent.eip
  *	jne miss
  *	mov eax, [HASH + eax*8 + 4]	; hent.tc
@@ -132,10 +152,12 @@ void em_ind_tail(struct bt_emit *e)
 	em_u8(e, 0xc0);
 	em_u8(e, 0xa3);
 	em_u32(e, WD(bt, s_fl));
-	em_u8(e, 0x89);
-	em_u8(e, 0xc8);
-	em_u8(e, 0x25);
-	em_u32(e, BT_HASH_ENTRIES - 1);
+	em_u8(e, 0x69);					/* imul eax, ecx, imm32 */
+	em_u8(e, 0xc1);
+	em_u32(e, 0x9e3779b1u);
+	em_u8(e, 0xc1);					/* shr eax, 19 */
+	em_u8(e, 0xe8);
+	em_u8(e, 19);
 	em_u8(e, 0x3b);
 	em_u8(e, 0x0c);
 	em_u8(e, 0xc5);

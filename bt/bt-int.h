@@ -27,15 +27,58 @@
 #define BT_INSN_ROOM	256u
 #define BT_INSN_SITES	8u		/* sites one instruction may add */
 #define BT_MAX_STUBS	4u		/* miss stubs a block may end with */
+/* Direct branches (each with its own stub) per TC fill: a block has at
+ * most two (a jcc or loop and its fall-through). */
+#define BT_MAX_LINKS	(2 * BT_MAX_BLOCKS)
+/* Page records per TC fill (a block adds at most four: two frames, two
+ * linear pages) and their open-addressing table. */
+#define BT_MAX_PAGES	16384u
+#define BT_PAGE_SLOTS	(2 * BT_MAX_PAGES)	/* power of 2 */
+#define BT_PG_NONE	0xffffu		/* no page record (bt_block.pg) */
+
+/* A block's page memberships, index into bt_block.pg/pnext: the frames of
+ * its first and (if an instruction straddles) second page, then the two
+ * linear pages. */
+enum { BT_PM_GFN0, BT_PM_GFN1, BT_PM_LIN0, BT_PM_LIN1, BT_PM_N };
 
 /* A translated block: guest code from eip to a block end, at TC offsets
  * [tc, tc_end); its sites are sites[site0 .. site0 + nsites). Blocks are
- * allocated sequentially: sorted by tc. */
+ * allocated sequentially: sorted by tc. A dead block (dropped by
+ * invalidation) keeps its TC bytes and sites but is in no index, hash
+ * entry or chained jump: nothing enters it again. */
 struct bt_block {
 	uint32_t eip;
 	uint32_t tc, tc_end;
 	uint32_t site0, nsites;
+	uint32_t in;			/* chained jumps into it: link + 1, 0 = none */
+	uint32_t pnext[BT_PM_N];	/* next membership node + 1 in the page's list */
+	uint16_t pg[BT_PM_N];		/* page record slot, or BT_PG_NONE */
+	bool dead;
 };
+
+/* A direct branch of the TC: its rel32 at TC offset patch jumps either to
+ * its own miss stub (at TC offset stub) or, chained, to the start of block
+ * tgt - 1; then it is on that block's list of incoming jumps (next). The
+ * stub's UD2 is followed by the link number. */
+struct bt_link {
+	uint32_t patch, stub;
+	uint32_t src;		/* block the branch is in */
+	uint32_t tgt;		/* target block + 1, 0: not chained */
+	uint32_t next;		/* next link + 1 into the same target */
+};
+
+/* A page code was translated from: key = (page number | kind << 20) + 1,
+ * kind 0 a guest frame, 1 a linear page; 0 = empty slot. Its membership
+ * nodes (block << 2 | BT_PM_*) form a list from head (node + 1); nodes of
+ * dead blocks stay on the list until it is walked. nlive counts live
+ * memberships: the page's bitmap bit is set iff nlive > 0. */
+struct bt_page {
+	uint32_t key;
+	uint32_t head;
+	uint32_t nlive;
+};
+#define BT_PK_GFN	0u
+#define BT_PK_LIN	1u
 
 /* A site, packed: w = TC offset (bits 0-19) | kind << 24 | fix << 26 |
  * flags << 29. */
@@ -54,15 +97,21 @@ struct bt {
 	uint32_t ngfn;
 	uint32_t tc_limit;	/* bytes of the TC in use at most */
 	uint32_t tc_used;
-	uint32_t nblocks, nsites;
+	uint32_t nblocks, nsites, nlinks, npages;
 	bool any_code;		/* a bitmap bit is set (since the last reset) */
 	ZydisDecoder dec;
+	/* The instruction being translated (here, not on the stack: the
+	 * monitor's kernel stack is small; bt is not reentrant anyway). */
+	ZydisDecodedInstruction zi;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 	struct bt_stats st;
 	struct bt_block blocks[BT_MAX_BLOCKS];
 	struct bt_srec sites[BT_MAX_SITES];
-	uint32_t index[BT_INDEX_SIZE];		/* block number + 1; 0: empty */
-	uint32_t gfnbits[BT_MAX_GFN / 32];	/* frames code came from */
-	uint32_t linbits[(1u << 20) / 32];	/* linear pages code came from */
+	struct bt_link links[BT_MAX_LINKS];
+	struct bt_page pages[BT_PAGE_SLOTS];
+	uint32_t index[BT_INDEX_SIZE];		/* live block number + 1; 0: empty */
+	uint32_t gfnbits[BT_MAX_GFN / 32];	/* frames live code came from */
+	uint32_t linbits[(1u << 20) / 32];	/* linear pages live code came from */
 };
 
 /* Absolute guest-linear addresses of window parts, for emitted code. */
@@ -84,20 +133,31 @@ static inline void bt_setbit(uint32_t *map, uint32_t n)
 {
 	map[n >> 5] |= 1u << (n & 31);
 }
+static inline void bt_clrbit(uint32_t *map, uint32_t n)
+{
+	map[n >> 5] &= ~(1u << (n & 31));
+}
 static inline bool bt_testbit(const uint32_t *map, uint32_t n)
 {
 	return (map[n >> 5] >> (n & 31)) & 1u;
 }
 
 /* ---- bt-core.c ---- */
-/* TC offset of the block starting at guest @eip, or -1. */
-int64_t bt_find_block(const struct bt *bt, uint32_t eip);
+/* Number of the live block starting at guest @eip, or -1. */
+int32_t bt_find_block(const struct bt *bt, uint32_t eip);
 /* Publishes block number @n (index and indirect-branch hash). */
 void bt_publish_block(struct bt *bt, uint32_t n);
+/* Adds link @l (chained to block @n) to @n's incoming jumps. */
+void bt_link_into(struct bt *bt, uint32_t l, uint32_t n);
+/* Records membership @pm of block @n in the page @key (BT_PK_* << 20 |
+ * page number); page records for it must have been reserved (the
+ * translator checks bt->npages + BT_PM_N <= BT_MAX_PAGES first). */
+void bt_page_add(struct bt *bt, uint32_t n, unsigned pm, uint32_t key);
 
 /* ---- bt-class.c ---- */
 enum bt_xk {
 	XK_COPY,	/* verbatim */
+	XK_COPY_NOREP,	/* verbatim without its F3 prefixes (REP BSF/BSR) */
 	XK_EXIT,	/* the interpreter executes it */
 	XK_JMP,		/* jmp rel8/rel32 */
 	XK_JCC,		/* jcc rel8/rel32 */
@@ -125,7 +185,9 @@ struct bt_emit {
 	uint32_t self_eip;	/* the block being emitted: a branch to its */
 	uint32_t self_tc;	/* start links to it directly */
 	unsigned nstubs;
-	struct { uint32_t patch, target; } stubs[BT_MAX_STUBS];
+	/* rel32 to patch, guest target, target block + 1 if linked at once
+	 * (0: to the stub) */
+	struct { uint32_t patch, target, tgt; } stubs[BT_MAX_STUBS];
 };
 void em_u8(struct bt_emit *e, uint8_t b);
 void em_u32(struct bt_emit *e, uint32_t v);
@@ -133,10 +195,11 @@ void em_bytes(struct bt_emit *e, const uint8_t *p, unsigned n);
 /* Records a site at the current position. */
 void em_site(struct bt_emit *e, uint32_t eip, unsigned kind, unsigned fix);
 /* A jump (opcode bytes @op, @nop of them, then rel32) to guest @target:
- * to its block if translated, else to a miss stub emitted at block end. */
+ * to its block if translated, else to its miss stub (emitted at block end,
+ * for every branch: bt__code_written unchains back to it). */
 void em_branch(struct bt_emit *e, const uint8_t *op, unsigned nop,
 	       uint32_t target);
-/* Emits the miss stubs the block's branches need (block end). */
+/* Emits every branch's miss stub and link record (block end). */
 void em_stubs(struct bt_emit *e);
 /* UD2 exit site for guest @eip with fix-ups @fix. */
 void em_exit(struct bt_emit *e, uint32_t eip, unsigned kind, unsigned fix);

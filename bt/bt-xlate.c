@@ -20,13 +20,6 @@ static int get_page(struct bt *bt, const struct bt_env *env, uint32_t lin,
 	return 0;
 }
 
-static void mark_code(struct bt *bt, uint32_t gfn, uint32_t lin)
-{
-	bt_setbit(bt->gfnbits, gfn);
-	bt_setbit(bt->linbits, lin >> 12);
-	bt->any_code = true;
-}
-
 /* Patches the rel8 at TC offset @at (the byte after a short jump's opcode)
  * to reach the current position. */
 static void patch_rel8(struct bt_emit *e, uint32_t at)
@@ -224,6 +217,12 @@ static bool xlate_one(struct bt_emit *e, enum bt_xk k, uint32_t eip,
 		em_site(e, eip, BT_SITE_INSN, 0);
 		em_bytes(e, raw, zi->length);
 		return false;
+	case XK_COPY_NOREP:
+		em_site(e, eip, BT_SITE_INSN, 0);
+		for (unsigned b = 0; b < zi->length; b++)
+			if (b >= zi->raw.prefix_count || raw[b] != 0xf3)
+				em_u8(e, raw[b]);
+		return false;
 	case XK_EXIT:
 		em_exit(e, eip, BT_SITE_EXIT, 0);
 		return true;
@@ -298,7 +297,9 @@ int bt_translate(struct bt *bt, const struct bt_env *env, uint32_t eip,
 	struct bt_block *b;
 	unsigned ninsn = 0;
 
-	if (bt->nblocks >= BT_MAX_BLOCKS || !have_room(&e))
+	if (bt->nblocks >= BT_MAX_BLOCKS || !have_room(&e) ||
+	    bt->nlinks + BT_MAX_STUBS > BT_MAX_LINKS ||
+	    bt->npages + BT_PM_N > BT_MAX_PAGES)
 		return -BT_ENOSPC;
 	if (get_page(bt, env, page, &h0, &gfn0))
 		return -BT_EFAULT;
@@ -306,11 +307,17 @@ int bt_translate(struct bt *bt, const struct bt_env *env, uint32_t eip,
 	b->eip = eip;
 	b->tc = e.pos;
 	b->site0 = bt->nsites;
+	b->in = 0;
+	b->dead = false;
+	for (unsigned pm = 0; pm < BT_PM_N; pm++) {
+		b->pg[pm] = BT_PG_NONE;
+		b->pnext[pm] = 0;
+	}
 	e.self_eip = eip;
 	e.self_tc = e.pos;
 	for (;;) {
-		ZydisDecodedInstruction zi;
-		ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+		const ZydisDecodedInstruction *zi = &bt->zi;
+		const ZydisDecodedOperand *ops = bt->ops;
 		uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH];
 		uint32_t off = cur & 0xfff, avail = 4096 - off, len;
 		enum bt_xk k;
@@ -337,19 +344,19 @@ int bt_translate(struct bt *bt, const struct bt_env *env, uint32_t eip,
 		}
 		ninsn++;
 		if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&bt->dec, buf, len,
-							 &zi, ops))) {
+							 &bt->zi, bt->ops))) {
 			/* Undecodable, or it straddles into a page we
 			 * cannot fetch: the interpreter raises the fault. */
 			em_exit(&e, cur, BT_SITE_EXIT, 0);
 			break;
 		}
-		if (zi.length > avail)
+		if (zi->length > avail)
 			straddled = true;
-		k = bt_classify(&zi, ops);
+		k = bt_classify(zi, ops);
 		if (k == XK_STI) {
 			/* Inline only if the instruction in its shadow comes
 			 * in this block (its site carries BT_SF_SHADOW). */
-			uint32_t nx = cur + zi.length;
+			uint32_t nx = cur + zi->length;
 
 			if ((nx & ~0xfffu) != page || ninsn >= BT_BLOCK_INSNS ||
 			    e.pos + 2 * BT_INSN_ROOM > e.end ||
@@ -359,20 +366,25 @@ int bt_translate(struct bt *bt, const struct bt_env *env, uint32_t eip,
 			else
 				force = true;
 		}
-		if (xlate_one(&e, k, cur, &zi, ops, buf))
+		if (xlate_one(&e, k, cur, zi, ops, buf))
 			break;
-		cur += zi.length;
+		cur += zi->length;
 	}
 	em_stubs(&e);
 	b->tc_end = e.pos;
 	b->nsites = bt->nsites - b->site0;
 	bt->tc_used = e.pos;
-	mark_code(bt, gfn0, page);
-	if (straddled)
-		mark_code(bt, gfn1, page + 4096);
+	*n = bt->nblocks++;
+	/* The pages its bytes came from: what invalidation drops it for. */
+	bt_page_add(bt, *n, BT_PM_GFN0, BT_PK_GFN << 20 | gfn0);
+	bt_page_add(bt, *n, BT_PM_LIN0, BT_PK_LIN << 20 | page >> 12);
+	if (straddled) {
+		bt_page_add(bt, *n, BT_PM_GFN1, BT_PK_GFN << 20 | gfn1);
+		bt_page_add(bt, *n, BT_PM_LIN1,
+			    BT_PK_LIN << 20 | ((page >> 12) + 1) % (1u << 20));
+	}
 	bt->st.blocks++;
 	bt->st.insns += ninsn;
-	*n = bt->nblocks++;
 	bt_publish_block(bt, *n);
 	return 0;
 }

@@ -60,7 +60,7 @@
 #define BT_WIN_ALIGN		0x400000u	/* one guest PDE (2-level paging) */
 #define BT_WDATA_OFF		0x00000u
 #define BT_HASH_OFF		0x01000u
-#define BT_HASH_ENTRIES		8192u		/* power of two */
+#define BT_HASH_ENTRIES		8192u		/* 2^13: bt_hash_slot */
 #define BT_TC_OFF		0x20000u
 #define BT_TC_BYTES		0x100000u
 #define BT_WIN_BYTES		(BT_TC_OFF + BT_TC_BYTES)
@@ -80,11 +80,21 @@ struct bt_wdata {
 				 * EFLAGS byte 1) taken from vif: PUSHF's fix */
 };
 
-/* One indirect-branch hash entry: guest EIP -> TC address (0: empty). */
+/* One indirect-branch hash entry: guest EIP -> TC address. An empty
+ * entry holds an eip whose slot is another one (and tc 0). */
 struct bt_hent {
 	uint32_t eip;
 	uint32_t tc;
 };
+
+/* The hash slot of guest EIP @eip: a multiplicative (Fibonacci) hash, the
+ * top 13 bits of eip * 0x9e3779b1 (the translated lookup computes it with
+ * IMUL and SHR). Function entries aligned to 16 bytes spread over every
+ * slot (eip & 8191 would give them one slot in 16). */
+static inline uint32_t bt_hash_slot(uint32_t eip)
+{
+	return (eip * 0x9e3779b1u) >> 19;
+}
 
 /* Fix-ups a site needs before its state is the guest's (bit mask). */
 #define BT_FIX_EAX	0x1u	/* EAX := wdata.s_eax */
@@ -148,27 +158,37 @@ int bt__lookup(struct bt *bt, const struct bt_env *env, uint32_t eip, uint32_t *
 int bt__site(const struct bt *bt, uint32_t tc, struct bt_site *out);
 /* After a BT_SITE_MISS exit at @tc: translates its target and patches the
  * branch that reached the stub, so it is never taken again. *next is where
- * to resume. Same returns as bt__lookup. */
+ * to resume. Same returns as bt__lookup, and -EINVAL if @tc is not a miss
+ * stub. */
 int bt__chain(struct bt *bt, const struct bt_env *env, uint32_t tc, uint32_t *next);
 /* Applies site @s's fix-ups to the 8 guest registers @gpr (EAX..EDI order)
  * and the arithmetic flags of *eflags. */
 void bt__fixup(const struct bt *bt, const struct bt_site *s, uint32_t gpr[8],
 	       uint32_t *eflags);
 
-/* Was code translated from guest frame @gfn (since the last reset)? Writes
- * to such frames must reach bt__code_written before translated code runs
- * again. */
+/* Does a live translation come from guest frame @gfn? Writes to such
+ * frames must reach bt__code_written before translated code runs again.
+ * Exact: false again once every block from the frame was dropped. */
 bool bt__gfn_translated(const struct bt *bt, uint32_t gfn);
-/* Guest frame @gfn was (or may have been) written: drops the translations
- * made from it (today: all of them). Returns true if any was dropped. */
+/* Guest frame @gfn was (or may have been) written: drops every block whose
+ * code bytes came from it (a block may span two frames). Other blocks
+ * stay; chained jumps from them into a dropped block go back to their miss
+ * stubs (bt__chain links them again), and the indirect-branch hash forgets
+ * the dropped ones. Returns true if any was dropped. */
 bool bt__code_written(struct bt *bt, uint32_t gfn);
 
 /* The guest invalidated the TLB entry of linear @lin (INVLPG): drops the
- * translations made from code at that linear page (today: all of them).
+ * blocks made from code at that linear page (as bt__code_written does).
  * Translations are keyed by linear EIP; the code_page callback only gives
  * pages whose mapping survives CR3 loads (global), so CR3 loads keep them,
  * and INVLPG, CR4.PGE/PSE and CR0.PG changes must reach bt. */
 bool bt__invlpg(struct bt *bt, uint32_t lin);
+
+/* A dropped block's TC space is not reused (until the next reset), and its
+ * sites stay known to bt__site: a monitor that was stopped inside it (a
+ * host interrupt, while a device wrote the code by DMA) may resume there;
+ * it runs the old bytes to the block's end and then leaves through miss
+ * stubs. Nothing enters a dropped block again. */
 
 /* Limits the TC to its first @bytes (at least 4 KiB; at most BT_TC_BYTES)
  * and drops every translation: for tests of a full TC. 0 or -EINVAL. */
@@ -183,7 +203,9 @@ struct bt_stats {
 	uint64_t chains;	/* jumps patched by bt__chain */
 	uint64_t exit_sites;	/* exit sites emitted */
 	uint64_t lookups;	/* bt__lookup calls */
-	uint64_t invalidations;	/* resets caused by bt__code_written/bt__invlpg */
+	uint64_t invalidations;	/* bt__code_written/bt__invlpg calls that dropped blocks */
+	uint64_t dropped;	/* blocks dropped by them */
+	uint64_t unchained;	/* chained jumps sent back to their stubs by them */
 };
 void bt__stats(const struct bt *bt, struct bt_stats *out);
 

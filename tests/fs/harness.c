@@ -70,7 +70,8 @@ int fs_harness__fail(const char *name, const char *what, uint64_t got, uint64_t 
 
 void fs_harness__main(void)
 {
-	int fails = fs_test__zydis() + fs_test__libc() + fs_test__shadowmm();
+	int fails = fs_test__zydis() + fs_test__libc() + fs_test__shadowmm() +
+		    fs_test__bt();
 
 	fs_harness__puts(fails ? "fs-test: FAILED\n" : "fs-test: all checks passed\n");
 

@@ -16,6 +16,7 @@
 int fs_test__zydis(void);
 int fs_test__libc(void);
 int fs_test__shadowmm(void);
+int fs_test__bt(void);	/* executable only (tests/fs/bt-check.c) */
 
 /* Called by _start with an aligned stack; never returns (executable only). */
 void fs_harness__main(void) __attribute__((noreturn));

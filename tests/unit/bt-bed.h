@@ -42,6 +42,7 @@
 struct bb_state {
 	uint32_t r[8], eip, eflags;
 	int vec;		/* exception that ended it, or -1 (HLT/stop) */
+	uint32_t cr2;		/* with vec 14 */
 };
 
 struct btbed {
@@ -52,16 +53,24 @@ struct btbed {
 	uint8_t snap[BB_CODE_END - BB_CODE];	/* code as bt last read it */
 	bool prot[(BB_CODE_END - BB_CODE) >> 12];
 	/* Counters of the last bb__run_tc. */
-	unsigned nexit, nmiss, ndyn, ncodewr, nenospc, ninterp;
+	unsigned nexit, nmiss, ndyn, ncodewr, nenospc, ninterp, nfault_interp;
+	unsigned npreempt;	/* preemptions taken at a site */
+	/* Nonzero: a seed; the driver then preempts the translated code
+	 * every 1..16 instructions the way a host interrupt would. */
+	uint32_t preempt;
 	struct bb_state o, t;
 	char why[160];		/* driver failure, "" if none */
 };
 
 /* Both beds with @code (n bytes) at BB_CODE, EIP there, ESP = BB_STACK. */
 struct btbed *bb__new(const uint8_t *code, size_t n);
+/* The same with the code and EIP at @at (in BB_CODE..BB_CODE_END). */
+struct btbed *bb__new_at(uint32_t at, const uint8_t *code, size_t n);
 void bb__free(struct btbed *bb);
 /* Copies bytes into both beds' RAM. */
 void bb__load(struct btbed *bb, uint32_t gpa, const void *p, size_t n);
+/* Makes the page at linear @lin not present in both beds. */
+void bb__unmap(struct btbed *bb, uint32_t lin);
 /* Sets a register / EFLAGS in both beds. */
 void bb__set_reg(struct btbed *bb, int r, uint32_t v);
 void bb__set_eflags(struct btbed *bb, uint32_t fl);

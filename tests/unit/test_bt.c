@@ -159,12 +159,415 @@ static void test_indirect(void)
 	bb__free(bb);
 }
 
+/* ---- The virtual IF ---------------------------------------------------------- */
+
+BB_GUEST(g_vif,
+	"cli\n pushf\n pop %eax\n mov %eax, 0x80000\n"
+	"sti\n pushf\n pop %ebx\n mov %ebx, 0x80004\n"
+	"push $0\n popf\n pushf\n pop %ecx\n mov %ecx, 0x80008\n"
+	"push $0x2d7\n popf\n pushf\n pop %edx\n mov %edx, 0x8000c\n"
+	"cli\n sti\n nop\n pushf\n popf\n"
+	"push $0x446\n popf\n setz 0x80010\n"
+	"std\n pushf\n pop %esi\n cld\n mov %esi, 0x80014\n"
+	"push $0x44202\n popf\n pushf\n pop %edi\n mov %edi, 0x80018\n"
+	"push $0x4002\n popf\n pushf\n pop %ebp\n mov %ebp, 0x8001c\n"
+	"push $0x202\n popf\n"
+	"cli\n mov $5, %ecx\n 1: sti\n cli\n loop 1b\n sti\n"
+	"hlt\n");
+
+static unsigned count_sites(struct btbed *bb, unsigned flags, int kind)
+{
+	struct bt_stats s = stats(bb);
+	uint32_t tc0 = BB_WIN + BT_TC_OFF;
+	unsigned n = 0;
+
+	for (uint32_t a = tc0; a < tc0 + s.tc_used; a++) {
+		struct bt_site st;
+
+		if (bt__site(bb->bt, a, &st))
+			continue;
+		if ((st.flags & flags) == flags && (kind < 0 || st.kind == kind))
+			n++;
+	}
+	return n;
+}
+
+static void test_vif(void)
+{
+	struct btbed *bb = NEW(g_vif);
+
+	bb__run_both_and_compare(bb, 10000);
+	CU_ASSERT_EQUAL(bb->nexit, 1);			/* only the hlt */
+	CU_ASSERT_EQUAL(*(uint32_t *)(bb->tc->ram + BB_DATA) & FL_IF, 0);
+	CU_ASSERT_EQUAL(*(uint32_t *)(bb->tc->ram + BB_DATA + 4) & FL_IF,
+			FL_IF);
+	CU_ASSERT(bb->t.eflags & FL_IF);
+	/* Every inline STI puts a shadow flag on the next site. */
+	CU_ASSERT(count_sites(bb, BT_SF_SHADOW, -1) >= 3);
+	/* sti; hlt: the HLT exit is in the shadow (no delivery before it). */
+	CU_ASSERT_EQUAL(count_sites(bb, BT_SF_SHADOW, BT_SITE_EXIT), 1);
+	bb__free(bb);
+}
+
+/* An interrupt is pending: STI and a POPF that sets IF exit (the monitor
+ * would deliver the interrupt after them); the rest is unchanged. */
+static void test_vif_pending(void)
+{
+	struct btbed *bb = NEW(g_vif);
+
+	bt__wdata(bb->bt)->pend = 1;
+	bb__run_both_and_compare(bb, 10000);
+	/* 1 hlt + 8 sti + 4 popf setting IF (0x2d7, the pushf/popf pair
+	 * with IF set, 0x44202, 0x202) */
+	CU_ASSERT_EQUAL(bb->nexit, 13);
+	bb__free(bb);
+}
+
+/* POPF setting IOPL or TF exits; the interpreter runs the guest while
+ * either is set; the single-step trap after TF lands where it should. */
+BB_GUEST(g_popf_tf,
+	"mov $7, %eax\n"
+	"push $0x3002\n popf\n"
+	"pushf\n pop %ebx\n mov $3, %edx\n"
+	"push $0x2\n popf\n"
+	"add $1, %eax\n"
+	"push $0x102\n popf\n"
+	"nop\n"
+	"inc %eax\n hlt\n");
+
+static void test_popf_tf_iopl(void)
+{
+	struct btbed *bb = NEW(g_popf_tf);
+
+	bb__run_both_and_compare(bb, 10000);
+	CU_ASSERT_EQUAL(bb->o.vec, EXC_DB);
+	CU_ASSERT_EQUAL(bb->nexit, 2);
+	CU_ASSERT_EQUAL(bb->t.r[R_EBX] & FL_IOPL, FL_IOPL);
+	bb__free(bb);
+}
+
+/* ---- Exits ------------------------------------------------------------------- */
+
+BB_GUEST(g_priv,
+	"mov $0x41, %al\n out %al, $0xe9\n"
+	"mov %cr4, %eax\n mov %eax, 0x80000\n"
+	"mov $1, %eax\n cpuid\n mov %edx, 0x80004\n"
+	"in $0x61, %al\n"
+	"mov $0x10, %eax\n mov %eax, %ds\n"
+	"mov $0x33, %eax\n mov %eax, %es\n mov %es, %ebx\n push %es\n pop %ebp\n"
+	"mov %cs, %ecx\n mov %ss, %edx\n push %cs\n pop %esi\n push %ss\n pop %edi\n"
+	"sgdt 0x80010\n sidt 0x80018\n str %ax\n smsw %ax\n sldt %bx\n"
+	"lar %ecx, %edx\n lsl %ecx, %esi\n"
+	"mov $0x42, %al\n out %al, $0xe9\n"
+	"mov %dr7, %eax\n"
+	"clts\n wbinvd\n invlpg 0x80000\n"
+	"mov $0x10, %eax\n mov %eax, %es\n"
+	"hlt\n");
+
+static void test_privileged(void)
+{
+	struct btbed *bb = NEW(g_priv);
+
+	bb__run_both_and_compare(bb, 10000);
+	CU_ASSERT_STRING_EQUAL(bb->tc->out, "AB");
+	CU_ASSERT_STRING_EQUAL(bb->orig->out, "AB");
+	CU_ASSERT_EQUAL(bb->t.r[R_EDI], 0x10);		/* the guest's SS */
+	CU_ASSERT_EQUAL(bb->t.r[R_EBP], 0x33);
+	/* out, mov cr, cpuid, in, mov cs, mov ss, push cs, push ss, sgdt,
+	 * sidt, str, smsw, sldt, lar, lsl, out, mov dr, clts, wbinvd,
+	 * invlpg, hlt */
+	CU_ASSERT_EQUAL(bb->nexit, 21);
+	bb__free(bb);
+}
+
+/* Instructions the guest's CPU lacks exit, and the interpreter gives #UD
+ * (SSSE3 pshufb, AVX vaddps); SSE2 is copied (here #UD too, at a site:
+ * CR4.OSFXSR is clear in both beds). */
+BB_GUEST(g_ssse3, "mov $1, %eax\n pshufb %mm1, %mm0\n hlt\n");
+BB_GUEST(g_avx, "mov $1, %eax\n vaddps %xmm2, %xmm1, %xmm0\n hlt\n");
+BB_GUEST(g_sse2, "mov $1, %eax\n paddb %mm1, %mm0\n movdqa %xmm1, %xmm0\n hlt\n");
+
+/* CMPXCHG8B: an exit (QEMU's TCG corrupts EFLAGS after it at CPL 1;
+ * docs/bt.md), with the interpreter's result, both outcomes. */
+BB_GUEST(g_cx8,
+	"movl $1, 0x80000\n movl $2, 0x80004\n"
+	"mov $1, %eax\n mov $2, %edx\n mov $5, %ebx\n mov $6, %ecx\n"
+	"xor %esi, %esi\n lock cmpxchg8b 0x80000\n setz %cl\n"
+	"mov $0x80000, %esi\n cmpxchg8b (%esi)\n setz %bl\n hlt\n");
+
+static void test_cmpxchg8b(void)
+{
+	struct btbed *bb = NEW(g_cx8);
+
+	bb__run_both_and_compare(bb, 1000);
+	CU_ASSERT_EQUAL(bb->nexit, 3);
+	CU_ASSERT_EQUAL(*(uint32_t *)(bb->tc->ram + BB_DATA), 5);
+	CU_ASSERT_EQUAL(bb->t.r[R_ECX], 1);	/* equal: stored */
+	CU_ASSERT_EQUAL(bb->t.r[R_EBX] & 0xff, 0);	/* not: loaded */
+	CU_ASSERT_EQUAL(bb->t.r[R_EAX], 5);
+	CU_ASSERT_EQUAL(bb->t.r[R_EDX], 6);
+	bb__free(bb);
+}
+
+static void test_whitelist(void)
+{
+	struct btbed *bb = NEW(g_ssse3);
+
+	bb__run_both_and_compare(bb, 1000);
+	CU_ASSERT_EQUAL(bb->o.vec, EXC_UD);
+	CU_ASSERT_EQUAL(bb->nexit, 1);
+	bb__free(bb);
+	bb = NEW(g_avx);
+	bb__run_both_and_compare(bb, 1000);
+	CU_ASSERT_EQUAL(bb->o.vec, EXC_UD);
+	CU_ASSERT_EQUAL(bb->nexit, 1);
+	bb__free(bb);
+	bb = NEW(g_sse2);
+	bb__run_both_and_compare(bb, 1000);
+	CU_ASSERT_EQUAL(bb->o.vec, EXC_UD);
+	CU_ASSERT_EQUAL(bb->o.eip, BB_CODE + 8);
+	CU_ASSERT_EQUAL(bb->nexit, 0);
+	bb__free(bb);
+}
+
+/* rep bsf / rep bsr (Linux's __ffs/__fls): BSF/BSR on the guest's CPU,
+ * TZCNT/LZCNT on a host with BMI1: copied without the F3. */
+BB_GUEST(g_repbsf,
+	"mov $0x80, %eax\n rep bsf %eax, %ebx\n rep bsr %eax, %ecx\n"
+	"mov $0, %edx\n mov $7, %esi\n rep bsf %edx, %esi\n"
+	"es rep bsf 0x80000, %edi\n hlt\n");
+
+static void test_rep_bsf(void)
+{
+	struct btbed *bb = NEW(g_repbsf);
+	const uint8_t *tc = bb->tc->ram + BB_WIN + BT_TC_OFF;
+
+	bb__run_both_and_compare(bb, 1000);
+	CU_ASSERT_EQUAL(bb->t.r[R_EBX], 7);
+	CU_ASSERT_EQUAL(bb->t.r[R_ECX], 7);
+	CU_ASSERT_EQUAL(bb->nexit, 1);
+	/* mov (5 bytes), then 0f bc d8 and 0f bd c8 */
+	CU_ASSERT_EQUAL(memcmp(tc + 5, "\x0f\xbc\xd8\x0f\xbd\xc8", 6), 0);
+	CU_ASSERT_EQUAL(memcmp(tc + 24, "\x26\x0f\xbc\x3d", 4), 0);
+	bb__free(bb);
+}
+
+/* ---- Self-modifying code ---------------------------------------------------- */
+
+BB_GUEST(g_smc,
+	"xor %esi, %esi\n mov $3, %edi\n"
+	"1: call patchme\n add %eax, %esi\n"
+	"addl $0x11111111, " A(patchme) "+1\n"
+	"dec %edi\n jnz 1b\n"
+	"movb $0x40, " A(2f) "\n"	/* nop -> inc %eax, next in this block */
+	"2: nop\n"
+	"mov %esi, 0x80000\n hlt\n"
+	".balign 64\n"
+	"patchme: mov $0x11111111, %eax\n ret\n");
+
+static void test_smc(void)
+{
+	struct btbed *bb = NEW(g_smc);
+
+	bb__run_both_and_compare(bb, 10000);
+	CU_ASSERT_EQUAL(*(uint32_t *)(bb->tc->ram + BB_DATA), 0x66666666);
+	CU_ASSERT_EQUAL(bb->t.r[R_EAX], 0x33333334);
+	CU_ASSERT(bb->ncodewr >= 4);
+	CU_ASSERT(stats(bb).invalidations >= 4);
+	bb__free(bb);
+}
+
+/* ---- Pages --------------------------------------------------------------------- */
+
+/* mov $imm32, %ebx straddles 0x11000; the block's second page counts. */
+BB_GUEST(g_straddle,
+	"mov $1, %eax\n mov $" A(1f) ", %edx\n jmp *%edx\n"
+	".skip 0xff0 - (. - g_straddle_start), 0x90\n"
+	"1: add $2, %eax\n nop\n nop\n nop\n nop\n nop\n nop\n nop\n nop\n"
+	"nop\n nop\n mov $0x12345678, %ebx\n add %ebx, %eax\n hlt\n");
+
+static void test_straddle(void)
+{
+	struct btbed *bb = NEW(g_straddle);
+
+	bb__run_both_and_compare(bb, 10000);
+	CU_ASSERT(bt__gfn_translated(bb->bt, 0x10));
+	CU_ASSERT(bt__gfn_translated(bb->bt, 0x11));
+	CU_ASSERT_EQUAL(bb->t.r[R_EAX], 0x1234567b);
+	bb__free(bb);
+	/* The second page cannot be fetched: the straddling instruction is
+	 * an exit, the rest of page 0x11 is interpreted (-EFAULT). */
+	bb = NEW(g_straddle);
+	bb->deny_lin = 0x11000;
+	bb__run_both_and_compare(bb, 10000);
+	CU_ASSERT(!bt__gfn_translated(bb->bt, 0x11));
+	CU_ASSERT_EQUAL(bb->nexit, 1);
+	CU_ASSERT(bb->nfault_interp >= 2);
+	bb__free(bb);
+}
+
+/* 300 blocks, run twice. */
+BB_GUEST(g_big,
+	"mov $2, %ecx\n"
+	"1:\n .rept 300\n add $3, %eax\n inc %ebx\n jz 9f\n .endr\n"
+	"dec %ecx\n jnz 1b\n"
+	"9: hlt\n");
+
+/* A TC of 4 KiB: translation runs out of room again and again; each
+ * -ENOSPC is a reset and a retry, and the guest sees nothing of it. */
+static void test_tc_full(void)
+{
+	struct btbed *bb = NEW(g_big);
+
+	CU_ASSERT_EQUAL(bt__set_tc_limit(bb->bt, 4096), 0);
+	bb__run_both_and_compare(bb, 10000);
+	CU_ASSERT(bb->nenospc > 0);
+	CU_ASSERT(stats(bb).resets > 0);
+	bb__free(bb);
+	bb = NEW(g_calls);
+	CU_ASSERT_EQUAL(bt__set_tc_limit(bb->bt, 4096), 0);
+	bb__run_both_and_compare(bb, 200000);
+	bb__free(bb);
+}
+
+/* ---- The interface ------------------------------------------------------------- */
+
+static int nofetch(void *opaque, uint32_t lin, const uint8_t **host,
+		   uint32_t *gfn)
+{
+	return -14;
+}
+
+static void test_api(void)
+{
+	struct btbed *bb = NEW(g_loops);
+	struct bt_env none = { .code_page = nofetch };
+	struct bt_site s;
+	uint32_t tc, tc2;
+	struct bt_wdata *w = bt__wdata(bb->bt);
+	uint32_t gpr[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, fl = 0x202;
+
+	CU_ASSERT_EQUAL(bt__init(bb->bt, bb->tc->ram, 0x1000, 10), -22);
+	CU_ASSERT_EQUAL(bt__init(bb->bt, bb->tc->ram + BB_WIN, BB_WIN,
+				 BB_RAM >> 12), 0);
+	CU_ASSERT_EQUAL(bt__win_lin(bb->bt), BB_WIN);
+	CU_ASSERT_EQUAL(bt__set_tc_limit(bb->bt, 100), -22);
+	CU_ASSERT_EQUAL(bt__lookup(bb->bt, &none, BB_CODE, &tc), -14);
+	CU_ASSERT_EQUAL(bt__lookup(bb->bt, &bb->env, BB_CODE, &tc), 0);
+	CU_ASSERT_EQUAL(bt__lookup(bb->bt, &bb->env, BB_CODE, &tc2), 0);
+	CU_ASSERT_EQUAL(tc, tc2);
+	CU_ASSERT_EQUAL(tc, BB_WIN + BT_TC_OFF);
+	CU_ASSERT_EQUAL(bt__site(bb->bt, tc, &s), 0);
+	CU_ASSERT_EQUAL(s.eip, BB_CODE);
+	CU_ASSERT_EQUAL(s.kind, BT_SITE_INSN);
+	/* xor %eax,%eax is 2 bytes: its second byte is no site. */
+	CU_ASSERT_EQUAL(bt__site(bb->bt, tc + 1, &s), -2);
+	CU_ASSERT_EQUAL(bt__site(bb->bt, tc + 2, &s), 0);
+	CU_ASSERT_EQUAL(s.eip, BB_CODE + 2);
+	CU_ASSERT_EQUAL(bt__site(bb->bt, tc - 1, &s), -2);
+	CU_ASSERT_EQUAL(bt__site(bb->bt, tc + 0x80000, &s), -2);
+	/* The hash entry of the block. */
+	{
+		struct bt_hent *h = (struct bt_hent *)(bb->tc->ram + BB_WIN +
+						       BT_HASH_OFF);
+		uint32_t k = bt_hash_slot(BB_CODE);
+
+		CU_ASSERT_EQUAL(h[k].eip, BB_CODE);
+		CU_ASSERT_EQUAL(h[k].tc, tc);
+		/* Empty entries hold an eip of another slot. */
+		k = (k + 1) % BT_HASH_ENTRIES;
+		CU_ASSERT_EQUAL(h[k].tc, 0);
+		CU_ASSERT_NOT_EQUAL(bt_hash_slot(h[k].eip), k);
+		CU_ASSERT_NOT_EQUAL(bt_hash_slot(h[0].eip), 0);
+	}
+	/* Invalidation. */
+	CU_ASSERT(bt__gfn_translated(bb->bt, BB_CODE >> 12));
+	CU_ASSERT(!bt__gfn_translated(bb->bt, (BB_CODE >> 12) + 5));
+	CU_ASSERT(!bt__code_written(bb->bt, (BB_CODE >> 12) + 5));
+	CU_ASSERT(!bt__invlpg(bb->bt, 0x200000));
+	CU_ASSERT(bt__invlpg(bb->bt, BB_CODE + 0x10));
+	CU_ASSERT(!bt__gfn_translated(bb->bt, BB_CODE >> 12));
+	CU_ASSERT(!bt__invlpg(bb->bt, BB_CODE + 0x10));
+	/* The dropped block keeps its sites; the next lookup translates
+	 * anew (behind it in the TC). */
+	CU_ASSERT_EQUAL(bt__site(bb->bt, tc, &s), 0);
+	CU_ASSERT_EQUAL(bt__lookup(bb->bt, &bb->env, BB_CODE, &tc2), 0);
+	CU_ASSERT(tc2 > tc);
+	CU_ASSERT(bt__code_written(bb->bt, BB_CODE >> 12));
+	CU_ASSERT(!bt__code_written(bb->bt, BB_CODE >> 12));
+	CU_ASSERT_EQUAL(stats(bb).invalidations, 2);
+	CU_ASSERT_EQUAL(stats(bb).dropped, 2);
+	CU_ASSERT_EQUAL(stats(bb).resets, 0);
+	/* Fix-ups. */
+	w->s_eax = 0xaaaa;
+	w->s_ecx = 0xcccc;
+	w->s_fl = 0xd701;	/* SF ZF AF PF CF, OF */
+	s.fix = BT_FIX_EAX;
+	bt__fixup(bb->bt, &s, gpr, &fl);
+	CU_ASSERT_EQUAL(gpr[0], 0xaaaa);
+	CU_ASSERT_EQUAL(gpr[1], 2);
+	CU_ASSERT_EQUAL(fl, 0x202);
+	s.fix = BT_FIX_ECX | BT_FIX_FLAGS;
+	bt__fixup(bb->bt, &s, gpr, &fl);
+	CU_ASSERT_EQUAL(gpr[1], 0xcccc);
+	CU_ASSERT_EQUAL(fl, 0x202 | FL_ARITH);
+	w->s_fl = 0x0200;
+	bt__fixup(bb->bt, &s, gpr, &fl);
+	CU_ASSERT_EQUAL(fl, 0x202);
+	/* The PUSHF table. */
+	CU_ASSERT_EQUAL(w->iftab[0x02], 0x00);
+	CU_ASSERT_EQUAL(w->iftab[0x0d], 0x0d);
+	CU_ASSERT_EQUAL(w->iftab[256 + 0x0d], 0x0f);
+	bb__free(bb);
+}
+
+/* Translated code preempted every 1..16 instructions (as by host
+ * interrupts): the driver steps to the next site, takes the guest state
+ * there and re-enters the TC at that guest EIP. Every site must be a
+ * correct guest state for the end result to match. */
+static void test_preempt(void)
+{
+	static const struct { const uint8_t *s, *e; } g[] = {
+		{ g_alu_start, g_alu_end }, { g_loops_start, g_loops_end },
+		{ g_calls_start, g_calls_end }, { g_ind_start, g_ind_end },
+		{ g_vif_start, g_vif_end }, { g_smc_start, g_smc_end },
+		{ g_repbsf_start, g_repbsf_end }, { g_popf_tf_start, g_popf_tf_end },
+	};
+	unsigned taken = 0;
+
+	for (unsigned k = 0; k < sizeof(g) / sizeof(g[0]); k++) {
+		for (uint32_t seed = 1; seed <= 4; seed++) {
+			struct btbed *bb = bb__new(g[k].s, (size_t)(g[k].e - g[k].s));
+
+			bb->preempt = seed * 0x9e3779b9u;
+			if (seed == 4)
+				bt__wdata(bb->bt)->pend = 1;
+			bb__run_both_and_compare(bb, 200000);
+			taken += bb->npreempt;
+			bb__free(bb);
+		}
+	}
+	CU_ASSERT(taken > 500);
+}
+
 static CU_TestInfo bt_tests[] = {
 	{ "alu", test_alu },
 	{ "loops", test_loops },
 	{ "loop_twice", test_loop_twice },
 	{ "calls", test_calls },
 	{ "indirect", test_indirect },
+	{ "vif", test_vif },
+	{ "vif_pending", test_vif_pending },
+	{ "popf_tf_iopl", test_popf_tf_iopl },
+	{ "privileged", test_privileged },
+	{ "whitelist", test_whitelist },
+	{ "cmpxchg8b", test_cmpxchg8b },
+	{ "rep_bsf", test_rep_bsf },
+	{ "smc", test_smc },
+	{ "straddle", test_straddle },
+	{ "tc_full", test_tc_full },
+	{ "api", test_api },
+	{ "preempt", test_preempt },
 	CU_TEST_INFO_NULL,
 };
 UNIT_SUITE(bt, .tests = bt_tests);

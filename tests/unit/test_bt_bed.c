@@ -10,6 +10,7 @@
 
 #define GDT	0x500u
 #define TSS	0x600u
+#define TSS2	0x700u		/* the oracle's #PF task */
 #define IDT	0x800u
 #define PD	0x2000u
 #define PT	0x3000u		/* two tables: 8 MiB */
@@ -50,7 +51,8 @@ static void wr64(struct bed *b, uint32_t a, uint64_t v)
 
 /* GDT: 0x08 code DPL0, 0x10 data (DPL @data_dpl: the translating bed
  * mirrors the guest's kernel data at DPL 1), 0x18 code DPL 1, 0x20 data
- * DPL 0 (ring-0 stack), 0x28 TSS, 0x30 data DPL 3. */
+ * DPL 0 (ring-0 stack), 0x28 TSS, 0x30 data DPL 3, 0x38 the oracle's #PF
+ * task. */
 static void tables(struct bed *b, unsigned data_dpl)
 {
 	struct cpu *c = b->cpu;
@@ -62,7 +64,7 @@ static void tables(struct bed *b, unsigned data_dpl)
 	wr64(b, GDT + 0x28, desc(TSS, 0x67, 0x8b, 0));
 	wr64(b, GDT + 0x30, desc(0, 0xfffff, 0xf3, 0xc));
 	c->gdtr.base = GDT;
-	c->gdtr.limit = 0x37;
+	c->gdtr.limit = 0x3f;
 	for (unsigned v = 0; v < 32; v++) {
 		uint32_t off = BB_HND + 2 * v;
 		uint64_t g = (off & 0xffff) | ((uint64_t)0x08 << 16) |
@@ -76,6 +78,22 @@ static void tables(struct bed *b, unsigned data_dpl)
 	c->idtr.limit = 32 * 8 - 1;
 	wr32(b, TSS + 4, STK0);
 	wr32(b, TSS + 8, 0x20);
+	if (data_dpl == 0) {
+		/* The oracle runs at CPL 0: a #PF on its own stack could not
+		 * push a frame there (#DF, shutdown). It goes through a task
+		 * gate instead; the faulting state is saved in TSS. */
+		wr64(b, GDT + 0x38, desc(TSS2, 0x67, 0x89, 0));
+		wr32(b, TSS2 + 0x1c, PD);
+		wr32(b, TSS2 + 0x20, BB_HND + 2 * EXC_PF);
+		wr32(b, TSS2 + 0x24, 0x2);
+		wr32(b, TSS2 + 0x38, STK0 - 0x1000);
+		wr32(b, TSS2 + 0x4c, 0x08);
+		for (uint32_t o = 0x48; o <= 0x5c; o += 4)
+			if (o != 0x4c)
+				wr32(b, TSS2 + o, 0x20);
+		wr64(b, IDT + 8 * EXC_PF,
+		     (uint64_t)0x38 << 16 | (uint64_t)0x85 << 40);
+	}
 	cpu__set_seg(c, -2, 0x28, TSS, 0x67, 0x8b);
 	c->r[R_ESP] = BB_STACK;
 	cpu__set_eflags(c, 0x2);
@@ -98,6 +116,11 @@ static int bb_code_page(void *opaque, uint32_t lin, const uint8_t **host,
 
 struct btbed *bb__new(const uint8_t *code, size_t n)
 {
+	return bb__new_at(BB_CODE, code, n);
+}
+
+struct btbed *bb__new_at(uint32_t at, const uint8_t *code, size_t n)
+{
 	struct btbed *bb = calloc(1, sizeof(*bb));
 	struct cpu *c;
 
@@ -105,21 +128,28 @@ struct btbed *bb__new(const uint8_t *code, size_t n)
 	bb->tc = bed__new(BB_RAM, BB_CODE);
 	tables(bb->orig, 0);
 	tables(bb->tc, 1);
-	c = bb->tc->cpu;
-	/* Identity paging over RAM, supervisor read/write. */
-	for (uint32_t k = 0; k < 2; k++)
-		wr32(bb->tc, PD + 4 * k, (PT + 0x1000 * k) | 3);
-	for (uint32_t p = 0; p < BB_RAM >> 12; p++)
-		wr32(bb->tc, PT + 4 * p, (p << 12) | 3);
-	c->cr3 = PD;
-	c->cr0 |= CR0_PG | CR0_WP;
-	cpu__state_changed(c);
+	/* Identity paging over RAM, supervisor read/write, in both (so that
+	 * tests can unmap a page in both: bb__unmap). */
+	for (int k = 0; k < 2; k++) {
+		struct bed *b = k ? bb->tc : bb->orig;
+
+		for (uint32_t t = 0; t < 2; t++)
+			wr32(b, PD + 4 * t, (PT + 0x1000 * t) | 3);
+		for (uint32_t p = 0; p < BB_RAM >> 12; p++)
+			wr32(b, PT + 4 * p, (p << 12) | 3);
+		c = b->cpu;
+		c->cr3 = PD;
+		c->cr0 |= CR0_PG | (k ? CR0_WP : 0);
+		cpu__state_changed(c);
+	}
 	bb->bt = calloc(1, bt__size());
 	if (bt__init(bb->bt, bb->tc->ram + BB_WIN, BB_WIN, BB_RAM >> 12))
 		abort();
 	bb->env.opaque = bb;
 	bb->env.code_page = bb_code_page;
-	bb__load(bb, BB_CODE, code, n);
+	bb__load(bb, at, code, n);
+	bb->orig->cpu->eip = at;
+	bb->tc->cpu->eip = at;
 	return bb;
 }
 
@@ -135,6 +165,14 @@ void bb__load(struct btbed *bb, uint32_t gpa, const void *p, size_t n)
 {
 	bed__load(bb->orig, gpa, p, n);
 	bed__load(bb->tc, gpa, p, n);
+}
+
+void bb__unmap(struct btbed *bb, uint32_t lin)
+{
+	wr32(bb->orig, PT + 4 * (lin >> 12), 0);
+	wr32(bb->tc, PT + 4 * (lin >> 12), 0);
+	cpu__state_changed(bb->orig->cpu);
+	cpu__state_changed(bb->tc->cpu);
 }
 
 void bb__set_reg(struct btbed *bb, int r, uint32_t v)
@@ -169,10 +207,21 @@ static void guest_end(struct bed *b, struct bb_state *s)
 	s->eip = c->eip;
 	s->eflags = cpu__eflags(c);
 	s->vec = -1;
+	if (in_handlers(c->eip) && c->tr.sel == 0x38) {
+		/* The oracle's #PF task: the state left in the old TSS. */
+		s->vec = EXC_PF;
+		s->cr2 = c->cr2;
+		s->eip = rd32(b, TSS + 0x20);
+		s->eflags = rd32(b, TSS + 0x24);
+		for (int k = 0; k < 8; k++)
+			s->r[k] = rd32(b, TSS + 0x28 + 4 * k);
+		return;
+	}
 	if (in_handlers(c->eip)) {
 		uint32_t sp = c->r[R_ESP];
 
 		s->vec = (int)((c->eip - BB_HND) / 2);
+		s->cr2 = c->cr2;
 		if (has_err(s->vec))
 			sp += 4;
 		s->eip = rd32(b, sp);
@@ -281,7 +330,7 @@ static int fail(struct btbed *bb, const char *what, uint32_t a)
 	return -1;
 }
 
-enum step { ST_CONT, ST_END };
+enum step { ST_CONT, ST_END, ST_FAIL };
 
 /* Runs guest instructions in the interpreter from @eip: one, or more
  * while the guest's TF or IOPL keeps it out of translated code. */
@@ -299,6 +348,30 @@ static enum step interpret(struct btbed *bb, uint32_t eip)
 		    in_handlers(c->eip))
 			return ST_END;
 	} while (cpu__eflags(c) & (FL_TF | FL_IOPL));
+	return ST_CONT;
+}
+
+/* Guest mode at c->eip -> translated code: code bt cannot fetch
+ * (-EFAULT) is interpreted, one instruction at a time. */
+static enum step resume(struct btbed *bb)
+{
+	struct cpu *c = bb->tc->cpu;
+	uint32_t tc;
+
+	for (;;) {
+		int r = lookup(bb, c->eip, &tc);
+
+		if (r == 0)
+			break;
+		if (r != -14) {
+			fail(bb, "lookup failed", c->eip);
+			return ST_FAIL;
+		}
+		bb->nfault_interp++;
+		if (interpret(bb, c->eip) == ST_END)
+			return ST_END;
+	}
+	to_tc(bb, tc);
 	return ST_CONT;
 }
 
@@ -328,30 +401,87 @@ static void fixup(struct btbed *bb, const struct bt_site *s)
 	cpu__set_eflags(c, fl);
 }
 
+/* A pseudo-random preemption distance, 0..15 instructions. */
+static uint64_t next_preempt(struct btbed *bb)
+{
+	bb->preempt ^= bb->preempt << 13;
+	bb->preempt ^= bb->preempt >> 17;
+	bb->preempt ^= bb->preempt << 5;
+	return bb->preempt & 15;
+}
+
 int bb__run_tc(struct btbed *bb, uint64_t budget)
 {
 	struct cpu *c = bb->tc->cpu;
+	uint64_t stepping = 0;
 	uint64_t end = c->icount + budget;
-	uint32_t tc, eip = c->eip;
+	uint32_t eip = c->eip;
 
 	bb->nexit = bb->nmiss = bb->ndyn = bb->ncodewr = 0;
-	bb->nenospc = bb->ninterp = 0;
+	bb->nenospc = bb->ninterp = bb->nfault_interp = bb->npreempt = 0;
 	bb->why[0] = 0;
-	if (lookup(bb, eip, &tc))
-		return fail(bb, "lookup of the entry failed", eip);
-	to_tc(bb, tc);
+	wd(bb)->vif = (cpu__eflags(c) & FL_IF) ? 256 : 0;
+	to_guest(bb, eip);
+	switch (resume(bb)) {
+	case ST_FAIL:
+		return -1;
+	case ST_END:
+		guest_end(bb->tc, &bb->t);
+		return 0;
+	default:
+		break;
+	}
 	while (c->icount < end) {
 		struct bt_site s;
 		uint32_t at, cr2;
-		enum cpu_exit ex = cpu__run(c, end - c->icount);
+		uint64_t n = end - c->icount;
+		enum cpu_exit ex;
+		enum step st;
 		int v;
 
-		if (ex != CPU_EXIT_HALT_DEAD || !in_handlers(c->eip)) {
+		if (bb->preempt) {
+			uint64_t m = stepping ? 1 : 1 + next_preempt(bb);
+
+			if (m < n)
+				n = m;
+		}
+		ex = cpu__run(c, n);
+		if (ex == CPU_EXIT_BUDGET && bb->preempt && !in_handlers(c->eip)) {
+			/* Preempted in the TC (a host interrupt, say): at an
+			 * INSN site the state is the guest's before s.eip —
+			 * go through guest mode and enter the TC afresh at
+			 * s.eip; elsewhere single-step to the next site. */
+			if (bt__site(bb->bt, c->eip, &s) || s.kind != BT_SITE_INSN) {
+				stepping = 1;
+				continue;
+			}
+			stepping = 0;
+			bb->npreempt++;
+			fixup(bb, &s);
+			to_guest(bb, s.eip);
+			st = resume(bb);
+			if (st == ST_FAIL)
+				return -1;
+			if (st == ST_END) {
+				guest_end(bb->tc, &bb->t);
+				return 0;
+			}
+			continue;
+		}
+		stepping = 0;
+		/* An exception went to its handler (which may not have run
+		 * its HLT yet when the budget ended right after delivery). */
+		if ((ex != CPU_EXIT_HALT_DEAD && ex != CPU_EXIT_BUDGET) ||
+		    !in_handlers(c->eip)) {
 			if (getenv("BT_DEBUG"))
 				bed__dump(bb->tc);
 			return fail(bb, "translated code stopped oddly", c->eip);
 		}
 		v = take_exception(bb, &at, &cr2);
+		/* The monitor's invariant in translated code: real IF = 1,
+		 * IOPL = 0, TF = 0 (the guest's IF is wdata.vif). */
+		if ((cpu__eflags(c) & (FL_IF | FL_IOPL | FL_TF)) != FL_IF)
+			return fail(bb, "real IF/IOPL/TF changed in the TC", at);
 		cpu__set_seg(c, SEG_CS, SEL_CODE1, 0, 0xffffffff, ATTR_CODE1);
 		cpu__set_seg(c, SEG_SS, SEL_DATA1, 0, 0xffffffff, ATTR_DATA1);
 		c->eip = at;
@@ -379,11 +509,14 @@ int bb__run_tc(struct btbed *bb, uint64_t budget)
 		if (v == EXC_UD && s.kind == BT_SITE_EXIT_DYN) {
 			bb->ndyn++;
 			fixup(bb, &s);
-			eip = wd(bb)->target;
-			to_guest(bb, eip);
-			if (lookup(bb, eip, &tc))
-				return fail(bb, "lookup failed", eip);
-			to_tc(bb, tc);
+			to_guest(bb, wd(bb)->target);
+			st = resume(bb);
+			if (st == ST_FAIL)
+				return -1;
+			if (st == ST_END) {
+				guest_end(bb->tc, &bb->t);
+				return 0;
+			}
 			continue;
 		}
 		if (v == EXC_UD && s.kind == BT_SITE_EXIT) {
@@ -408,6 +541,7 @@ int bb__run_tc(struct btbed *bb, uint64_t budget)
 			bb->t.eip = s.eip;
 			bb->t.eflags = cpu__eflags(c);
 			bb->t.vec = v;
+			bb->t.cr2 = cr2;
 			return 0;
 		}
 		fixup(bb, &s);
@@ -415,10 +549,13 @@ int bb__run_tc(struct btbed *bb, uint64_t budget)
 			guest_end(bb->tc, &bb->t);
 			return 0;
 		}
-		eip = c->eip;
-		if (lookup(bb, eip, &tc))
-			return fail(bb, "lookup failed", eip);
-		to_tc(bb, tc);
+		st = resume(bb);
+		if (st == ST_FAIL)
+			return -1;
+		if (st == ST_END) {
+			guest_end(bb->tc, &bb->t);
+			return 0;
+		}
 	}
 	return fail(bb, "budget exhausted", c->eip);
 }
@@ -440,6 +577,11 @@ int bb__compare(struct btbed *bb, bool quiet)
 				fprintf(stderr, "  %s: oracle %08x, bt %08x\n",
 					rn[k], o->r[k], t->r[k]);
 		}
+	if (o->vec == EXC_PF && o->cr2 != t->cr2) {
+		bad++;
+		if (!quiet)
+			fprintf(stderr, "  cr2 %08x/%08x\n", o->cr2, t->cr2);
+	}
 	if (o->eip != t->eip || o->vec != t->vec ||
 	    (o->eflags & FL_CMP) != (t->eflags & FL_CMP)) {
 		bad++;
