@@ -21,8 +21,6 @@
 /* Single steps from a host interrupt inside a sequence to the next site. */
 #define BT_MAX_STEPS 64
 #define X86_TF 0x100u
-static int dbg_once;
-static u32 dbg_rip[16], dbg_eip[16], dbg_fl[16], dbg_n;
 
 struct hvmm_bt {
 	struct bt *bt;
@@ -251,38 +249,8 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 		b->s.bt_entries++;
 		if (out)
 			f->rflags |= X86_TF;
-		{
-			struct bt_site ds;
-
-			dbg_rip[dbg_n & 15] = (u32)f->rip;
-			dbg_eip[dbg_n & 15] = bt__site(b->bt, (u32)f->rip, &ds) ? 0 : ds.eip;
-			dbg_fl[dbg_n & 15] = (u32)f->rflags;
-			dbg_n++;
-		}
 		reason = hvmm__sys_enter(vc, &b->s.bt_ns);
 		f->rflags &= ~X86_TF;
-		if ((f->rflags & 0x4000) && !dbg_once) {
-			u32 off = (u32)f->rip - win - BT_TC_OFF;
-			dbg_once = 1;
-			pr_warn("hvmm-dbg: NT after exit %u vec %u rip %#llx entry eflags %#x eip %#x tc %#x\n",
-				reason, w->exit_vector, f->rip, st->eflags, st->eip, tc);
-			off = dbg_rip[(dbg_n - 1) & 15] - win - BT_TC_OFF;
-			if (off < BT_TC_BYTES)
-				print_hex_dump(KERN_WARNING, "tc: ", DUMP_PREFIX_NONE, 32, 1,
-					       (u8 *)b->win + BT_TC_OFF + off, 0x60, false);
-			{
-				struct bt_site ds;
-				int k;
-
-				if (!bt__site(b->bt, (u32)f->rip, &ds))
-					pr_warn("hvmm-dbg: exit site eip %#x kind %u\n", ds.eip, ds.kind);
-				for (k = 0; k < 16; k++)
-					pr_warn("hvmm-dbg: entry %d rip %#x eip %#x fl %#x\n", k, dbg_rip[(dbg_n + k) & 15],
-						dbg_eip[(dbg_n + k) & 15], dbg_fl[(dbg_n + k) & 15]);
-				pr_warn("hvmm-dbg: exit rflags %#llx rax %#llx rcx %#llx rdx %#llx rbx %#llx rsi %#llx rdi %#llx\n",
-					f->rflags, f->rax, f->rcx, f->rdx, f->rbx, f->rsi, f->rdi);
-			}
-		}
 		if (reason == MON_X_MONITOR_ERROR) {
 			pr_err("hvmm: monitor error (translated code): vector %u error %#x cr2 %#x at %pS\n",
 			       w->exit_vector, w->exit_error, w->exit_cr2, (void *)w->exit_rip);
