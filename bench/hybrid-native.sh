@@ -79,7 +79,7 @@ i=0; while kill -0 $p 2>/dev/null && [ $i -lt 600 ]; do sleep 1; i=$((i+1)); don
 kill $p 2>/dev/null; wait $p; echo "NB hvmm-exit $?"
 # NS <snapshot> <counter> <value>: 1-3 the SIGUSR2 snapshots, 4 at exit
 tr -d '\r' </tmp/con | awk '/^--- hvmm statistics/ { n++ }
-	/^(cpu|hybrid|engine|board|pio|native|interp|kirq)\.[^ ]* [0-9]/ { print "NS", n, $1, $2 }'
+	/^(cpu|hybrid|engine|board|pio|native|interp|kirq|bt)\.[^ ]* [0-9]/ { print "NS", n, $1, $2 }'
 IN
 log=$OUT/console.$CPU
 "$ROOT/tests/testhost/run" --quiet --cpu "$CPU" --timeout 9000 --log "$log" \

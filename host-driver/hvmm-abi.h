@@ -264,7 +264,8 @@ struct hvmm_sys_stats {
 	__u64 bt_window_moves;	/* window placed or moved (guest mapped it) */
 	__u64 bt_refused;	/* MON_SYS_BT answered by interpreting (untranslatable) */
 	__u64 bt_indirect_misses;	/* indirect-branch hash misses resolved in the module */
-	__u64 reserved7[6];
+	__u64 bt_fast_exits;	/* exit sites done in the module (RDTSC, irqchip ports) */
+	__u64 reserved7[5];
 };
 #define HVMM_VCPU_SYS_STATS	_IOR(HVMM_IOC_MAGIC, 0x34, struct hvmm_sys_stats)
 

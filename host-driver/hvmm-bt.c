@@ -167,6 +167,38 @@ static bool bt_resume_dyn(struct hvmm_vcpu *vc, const struct bt_site *site)
 	return true;
 }
 
+/* An exit site whose instruction the module performs itself (RDTSC, the
+ * in-kernel irqchip's ports): fix-ups applied, the instruction done on the
+ * frame's registers, resume at the translation of the next instruction.
+ * 1: resume in the TC; 0: not such an instruction (nothing done); -1: done,
+ * but the next instruction cannot run translated: the state went back to
+ * the interpreter after it. */
+static int bt_fast_exit(struct hvmm_vcpu *vc, const struct bt_site *site)
+{
+	struct hvmm_bt *b = vc->bt;
+	struct mon_frame *f = mon__frame(vc->world.w);
+	const struct bt_env *env = mon_sys__bt_env(vc->sys);
+	u32 gpr[8], fl = (u32)f->rflags, len, tc;
+
+	gpr[0] = f->rax; gpr[1] = f->rcx; gpr[2] = f->rdx; gpr[3] = f->rbx;
+	gpr[4] = f->rsp; gpr[5] = f->rbp; gpr[6] = f->rsi; gpr[7] = f->rdi;
+	bt__fixup(b->bt, site, gpr, &fl);
+	if (mon_sys__bt_fast_exit(vc->sys, site->eip, gpr, &len))
+		return 0;
+	f->rax = gpr[0]; f->rcx = gpr[1]; f->rdx = gpr[2];
+	f->rflags = fl;
+	if (bt__lookup(b->bt, env, site->eip + len, &tc)) {
+		/* the access is done: the interpreter continues after it
+		 * (the frame holds the state there, no fix-up left) */
+		struct bt_site s2 = { .eip = site->eip + len, .kind = BT_SITE_EXIT };
+
+		bt_convert(vc, &s2, s2.eip, -1);
+		return -1;
+	}
+	f->rip = tc;
+	return 1;
+}
+
 /* Should the state go back to the interpreter at the next site? A guest
  * interrupt it must deliver now, or the run's time is up. */
 static bool bt_want_out(struct hvmm_vcpu *vc, u64 end_ns)
@@ -249,7 +281,10 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 		b->s.bt_entries++;
 		if (out)
 			f->rflags |= X86_TF;
-		reason = hvmm__sys_enter(vc, &b->s.bt_ns);
+		/* the irqchip's timer only serves to end the stay for a guest
+		 * interrupt: not needed once one is pending (the TC's STI and
+		 * POPF exit on wdata.pend) or while stepping out */
+		reason = hvmm__sys_enter(vc, &b->s.bt_ns, out || wd->pend);
 		f->rflags &= ~X86_TF;
 		if (reason == MON_X_MONITOR_ERROR) {
 			pr_err("hvmm: monitor error (translated code): vector %u error %#x cr2 %#x at %pS\n",
@@ -271,8 +306,13 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 				return 1;
 			}
 			if (out && ++steps > BT_MAX_STEPS) {
-				pr_err("hvmm: translated code: no site within %d steps of %#llx\n",
-				       BT_MAX_STEPS, f->rip);
+				u32 off = (u32)f->rip - bt__win_lin(b->bt) - BT_TC_OFF;
+
+				pr_err("hvmm: translated code: no site within %d steps of %#llx (flags %#llx)\n",
+				       BT_MAX_STEPS, f->rip, f->rflags);
+				if (off < BT_TC_BYTES - 64 && off >= 64)
+					print_hex_dump(KERN_ERR, "hvmm tc: ", DUMP_PREFIX_OFFSET, 16, 1,
+						       (u8 *)b->win + BT_TC_OFF + off - 64, 96, false);
 				return -1;
 			}
 			continue;
@@ -301,18 +341,30 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 			b->s.bt_indirect_misses++;
 			continue;
 		}
+		if (reason == MON_X_FAULT && w->exit_vector == 6 && site.kind == BT_SITE_EXIT &&
+		    (r = bt_fast_exit(vc, &site)) != 0) {
+			b->s.bt_fast_exits++;
+			if (r < 0)
+				return 0;
+			if (bt_want_out(vc, end_ns) && wd->vif) {
+				/* the access raised a deliverable interrupt: the
+				 * state is precise at the site after it */
+				if (!bt__site(b->bt, (u32)f->rip, &site) && !(site.flags & BT_SF_SHADOW)) {
+					bt_convert(vc, &site, site_eip(vc, &site), -1);
+					return 0;
+				}
+				out = true;
+			}
+			continue;
+		}
 		if (reason == MON_X_FAULT && w->exit_vector == 6 && site.kind != BT_SITE_INSN) {
 			b->s.bt_exit_sites++;
-			if ((b->s.bt_exit_sites & 1023) == 0)
-				pr_warn("hvmm-dbg: exit site %#x kind %u\n", site_eip(vc, &site), site.kind);
 			bt_convert(vc, &site, site_eip(vc, &site), -1);
 			return 0;
 		}
 		/* a guest exception, an MMIO access, a write to a watched frame:
 		 * the interpreter re-executes the instruction */
 		b->s.bt_faults++;
-		if ((b->s.bt_faults & 255) == 0)
-			pr_warn("hvmm-dbg: fault site %#x reason %u vec %u\n", site_eip(vc, &site), reason, w->exit_vector);
 		bt_convert(vc, &site, site.eip,
 			   reason == MON_X_FAULT && w->exit_vector < 32 ? (int)w->exit_vector : -1);
 		return 0;
@@ -341,4 +393,5 @@ void hvmm__bt_stats(struct hvmm_vcpu *vc, struct hvmm_sys_stats *st)
 	st->bt_window_moves = b->s.bt_window_moves;
 	st->bt_refused = b->s.bt_refused;
 	st->bt_indirect_misses = b->s.bt_indirect_misses;
+	st->bt_fast_exits = b->s.bt_fast_exits;
 }

@@ -69,7 +69,7 @@ void hvmm__sys_free(struct hvmm_vcpu *vc);
 /* hvmm-sys.c helpers shared with hvmm-bt.c */
 void hvmm__sys_shadow_drop(struct mon_world *w);
 void hvmm__sys_check_watched(struct hvmm_vcpu *vc, const u32 gdt_gfn[2]);
-u32 hvmm__sys_enter(struct hvmm_vcpu *vc, u64 *ns);
+u32 hvmm__sys_enter(struct hvmm_vcpu *vc, u64 *ns, bool no_timer);
 
 /* Translated guest kernel code (hvmm-bt.c, docs/bt.md): created with
  * system mode, freed before it. hvmm__bt_stay runs one translated stay

@@ -120,7 +120,7 @@ static int sys_native(struct hvmm_vcpu *vc, u64 icount)
 	hvmm__world_sync_kernel(hw);
 
 	ns->native_entries++;
-	reason = hvmm__sys_enter(vc, &ns->native_ns);
+	reason = hvmm__sys_enter(vc, &ns->native_ns, false);
 
 	if (reason == MON_X_MONITOR_ERROR) {
 		pr_err("hvmm: monitor error (native user mode): vector %u error %#x cr2 %#x at %pS\n",
@@ -201,9 +201,11 @@ void hvmm__sys_check_watched(struct hvmm_vcpu *vc, const u32 gdt_gfn[2])
 }
 
 /* One entry into the world with the frame and GDT prepared: FPU owned,
- * interrupts off, the irqchip's timer armed. Adds the time inside to
- * *ns; returns the exit reason. */
-u32 hvmm__sys_enter(struct hvmm_vcpu *vc, u64 *ns)
+ * interrupts off, the irqchip's timer armed unless @no_timer (a stay that
+ * single-steps to a site already wants out: a timer whose deadline passed
+ * would end every entry before one instruction ran). Adds the time inside
+ * to *ns; returns the exit reason. */
+u32 hvmm__sys_enter(struct hvmm_vcpu *vc, u64 *ns, bool no_timer)
 {
 	struct mon_world *w = vc->world.w;
 	u32 reason;
@@ -211,7 +213,8 @@ u32 hvmm__sys_enter(struct hvmm_vcpu *vc, u64 *ns)
 
 	kernel_fpu_begin();
 	local_irq_disable();
-	hvmm__kirq_arm(vc);
+	if (!no_timer)
+		hvmm__kirq_arm(vc);
 	t0 = local_clock();
 	reason = hvmm__world_run_once(&vc->world);
 	*ns += local_clock() - t0;

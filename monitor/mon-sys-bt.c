@@ -318,3 +318,68 @@ void mon_sys__bt_import(struct mon_sys *ms, const struct mon_bt_state *st,
 	ms->hold_icount = cpu->icount;
 	(void)vector;
 }
+
+/* Reads up to @n code bytes at guest linear @eip (one page; fewer at its
+ * end). */
+static uint32_t peek_code(const struct mon_sys *ms, uint32_t eip, uint8_t *b, uint32_t n)
+{
+	uint32_t gfn, i, avail = 4096 - (eip & 0xfff);
+	bool g;
+
+	if (peek_frame(ms, eip, &gfn, &g))
+		return 0;
+	if (n > avail)
+		n = avail;
+	for (i = 0; i < n; i++)
+		b[i] = ((const uint8_t *)ms->pages[gfn])[(eip & 0xfff) + i];
+	return n;
+}
+
+int mon_sys__bt_fast_exit(struct mon_sys *ms, uint32_t eip, uint32_t gpr[8], uint32_t *len)
+{
+	uint8_t b[4];
+	uint32_t n = peek_code(ms, eip, b, sizeof(b)), i = 0, size = 4, v;
+	uint16_t port;
+	bool in;
+
+	if (n >= 2 && b[0] == 0x0f && b[1] == 0x31) {		/* RDTSC */
+		uint64_t t = cpu__tsc(ms->cpu);
+
+		gpr[0] = (uint32_t)t;
+		gpr[2] = (uint32_t)(t >> 32);
+		*len = 2;
+		return 0;
+	}
+	if (!ms->kirq || !mon_kirq__on(ms->kirq) || ms->pend != ACC_NONE)
+		return -1;
+	if (n >= 1 && b[0] == 0x66) {
+		size = 2;
+		i = 1;
+	}
+	if (i >= n)
+		return -1;
+	switch (b[i]) {
+	case 0xe4: case 0xe5: case 0xe6: case 0xe7:	/* IN/OUT imm8 */
+		if (i + 1 >= n)
+			return -1;
+		port = b[i + 1];
+		*len = i + 2;
+		break;
+	case 0xec: case 0xed: case 0xee: case 0xef:	/* IN/OUT DX */
+		port = (uint16_t)gpr[2];
+		*len = i + 1;
+		break;
+	default:
+		return -1;
+	}
+	if (!(b[i] & 1))
+		size = 1;
+	in = !(b[i] & 2);
+	v = in ? 0 : gpr[0];
+	if (!mon_kirq__pio(ms->kirq, port, &v, size, !in))
+		return -1;
+	if (in)
+		gpr[0] = size == 4 ? v : (gpr[0] & ~((1u << (size * 8)) - 1)) |
+					 (v & ((1u << (size * 8)) - 1));
+	return 0;
+}

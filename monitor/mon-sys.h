@@ -152,6 +152,11 @@ void mon_sys__bt_import(struct mon_sys *ms, const struct mon_bt_state *st,
  * translated code is tried again. */
 #define MON_BT_REFUSED_SKIP	1000
 void mon_sys__bt_refused(struct mon_sys *ms);
+/* At an exit site, performs the guest instruction at @eip itself when it
+ * is one the module can do without the interpreter: RDTSC, and IN/OUT to a
+ * port of the in-kernel irqchip. @gpr (EAX..EDI) is updated, *len is the
+ * instruction's length. 0, or -1 when the interpreter must run it. */
+int mon_sys__bt_fast_exit(struct mon_sys *ms, __u32 eip, __u32 gpr[8], __u32 *len);
 /* A guest interrupt is pending (INTR line, kirq or an injection). */
 int mon_sys__irq_pending(struct mon_sys *ms);
 
