@@ -392,9 +392,8 @@ void bt_page_add(struct bt *bt, uint32_t n, unsigned pm, uint32_t key)
 }
 
 /* Block @n is gone: out of the index and the hash, its pages' counts
- * down. Its list nodes stay (dead) on its pages' lists; its incoming
- * jumps are unchained by unchain_into once every block dropped with it
- * is dead too (those need no patch). */
+ * down. Its list nodes stay (dead) on its pages' lists; unchain_into then
+ * sends its incoming jumps back to their stubs. */
 static void kill_block(struct bt *bt, uint32_t n)
 {
 	struct bt_block *b = &bt->blocks[n];
@@ -414,9 +413,12 @@ static void kill_block(struct bt *bt, uint32_t n)
 	bt->st.dropped++;
 }
 
-/* Every chained jump into dead block @n from a live block goes back to
- * its miss stub. A dead block gets no new links (only live blocks are
- * found by the index), so its list is empty from now on. */
+/* Every chained jump into dead block @n goes back to its miss stub, also
+ * the jumps of dead blocks (a monitor resuming inside a dead block then
+ * leaves it at its end: no jump anywhere in the TC reaches a dead block).
+ * A dead block gets no new links (only live blocks are found by the
+ * index), so its list is empty from now on. stats.unchained counts the
+ * jumps of live blocks. */
 static void unchain_into(struct bt *bt, uint32_t n)
 {
 	struct bt_block *b = &bt->blocks[n];
@@ -425,17 +427,16 @@ static void unchain_into(struct bt *bt, uint32_t n)
 		struct bt_link *k = &bt->links[l - 1];
 
 		k->tgt = 0;
-		if (!bt->blocks[k->src].dead) {
-			put_rel32(bt, k->patch, k->stub);
+		put_rel32(bt, k->patch, k->stub);
+		if (!bt->blocks[k->src].dead)
 			bt->st.unchained++;
-		}
 	}
 	b->in = 0;
 }
 
 /* Drops every live block on the list of page @key: kills them all, then
- * unchains the jumps into them (a dead block's own list is empty, so the
- * second walk touches only this drop's blocks). */
+ * unchains the jumps into them (the lists of blocks dropped before are
+ * empty, so the second walk touches only this drop's blocks). */
 static bool drop_page(struct bt *bt, uint32_t key)
 {
 	int32_t f = page_find(bt, key);

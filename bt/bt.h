@@ -185,10 +185,11 @@ bool bt__code_written(struct bt *bt, uint32_t gfn);
 bool bt__invlpg(struct bt *bt, uint32_t lin);
 
 /* A dropped block's TC space is not reused (until the next reset), and its
- * sites stay known to bt__site: a monitor that was stopped inside it (a
- * host interrupt, while a device wrote the code by DMA) may resume there;
- * it runs the old bytes to the block's end and then leaves through miss
- * stubs. Nothing enters a dropped block again. */
+ * sites stay known to bt__site. No jump in the TC reaches a dropped block
+ * (also not from another dropped one): a monitor that was stopped inside
+ * one (a host interrupt, while a device wrote the code by DMA) may resume
+ * there; it runs the old bytes to the block's end, where its branches go
+ * to live blocks or to miss stubs. */
 
 /* Limits the TC to its first @bytes (at least 4 KiB; at most BT_TC_BYTES)
  * and drops every translation: for tests of a full TC. 0 or -EINVAL. */

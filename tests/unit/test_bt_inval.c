@@ -167,8 +167,16 @@ static void test_drop_page_api(void)
 	/* A new X links the live Y at once. */
 	tx2 = lookup(bb, 0x10000);
 	CU_ASSERT_EQUAL(jmp_dest(bb, tx2), ty2);
+	CU_ASSERT_EQUAL(jmp_dest(bb, tx), ty2);		/* dead X's jump */
+	/* Dropping Y unchains the new X's jump (counted) and the dead X's
+	 * (not counted): no jump reaches a dead block. */
+	n0 = (uint32_t)stats(bb).unchained;
+	CU_ASSERT(bt__code_written(bb->bt, 0x11));
+	CU_ASSERT_EQUAL(stats(bb).unchained, n0 + 1);
+	CU_ASSERT(is_miss_for(bb, jmp_dest(bb, tx2), 0x11000));
+	CU_ASSERT(is_miss_for(bb, jmp_dest(bb, tx), 0x11000));
 	CU_ASSERT_EQUAL(stats(bb).resets, 0);
-	CU_ASSERT_EQUAL(stats(bb).invalidations, 4);
+	CU_ASSERT_EQUAL(stats(bb).invalidations, 5);
 	bb__free(bb);
 }
 
