@@ -90,8 +90,7 @@ void mon_sys__bt_code_written(struct mon_sys *ms, uint32_t gpa_page)
 	if (!ms->bt)
 		return;
 	if (gpa_page != ~0u) {
-		if (bt__code_written(ms->bt, gpa_page >> 12))
-			ms->dbg_resets[0]++;
+		bt__code_written(ms->bt, gpa_page >> 12);
 		return;
 	}
 	/* the interpreter forgot every watched page: watch ours again */
@@ -104,12 +103,10 @@ void mon_sys__bt_tlb_event(struct mon_sys *ms, uint32_t lin, bool all)
 {
 	if (!ms->bt)
 		return;
-	if (all) {
+	if (all)
 		bt__reset(ms->bt, bt__win_lin(ms->bt));
-		ms->dbg_resets[1]++;
-	} else if (bt__invlpg(ms->bt, lin)) {
-		ms->dbg_resets[2]++;
-	}
+	else
+		bt__invlpg(ms->bt, lin);
 }
 
 int mon_sys__irq_pending(struct mon_sys *ms)

@@ -56,8 +56,7 @@ struct mon_sys {
 	struct bt *bt;			/* NULL: off */
 	struct bt_env bt_env;
 	bool go_bt;
-	uint64_t bt_skip_icount;
-	uint64_t dbg_resets[3];	/* no translated stay before this icount */
+	uint64_t bt_skip_icount;	/* no translated stay before this icount */
 	uint32_t bt_gdt_n;		/* guest GDT entries as exported */
 	uint64_t bt_gdt_raw[MON_BT_GDT_MAX];	/* the guest's descriptors then */
 

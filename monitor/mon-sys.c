@@ -451,9 +451,6 @@ void mon_sys__stats(struct mon_sys *ms, struct hvmm_sys_stats *st)
 	st->instructions = ms->cpu->icount;
 	st->decodes = ms->cpu->ndecode;
 	st->tlb_flushes = ms->cpu->ntlb_flush;
-	st->reserved[0] = ms->dbg_resets[0];
-	st->reserved[1] = ms->dbg_resets[1];
-	st->reserved[2] = ms->dbg_resets[2];
 }
 
 void mon_sys__invalidate_phys(struct mon_sys *ms, unsigned long long gpa,

@@ -501,8 +501,6 @@ static void bt_stats(FILE *f, const struct hvmm_sys_stats *st)
 		{ "refused", st->bt_refused },
 		{ "indirect_misses", st->bt_indirect_misses },
 		{ "fast_exits", st->bt_fast_exits },
-		{ "dbg_reset_code", st->reserved[0] }, { "dbg_reset_tlball", st->reserved[1] },
-		{ "dbg_reset_invlpg", st->reserved[2] },
 	};
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
