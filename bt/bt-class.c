@@ -107,8 +107,10 @@ static bool is_cs_ss(ZydisRegister r)
 
 /* Operands that make an otherwise whitelisted instruction an exit: control,
  * debug and test registers; CS and SS as a moved/pushed/popped segment
- * register (CS's RPL and SS's selector differ at CPL 1); memory through a
- * CS override (the TC's CS is the monitor's, not necessarily readable). */
+ * register (CS's RPL and SS's selector differ at CPL 1; PUSH CS/SS are
+ * translated, XK_PUSH_SEG). Memory through a CS override is copied: the
+ * world's CS is the guest's own code descriptor (DPL 1, readable as the
+ * guest's, base 0), so such a read behaves as at CPL 0. */
 static bool operands_exit(const ZydisDecodedInstruction *i,
 			  const ZydisDecodedOperand *ops)
 {
@@ -123,9 +125,6 @@ static bool operands_exit(const ZydisDecodedInstruction *i,
 				return true;
 			if (o->visibility != ZYDIS_OPERAND_VISIBILITY_HIDDEN &&
 			    is_cs_ss(o->reg.value))
-				return true;
-		} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
-			if (o->mem.segment == ZYDIS_REGISTER_CS)
 				return true;
 		}
 	}
@@ -177,6 +176,22 @@ enum bt_xk bt_classify(const ZydisDecodedInstruction *i,
 		return operands_exit(i, ops) ? XK_EXIT : XK_COPY_NOREP;
 	case ZYDIS_MNEMONIC_POPFD:
 		return XK_POPF;
+	case ZYDIS_MNEMONIC_PUSH:
+		/* 0e: push cs, 16: push ss (32-bit operand only) */
+		if (i->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && !o16 &&
+		    (i->opcode == 0x0e || i->opcode == 0x16))
+			return XK_PUSH_SEG;
+		break;
+	case ZYDIS_MNEMONIC_VERW: case ZYDIS_MNEMONIC_VERR:
+		/* VERW/VERR at CPL 1 on the world's mirror of the guest GDT
+		 * give the guest's ZF: DPL-0 descriptors are DPL 1 there, so
+		 * max(CPL 1, RPL) <= DPL holds exactly when it holds at CPL 0
+		 * with DPL 0; system descriptors are absent and not accessible
+		 * either way. Not the same: a selector at index 2 or past the
+		 * 128 mirrored entries (reads not accessible). Linux runs VERW
+		 * on __KERNEL_DS before every return to user mode (MDS buffer
+		 * clearing): an exit each time otherwise. */
+		return operands_exit(i, ops) ? XK_EXIT : XK_COPY;
 	default:
 		break;
 	}

@@ -170,6 +170,7 @@ enum bt_xk {
 	XK_STI,
 	XK_PUSHF,
 	XK_POPF,
+	XK_PUSH_SEG,	/* push cs / push ss: the guest's selector from wdata */
 };
 /* How guest instruction @i (decoded in 32-bit legacy mode) is translated. */
 enum bt_xk bt_classify(const ZydisDecodedInstruction *i,

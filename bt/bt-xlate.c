@@ -273,6 +273,13 @@ static bool xlate_one(struct bt_emit *e, enum bt_xk k, uint32_t eip,
 	case XK_PUSHF:
 		x_pushf(e, eip);
 		return false;
+	case XK_PUSH_SEG:
+		/* push dword [W.cs_sel / W.ss_sel]: the guest's selector, not
+		 * the RPL-1 one the world runs with; the push is the only
+		 * guest access (a site: it may fault on the stack) */
+		em_site(e, eip, BT_SITE_INSN, 0);
+		em_abs_op(e, 0xff, 0x35, zi->opcode == 0x0e ? WD(bt, cs_sel) : WD(bt, ss_sel));
+		return false;
 	case XK_POPF:
 		x_popf(e, eip);
 		return false;

@@ -75,7 +75,9 @@ struct bt_wdata {
 	uint32_t s_fl;		/* 0x10: scratch: LAHF/SETO image of the flags */
 	uint32_t target;	/* 0x14: guest EIP of an indirect branch */
 	uint32_t jmp_tc;	/* 0x18: TC address an indirect branch jumps to */
-	uint32_t pad[57];
+	uint32_t cs_sel;	/* 0x1c: the guest's CS selector (PUSH CS pushes it) */
+	uint32_t ss_sel;	/* 0x20: the guest's SS selector (PUSH SS pushes it) */
+	uint32_t pad[55];
 	uint8_t iftab[512];	/* 0x100: iftab[vif + b] = b with bit 1 (IF in
 				 * EFLAGS byte 1) taken from vif: PUSHF's fix */
 };
