@@ -274,6 +274,9 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 	f->ds = st->sel[3]; f->fs = st->sel[4]; f->gs = st->sel[5];
 	wd = bt__wdata(b->bt);
 	wd->vif = st->vif;
+	/* the guest's own CS and SS (RPL 0: mon_sys__bt_ok), for PUSH CS/SS */
+	wd->cs_sel = st->sel[1] & ~3u;
+	wd->ss_sel = st->sel[2] & ~3u;
 	wd->pend = mon_sys__irq_pending(vc->sys) ? 1 : 0;
 	hvmm__world_sync_kernel(hw);
 
