@@ -342,15 +342,11 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 		if (reason == MON_X_FAULT && w->exit_vector == 6 && site.kind == BT_SITE_EXIT_DYN &&
 		    bt_resume_dyn(vc, &site)) {
 			b->s.bt_indirect_misses++;
-			if ((b->s.bt_indirect_misses & 15) == 0)
-				pr_warn("hvmm-dbg: dyn %#x -> %#x\n", site.eip, wd->target);
 			continue;
 		}
 		if (reason == MON_X_FAULT && w->exit_vector == 6 && site.kind == BT_SITE_EXIT &&
 		    (r = bt_fast_exit(vc, &site)) != 0) {
 			b->s.bt_fast_exits++;
-			if ((b->s.bt_fast_exits & 15) == 0)
-				pr_warn("hvmm-dbg: fast %#x\n", site.eip);
 			if (r < 0)
 				return 0;
 			if (bt_want_out(vc, end_ns) && wd->vif) {
@@ -366,8 +362,6 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 		}
 		if (reason == MON_X_FAULT && w->exit_vector == 6 && site.kind != BT_SITE_INSN) {
 			b->s.bt_exit_sites++;
-			if ((b->s.bt_exit_sites & 15) == 0)
-				pr_warn("hvmm-dbg: exit %#x kind %u\n", site.eip, site.kind);
 			bt_convert(vc, &site, site_eip(vc, &site), -1);
 			return 0;
 		}

@@ -12,16 +12,19 @@
 # `--stats` must show guest user code running natively (native.stays).
 # About 2.5-3.5 min (one test-host boot; the guest kernel, unpacked by the
 # loader, is interpreted inside hvmm.ko under TCG: ~0.6 G instructions).
+# HVMM_HYBRID_ARGS adds `hvmm run` options and names the log directory
+# (testhost-hybrid-linux-bt.sh: --bt, the kernel translated, docs/bt.md).
 . "$(dirname "$0")/lib.inc"
 . "$(dirname "$0")/guest-session.inc"
 TH=$ROOT/tests/testhost/run
-OUT=$BUILD/test-logs/hybrid-linux
+HARGS=${HVMM_HYBRID_ARGS:-}
+OUT=$BUILD/test-logs/hybrid-linux$(echo "$HARGS" | tr -c 'a-z0-9\n' '-' | sed 's/^-*/-/;s/-*$//;s/^-$//')
 rm -rf "$OUT"; mkdir -p "$OUT"
 make -s -C "$ROOT" guest >/dev/null || { _bad "make guest"; finish; }
 BOOT_TMO=${HVMM_BOOT_TIMEOUT:-900}
 CMD_TMO=${HVMM_CMD_TIMEOUT:-240}
 cat >"$OUT/inner.sh" <<IN
-BOOT_TMO=$BOOT_TMO CMD_TMO=$CMD_TMO
+BOOT_TMO=$BOOT_TMO CMD_TMO=$CMD_TMO HARGS="$HARGS"
 IN
 cat >>"$OUT/inner.sh" <<'IN'
 . /ts/lib.inc
@@ -35,7 +38,7 @@ vm_alive() { [ -n "$VM_PID" ] && [ -e /proc/$VM_PID ] && ! grep -q '^State:.*Z' 
 DISK=/tmp/disk.img
 truncate -s 8M $DISK
 echo "LT start $(up) s"
-vm_start hvmm run --engine hybrid --mem 128M --disk $DISK --stats=/tmp/stats \
+vm_start hvmm run --engine hybrid $HARGS --mem 128M --disk $DISK --stats=/tmp/stats \
 	--kernel /g/vmlinuz --initrd /g/initrd.gz \
 	--append "console=ttyS0 panic=-1 cryptomgr.notests"
 guest_session_console $DISK $BOOT_TMO $CMD_TMO
@@ -82,4 +85,12 @@ n=$(sed -n 's/^native\.stays \([0-9]*\).*/\1/p' "$OUT/stats")
 	_bad "guest user code ran natively (native.stays: ${n:-none})"
 grep -E "^(cpu\.instructions|hybrid\.exit\.|hybrid\.run_calls|native\.(stays|ns|hidden_faults))" \
 	"$OUT/stats" | sed 's/^/     /'
+case " $HARGS " in *" --bt "*)
+	n=$(sed -n 's/^bt\.stays \([0-9]*\).*/\1/p' "$OUT/stats")
+	b=$(sed -n 's/^bt\.blocks \([0-9]*\).*/\1/p' "$OUT/stats")
+	[ "${n:-0}" -gt 1000 ] && [ "${b:-0}" -gt 1000 ] &&
+		_ok "guest kernel code ran translated ($n stays, $b blocks)" ||
+		_bad "guest kernel code ran translated (bt.stays ${n:-none}, bt.blocks ${b:-none})"
+	grep -E "^bt\." "$OUT/stats" | sed 's/^/     /' ;;
+esac
 finish
