@@ -308,7 +308,9 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 				bt_convert(vc, &site, site_eip(vc, &site), -1);
 				return 1;
 			}
-			if (out && ++steps > BT_MAX_STEPS) {
+			/* only real steps count: host interrupts may end an
+			 * entry before one instruction ran */
+			if (out && reason == MON_X_FAULT && ++steps > BT_MAX_STEPS) {
 				u32 off = (u32)f->rip - bt__win_lin(b->bt) - BT_TC_OFF;
 
 				pr_err("hvmm: translated code: no site within %d steps of %#llx (flags %#llx)\n",

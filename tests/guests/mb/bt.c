@@ -187,18 +187,6 @@ static int on_irq0(struct rt_frame *fr)
 	return 1;
 }
 
-static void pic_pit_init(void)
-{
-	outb(0x20, 0x11); outb(0xa0, 0x11);
-	outb(0x21, VEC_IRQ0); outb(0xa1, VEC_IRQ0 + 8);
-	outb(0x21, 0x04); outb(0xa1, 0x02);
-	outb(0x21, 0x01); outb(0xa1, 0x01);
-	outb(0x21, 0xfe); outb(0xa1, 0xff);		/* only IRQ0 */
-	outb(0x43, 0x34);
-	outb(0x40, 1193 & 0xff);			/* 1 kHz */
-	outb(0x40, 1193 >> 8);
-}
-
 static void load_gdt(void)
 {
 	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) gdtr = {
@@ -307,7 +295,7 @@ void test_main(void)
 	rt_check(b != a, "rdtsc-moves", "%08x %08x", a, b);
 
 	/* timer interrupts while translated code runs */
-	pic_pit_init();
+	rt_pic_pit_init(VEC_IRQ0, 1193);
 	asm volatile("sti");
 	while (ticks < 5)
 		sink += fib(10);

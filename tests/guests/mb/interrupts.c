@@ -54,18 +54,6 @@ static int on_irq0(struct rt_frame *fr)
 	return 1;
 }
 
-static void pic_pit_init(void)
-{
-	outb(0x20, 0x11); outb(0xa0, 0x11);		/* ICW1: edge, cascade, ICW4 */
-	outb(0x21, VEC_IRQ0); outb(0xa1, VEC_IRQ0 + 8);	/* ICW2: vectors */
-	outb(0x21, 0x04); outb(0xa1, 0x02);		/* ICW3 */
-	outb(0x21, 0x01); outb(0xa1, 0x01);		/* ICW4: 8086 mode */
-	outb(0x21, 0xfe); outb(0xa1, 0xff);		/* only IRQ0 */
-	outb(0x43, 0x34);				/* PIT ch0, lo/hi, mode 2 */
-	outb(0x40, 1193 & 0xff);			/* 1193182 Hz / 1193 = 1 kHz */
-	outb(0x40, 1193 >> 8);
-}
-
 /* waits with IF=0 until IRQ0 is pending in the PIC's IRR; 0 on timeout */
 static int wait_pending(void)
 {
@@ -82,7 +70,7 @@ static struct rt_fault f;
 void test_main(void)
 {
 	rt_set_handler(VEC_IRQ0, on_irq0);
-	pic_pit_init();
+	rt_pic_pit_init(VEC_IRQ0, 1193);
 
 	want_first = 1;
 	int v = rt_try(0, t_hlt, 0, &f);

@@ -197,18 +197,6 @@ static int on_irq0(struct rt_frame *fr)
 	return 1;
 }
 
-static void pic_pit_init(void)
-{
-	outb(0x20, 0x11); outb(0xa0, 0x11);
-	outb(0x21, VEC_IRQ0); outb(0xa1, VEC_IRQ0 + 8);
-	outb(0x21, 0x04); outb(0xa1, 0x02);
-	outb(0x21, 0x01); outb(0xa1, 0x01);
-	outb(0x21, 0xfe); outb(0xa1, 0xff);		/* only IRQ0 */
-	outb(0x43, 0x34);				/* PIT ch0, mode 2, 100 Hz */
-	outb(0x40, 11932 & 0xff);
-	outb(0x40, 11932 >> 8);
-}
-
 static uint32_t xorshift_sum(uint32_t n)
 {
 	uint32_t x = 2463534242u, s = 0;
@@ -327,7 +315,7 @@ void test_main(void)
 	rt_gdt_set(TLS_IDX, (uint32_t)tls_block, 0xfff, ACC_P | ACC_S | ACC_DPL(3) | ACC_DATA_W,
 		   FLG_DB);
 	paging_init();
-	pic_pit_init();
+	rt_pic_pit_init(VEC_IRQ0, 11932);
 
 	/* demand-zero: every page zero-filled by the kernel on first touch */
 	v = uenter(u_demand, NDZ);

@@ -226,6 +226,18 @@ void rt_gdt_set(int idx, uint32_t base, uint32_t limit, uint8_t access, uint8_t 
 		      ((uint64_t)(flags & 0xf) << 52) | ((uint64_t)(base >> 24) << 56);
 }
 
+void rt_pic_pit_init(uint8_t vec, uint16_t divisor)
+{
+	outb(0x20, 0x11); outb(0xa0, 0x11);		/* ICW1: edge, cascade, ICW4 */
+	outb(0x21, vec); outb(0xa1, vec + 8);		/* ICW2: vectors */
+	outb(0x21, 0x04); outb(0xa1, 0x02);		/* ICW3 */
+	outb(0x21, 0x01); outb(0xa1, 0x01);		/* ICW4: 8086 mode */
+	outb(0x21, 0xfe); outb(0xa1, 0xff);		/* only IRQ0 */
+	outb(0x43, 0x34);				/* PIT ch0, lo/hi, mode 2 */
+	outb(0x40, divisor & 0xff);
+	outb(0x40, divisor >> 8);
+}
+
 void rt_gdt_gate(int idx, uint16_t sel, uint32_t off, int type, int dpl, int params)
 {
 	rt_gdt[idx] = (off & 0xffff) | ((uint64_t)sel << 16) |

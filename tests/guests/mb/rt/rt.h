@@ -133,6 +133,10 @@ extern struct tss32 rt_tss, rt_tss2;
  * leaves it out (SDM Vol. 3A 19.5.2). */
 extern uint8_t rt_iobitmap[8192 + 1];
 void rt_gdt_set(int idx, uint32_t base, uint32_t limit, uint8_t access, uint8_t flags);
+/* The 8259A pair remapped to vectors vec..vec+15 with only IRQ0 unmasked,
+ * and PIT channel 0 in mode 2 (rate generator) dividing 1193182 Hz by
+ * @divisor (1193: 1 kHz). */
+void rt_pic_pit_init(uint8_t vec, uint16_t divisor);
 void rt_gdt_gate(int idx, uint16_t sel, uint32_t off, int type, int dpl, int params);
 void rt_gdt_tss(int idx, struct tss32 *t, uint32_t limit, int busy);
 /* IDT entry vec: type GATE_INT32/GATE_TRAP32/GATE_TASK, present p. */
