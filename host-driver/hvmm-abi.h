@@ -244,7 +244,8 @@ struct hvmm_sys_stats {
 	__u64 hidden_faults;	/* #PF fixed in the monitor (shadow built) */
 	__u64 reflected_pf;	/* #PF handed to the interpreter (guest's fault) */
 	__u64 shadow_flushes;	/* all shadows dropped (stay after interpretation) */
-	__u64 code_invalidations;	/* natively writable pages checked for decoded code */
+	__u64 code_invalidations;	/* shadow drops: a frame became watched (decoded or
+					 * translated code, the GDT) while mapped writable */
 	__u64 shadow_kept;	/* stays after interpretation that kept the shadows */
 	/* ABI 6: with the in-kernel irqchip on, a run goes on instead of
 	 * returning (docs/kirq.md): budgets and host interrupts kept inside */

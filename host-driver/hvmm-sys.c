@@ -18,7 +18,6 @@
 
 #include "host-driver/hvmm-kern.h"
 #include "monitor/mon-sys.h"
-#include "bt/bt.h"
 
 /* Instructions per SYS_RUN at most: a stay stays in the milliseconds. */
 #define SYS_MAX_BUDGET 1000000ull
@@ -154,16 +153,6 @@ static int sys_native(struct hvmm_vcpu *vc, u64 icount)
 	return r;
 }
 
-static bool gfn_watched(struct mon_world *w, u32 g)
-{
-	const u32 *cb = w->code_bits;
-
-	if (cb && (cb[g >> 5] >> (g & 31)) & 1)
-		return true;
-	return w->bt && (bt__gfn_translated(w->bt, g) || g == w->bt_gdt_gfn[0] ||
-			 g == w->bt_gdt_gfn[1]);
-}
-
 /* Frames written in the world must be watched ones' never (the shadow maps
  * watched frames read-only: code the interpreter decoded or bt translated,
  * the guest GDT). A frame that became watched since its shadow entry was
@@ -192,7 +181,7 @@ void hvmm__sys_check_watched(struct hvmm_vcpu *vc, const u32 gdt_gfn[2])
 		return;
 	}
 	for (i = 0; i < s->wlog_n; i++) {
-		if (gfn_watched(w, s->wlog[i])) {
+		if (mon__shadow_watched(w, s->wlog[i])) {
 			hvmm__sys_shadow_drop(w);
 			vc->nst.code_invalidations++;
 			return;

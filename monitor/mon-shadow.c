@@ -143,11 +143,7 @@ bool mon__shadow_tables_changed(struct mon_world *w)
 	return false;
 }
 
-/* A frame the interpreter decoded code from, translated code came from, or
- * the guest's GDT (mirrored in the world GDT): mapped read-only, so a
- * write leaves the world first and the interpreter performs it (and drops
- * what it decoded or translated from the frame). */
-static bool watched(const struct mon_world *w, uint32_t gfn)
+bool mon__shadow_watched(const struct mon_world *w, uint32_t gfn)
 {
 	if (w->code_bits && (w->code_bits[gfn >> 5] >> (gfn & 31)) & 1)
 		return true;
@@ -213,7 +209,7 @@ int mon__shadow_fault(struct mon_world *w, uint32_t va, uint32_t err)
 		w->exit_cr2 = va;
 		return -1;
 	}
-	wat = watched(w, walk.gpa >> 12);
+	wat = mon__shadow_watched(w, walk.gpa >> 12);
 	if (wat && (acc & SM_PF_W)) {
 		/* the write goes to the interpreter, whose write reaches
 		 * bt__code_written (or the GDT mirror is rebuilt) */

@@ -210,6 +210,13 @@ void mon__shadow_flush(struct mon_world *w);
 bool mon__shadow_tables_changed(struct mon_world *w);
 void mon__shadow_untrack(struct mon_world *w);
 
+/* A frame the interpreter decoded code from (w->code_bits), translated code
+ * came from (w->bt), or holding the guest's GDT (mirrored in the world
+ * GDT): the shadow maps it read-only, so a write leaves the world first and
+ * the interpreter performs it (and drops what it decoded or translated from
+ * the frame). */
+bool mon__shadow_watched(const struct mon_world *w, uint32_t gfn);
+
 /* Build the shadow entry for guest linear @va after a #PF with @err (pure
  * memory work: the caller invalidates the TLB entry, and reloads CR3 when
  * w->shadow_flushed was set). Returns 0 (fixed), 1 (a guest fault: exit_*
