@@ -83,18 +83,21 @@ void hvmm__bt_attach(struct hvmm_vcpu *vc, bool on)
 	w->bt_win_pa = vc->bt ? vc->bt->win_pa : NULL;
 }
 
+/* The guest's page directory at @cr3 (2-level), or NULL outside RAM. */
+static const u32 *guest_pd(struct hvmm_vcpu *vc, u32 cr3)
+{
+	return (cr3 >> PAGE_SHIFT) < vc->vm->nframes ? vc->sys_pages[cr3 >> PAGE_SHIFT] : NULL;
+}
+
 /* A window base (4 MiB, one guest PDE) the guest's page directory at @cr3
  * leaves not present, from the top of the kernel half down (the last PDE,
  * Linux's fixmap, is skipped); 0 when there is none. */
 static u32 bt_pick_window(struct hvmm_vcpu *vc, u32 cr3)
 {
-	const u32 *pd;
+	const u32 *pd = guest_pd(vc, cr3);
 	int i;
 
-	if ((cr3 >> PAGE_SHIFT) >= vc->vm->nframes)
-		return 0;
-	pd = vc->sys_pages[cr3 >> PAGE_SHIFT];
-	for (i = 1022; i >= 768; i--)
+	for (i = 1022; pd && i >= 768; i--)
 		if (!(pd[i] & 1))
 			return (u32)i << 22;
 	return 0;
@@ -102,12 +105,9 @@ static u32 bt_pick_window(struct hvmm_vcpu *vc, u32 cr3)
 
 static bool bt_window_free(struct hvmm_vcpu *vc, u32 cr3, u32 win)
 {
-	const u32 *pd;
+	const u32 *pd = guest_pd(vc, cr3);
 
-	if (!win || (cr3 >> PAGE_SHIFT) >= vc->vm->nframes)
-		return false;
-	pd = vc->sys_pages[cr3 >> PAGE_SHIFT];
-	return !(pd[win >> 22] & 1);
+	return win && pd && !(pd[win >> 22] & 1);
 }
 
 /* The guest state at site @site (guest EIP @eip) back into the
@@ -120,15 +120,25 @@ static void bt_convert(struct hvmm_vcpu *vc, const struct bt_site *site, u32 eip
 	struct mon_bt_state *st = &b->st;
 	u32 fl = (u32)f->rflags & ~X86_TF;
 
-	st->gpr[0] = f->rax; st->gpr[1] = f->rcx; st->gpr[2] = f->rdx; st->gpr[3] = f->rbx;
-	st->gpr[4] = f->rsp; st->gpr[5] = f->rbp; st->gpr[6] = f->rsi; st->gpr[7] = f->rdi;
+	hvmm__frame_gprs(f, st->gpr);
 	bt__fixup(b->bt, site, st->gpr, &fl);
 	st->eip = eip;
 	st->eflags = fl;
 	st->vif = bt__wdata(b->bt)->vif;
-	st->sel[0] = f->es; st->sel[1] = f->cs; st->sel[2] = f->ss;
-	st->sel[3] = f->ds; st->sel[4] = f->fs; st->sel[5] = f->gs;
+	hvmm__frame_sels(f, st->sel);
 	mon_sys__bt_import(vc->sys, st, (u8 *)w + MON_OFF_FPU, vector);
+}
+
+/* bt__lookup; a full TC is reset once and the lookup retried. */
+static int bt_lookup(struct hvmm_bt *b, const struct bt_env *env, u32 eip, u32 *tc)
+{
+	int r = bt__lookup(b->bt, env, eip, tc);
+
+	if (r == -ENOSPC) {
+		bt__reset(b->bt, bt__win_lin(b->bt));
+		r = bt__lookup(b->bt, env, eip, tc);
+	}
+	return r;
 }
 
 /* The guest EIP a site's state belongs to. */
@@ -148,17 +158,10 @@ static bool bt_resume_dyn(struct hvmm_vcpu *vc, const struct bt_site *site)
 	struct mon_frame *f = mon__frame(vc->world.w);
 	const struct bt_env *env = mon_sys__bt_env(vc->sys);
 	u32 target = bt__wdata(b->bt)->target, tc, gpr[8], fl = (u32)f->rflags;
-	int r;
 
-	gpr[0] = f->rax; gpr[1] = f->rcx; gpr[2] = f->rdx; gpr[3] = f->rbx;
-	gpr[4] = f->rsp; gpr[5] = f->rbp; gpr[6] = f->rsi; gpr[7] = f->rdi;
+	hvmm__frame_gprs(f, gpr);
 	bt__fixup(b->bt, site, gpr, &fl);
-	r = bt__lookup(b->bt, env, target, &tc);
-	if (r == -ENOSPC) {
-		bt__reset(b->bt, bt__win_lin(b->bt));
-		r = bt__lookup(b->bt, env, target, &tc);
-	}
-	if (r)
+	if (bt_lookup(b, env, target, &tc))
 		return false;
 	f->rax = gpr[0];
 	f->rcx = gpr[1];
@@ -180,14 +183,13 @@ static int bt_fast_exit(struct hvmm_vcpu *vc, const struct bt_site *site)
 	const struct bt_env *env = mon_sys__bt_env(vc->sys);
 	u32 gpr[8], fl = (u32)f->rflags, len, tc;
 
-	gpr[0] = f->rax; gpr[1] = f->rcx; gpr[2] = f->rdx; gpr[3] = f->rbx;
-	gpr[4] = f->rsp; gpr[5] = f->rbp; gpr[6] = f->rsi; gpr[7] = f->rdi;
+	hvmm__frame_gprs(f, gpr);
 	bt__fixup(b->bt, site, gpr, &fl);
 	if (mon_sys__bt_fast_exit(vc->sys, site->eip, gpr, &len))
 		return 0;
 	f->rax = gpr[0]; f->rcx = gpr[1]; f->rdx = gpr[2];
 	f->rflags = fl;
-	if (bt__lookup(b->bt, env, site->eip + len, &tc)) {
+	if (bt_lookup(b, env, site->eip + len, &tc)) {
 		/* the access is done: the interpreter continues after it
 		 * (the frame holds the state there, no fix-up left) */
 		struct bt_site s2 = { .eip = site->eip + len, .kind = BT_SITE_EXIT };
@@ -228,16 +230,7 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 		b->s.bt_refused++;
 		return 0;
 	}
-	/* the shadow is exact while CR3, CR4.PSE and the guest table entries
-	 * it came from are unchanged (as for native stays) */
-	if (st->cr3 != w->guest_cr3 || ((st->cr4 ^ w->guest_cr4) & X86_CR4_PSE) ||
-	    (icount != vc->nat_icount && mon__shadow_tables_changed(w))) {
-		hvmm__sys_shadow_drop(w);
-		vc->nst.shadow_flushes++;
-	}
-	w->guest_cr0 = st->cr0;
-	w->guest_cr3 = st->cr3;
-	w->guest_cr4 = st->cr4;
+	hvmm__sys_shadow_check(vc, st->cr0, st->cr3, st->cr4, icount);
 	win = bt__win_lin(b->bt);
 	if (!bt_window_free(vc, st->cr3, win)) {
 		win = bt_pick_window(vc, st->cr3);
@@ -251,12 +244,7 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 		b->s.bt_window_moves++;
 	}
 	w->bt_win = win;
-	r = bt__lookup(b->bt, env, st->eip, &tc);
-	if (r == -ENOSPC) {
-		bt__reset(b->bt, win);
-		r = bt__lookup(b->bt, env, st->eip, &tc);
-	}
-	if (r) {
+	if (bt_lookup(b, env, st->eip, &tc)) {
 		b->s.bt_refused++;
 		mon_sys__bt_refused(vc->sys);
 		return 0;
@@ -265,13 +253,7 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 	b->s.bt_stays++;
 
 	hvmm__world_set_bt(hw, st->gdt, st->gdt_n, st->cr4);
-	f->rax = st->gpr[0]; f->rcx = st->gpr[1]; f->rdx = st->gpr[2]; f->rbx = st->gpr[3];
-	f->rsp = st->gpr[4]; f->rbp = st->gpr[5]; f->rsi = st->gpr[6]; f->rdi = st->gpr[7];
-	f->r8 = f->r9 = f->r10 = f->r11 = f->r12 = f->r13 = f->r14 = f->r15 = 0;
-	f->rip = tc;
-	f->rflags = st->eflags;
-	f->es = st->sel[0]; f->cs = st->sel[1]; f->ss = st->sel[2];
-	f->ds = st->sel[3]; f->fs = st->sel[4]; f->gs = st->sel[5];
+	hvmm__frame_put(f, st->gpr, tc, st->eflags, st->sel);
 	wd = bt__wdata(b->bt);
 	wd->vif = st->vif;
 	/* the guest's own CS and SS (RPL 0: mon_sys__bt_ok), for PUSH CS/SS */

@@ -66,7 +66,34 @@ void hvmm__sys_free(struct hvmm_vcpu *vc);
 
 /* In-kernel irqchip (hvmm-kirq.c, docs/kirq.md), created with system mode
  * (after vc->sys), freed before it; reset by HVMM_VCPU_SET_SYSTEM. */
+/* The world frame and the guest's registers (EAX..EDI order) and
+ * selectors (ES, CS, SS, DS, FS, GS), both ways. */
+static inline void hvmm__frame_put(struct mon_frame *f, const u32 gpr[8], u32 eip,
+				   u32 eflags, const u16 sel[6])
+{
+	f->rax = gpr[0]; f->rcx = gpr[1]; f->rdx = gpr[2]; f->rbx = gpr[3];
+	f->rsp = gpr[4]; f->rbp = gpr[5]; f->rsi = gpr[6]; f->rdi = gpr[7];
+	f->r8 = f->r9 = f->r10 = f->r11 = f->r12 = f->r13 = f->r14 = f->r15 = 0;
+	f->rip = eip;
+	f->rflags = eflags;
+	f->es = sel[0]; f->cs = sel[1]; f->ss = sel[2];
+	f->ds = sel[3]; f->fs = sel[4]; f->gs = sel[5];
+}
+
+static inline void hvmm__frame_gprs(const struct mon_frame *f, u32 gpr[8])
+{
+	gpr[0] = f->rax; gpr[1] = f->rcx; gpr[2] = f->rdx; gpr[3] = f->rbx;
+	gpr[4] = f->rsp; gpr[5] = f->rbp; gpr[6] = f->rsi; gpr[7] = f->rdi;
+}
+
+static inline void hvmm__frame_sels(const struct mon_frame *f, u16 sel[6])
+{
+	sel[0] = f->es; sel[1] = f->cs; sel[2] = f->ss;
+	sel[3] = f->ds; sel[4] = f->fs; sel[5] = f->gs;
+}
+
 /* hvmm-sys.c helpers shared with hvmm-bt.c */
+void hvmm__sys_shadow_check(struct hvmm_vcpu *vc, u32 cr0, u32 cr3, u32 cr4, u64 icount);
 void hvmm__sys_shadow_drop(struct mon_world *w);
 void hvmm__sys_check_watched(struct hvmm_vcpu *vc, const u32 gdt_gfn[2]);
 u32 hvmm__sys_enter(struct hvmm_vcpu *vc, u64 *ns, bool no_timer);

@@ -73,6 +73,27 @@ void hvmm__sys_shadow_drop(struct mon_world *w)
 	w->shadow->wlog_n = 0;
 }
 
+/* Before a stay after interpretation: the shadow is exact while CR3,
+ * CR4.PSE and every guest table entry it was built from are unchanged (the
+ * interpreter may have run the guest kernel, written tables, run INVLPG or
+ * reloaded CR3 meanwhile), else every shadow goes. Then the world takes
+ * the guest's CR0/3/4. */
+void hvmm__sys_shadow_check(struct hvmm_vcpu *vc, u32 cr0, u32 cr3, u32 cr4, u64 icount)
+{
+	struct mon_world *w = vc->world.w;
+
+	if (cr3 != w->guest_cr3 || ((cr4 ^ w->guest_cr4) & X86_CR4_PSE) ||
+	    (icount != vc->nat_icount && mon__shadow_tables_changed(w))) {
+		hvmm__sys_shadow_drop(w);
+		vc->nst.shadow_flushes++;
+	} else if (icount != vc->nat_icount) {
+		vc->nst.shadow_kept++;
+	}
+	w->guest_cr0 = cr0;
+	w->guest_cr3 = cr3;
+	w->guest_cr4 = cr4;
+}
+
 /* One native stay of guest user code (the interpreter said MON_SYS_NATIVE):
  * export the state into the world (frame, GDT slots, FXSAVE image, guest
  * CR0/3/4), enter it once, take the state back. Shadows are dropped when
@@ -94,28 +115,10 @@ static int sys_native(struct hvmm_vcpu *vc, u64 icount)
 
 	mon_sys__native_export(vc->sys, &st, fx);
 	ns->native_stays++;
-	/* The shadow is exact while CR3, CR4.PSE and every guest table it was
-	 * built from are unchanged (the interpreter may have run the guest
-	 * kernel, written tables, run INVLPG or reloaded CR3 meanwhile). */
-	if (st.cr3 != w->guest_cr3 || ((st.cr4 ^ w->guest_cr4) & X86_CR4_PSE) ||
-	    (icount != vc->nat_icount && mon__shadow_tables_changed(w))) {
-		hvmm__sys_shadow_drop(w);
-		ns->shadow_flushes++;
-	} else if (icount != vc->nat_icount) {
-		ns->shadow_kept++;
-	}
-	w->guest_cr0 = st.cr0;
-	w->guest_cr3 = st.cr3;
-	w->guest_cr4 = st.cr4;
+	hvmm__sys_shadow_check(vc, st.cr0, st.cr3, st.cr4, icount);
 	hvmm__sys_check_watched(vc, NULL);
 	hvmm__world_set_segs(hw, st.sel, st.desc, 6, st.cr4);
-	f->rax = st.gpr[0]; f->rcx = st.gpr[1]; f->rdx = st.gpr[2]; f->rbx = st.gpr[3];
-	f->rsp = st.gpr[4]; f->rbp = st.gpr[5]; f->rsi = st.gpr[6]; f->rdi = st.gpr[7];
-	f->r8 = f->r9 = f->r10 = f->r11 = f->r12 = f->r13 = f->r14 = f->r15 = 0;
-	f->rip = st.eip;
-	f->rflags = st.eflags;
-	f->es = st.sel[0]; f->cs = st.sel[1]; f->ss = st.sel[2];
-	f->ds = st.sel[3]; f->fs = st.sel[4]; f->gs = st.sel[5];
+	hvmm__frame_put(f, st.gpr, st.eip, st.eflags, st.sel);
 	hvmm__world_sync_kernel(hw);
 
 	ns->native_entries++;
@@ -140,12 +143,10 @@ static int sys_native(struct hvmm_vcpu *vc, u64 icount)
 		r = 0;
 	}
 
-	st.gpr[0] = f->rax; st.gpr[1] = f->rcx; st.gpr[2] = f->rdx; st.gpr[3] = f->rbx;
-	st.gpr[4] = f->rsp; st.gpr[5] = f->rbp; st.gpr[6] = f->rsi; st.gpr[7] = f->rdi;
+	hvmm__frame_gprs(f, st.gpr);
 	st.eip = f->rip;
 	st.eflags = f->rflags;
-	st.sel[0] = f->es; st.sel[1] = f->cs; st.sel[2] = f->ss;
-	st.sel[3] = f->ds; st.sel[4] = f->fs; st.sel[5] = f->gs;
+	hvmm__frame_sels(f, st.sel);
 	mon_sys__native_import(vc->sys, &st, fx, r == 0 ? (int)vec : -1);
 	if (pf)
 		mon_sys__native_pf(vc->sys, w->exit_error, w->exit_cr2);
