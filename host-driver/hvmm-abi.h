@@ -103,6 +103,7 @@ enum hvmm_exit_reason {
 	/* handled inside the module, counted only */
 	HVMM_EXIT_HOST_IRQ = 16,/* a host interrupt, handed back to Linux */
 	HVMM_EXIT_HOST_NMI,	/* an NMI, handed back to Linux */
+	HVMM_EXIT_BT_YIELD,	/* translated code: in-world work the module finishes */
 	HVMM_EXIT_REASONS = 24,
 };
 struct hvmm_exit {
@@ -266,7 +267,10 @@ struct hvmm_sys_stats {
 	__u64 bt_refused;	/* MON_SYS_BT answered by interpreting (untranslatable) */
 	__u64 bt_indirect_misses;	/* indirect-branch hash misses resolved in the module */
 	__u64 bt_fast_exits;	/* exit sites done in the module (RDTSC, irqchip ports) */
-	__u64 reserved7[5];
+	/* in former reserved slots (a module without them leaves 0) */
+	__u64 bt_world_traps;	/* exit sites, misses and chains done inside the world */
+	__u64 bt_yields;	/* in-world work that needed the module (irq, timer) */
+	__u64 reserved7[3];
 };
 #define HVMM_VCPU_SYS_STATS	_IOR(HVMM_IOC_MAGIC, 0x34, struct hvmm_sys_stats)
 

@@ -64,6 +64,7 @@ void hvmm__bt_free(struct hvmm_vcpu *vc)
 		vc->world.w->bt = NULL;
 		vc->world.w->bt_win = 0;
 		vc->world.w->bt_win_pa = NULL;
+		vc->world.w->bt_trap = NULL;
 	}
 	vfree(b->bt);
 	vfree(b->win);
@@ -71,6 +72,8 @@ void hvmm__bt_free(struct hvmm_vcpu *vc)
 	kvfree(b);
 	vc->bt = NULL;
 }
+
+static int bt_world_trap(struct mon_world *w, struct mon_frame *f);
 
 /* Per run: translated kernel code on or off (HVMM_SRUN_BT). */
 void hvmm__bt_attach(struct hvmm_vcpu *vc, bool on)
@@ -81,6 +84,8 @@ void hvmm__bt_attach(struct hvmm_vcpu *vc, bool on)
 	/* frames translated code came from stay watched for native stays */
 	w->bt = vc->bt ? vc->bt->bt : NULL;
 	w->bt_win_pa = vc->bt ? vc->bt->win_pa : NULL;
+	w->bt_trap = vc->bt ? bt_world_trap : NULL;
+	w->bt_ctx = vc;
 }
 
 /* The guest's page directory at @cr3 (2-level), or NULL outside RAM. */
@@ -172,10 +177,10 @@ static bool bt_resume_dyn(struct hvmm_vcpu *vc, const struct bt_site *site)
 
 /* An exit site whose instruction the module performs itself (RDTSC, the
  * in-kernel irqchip's ports): fix-ups applied, the instruction done on the
- * frame's registers, resume at the translation of the next instruction.
- * 1: resume in the TC; 0: not such an instruction (nothing done); -1: done,
- * but the next instruction cannot run translated: the state went back to
- * the interpreter after it. */
+ * frame's registers, resume at the translation of the next instruction,
+ * which is looked up first. 0: done; -1: not such an instruction, or the
+ * next one cannot run translated: nothing done (the interpreter runs it).
+ * Pure C on module memory: also runs inside the world (bt_world_trap). */
 static int bt_fast_exit(struct hvmm_vcpu *vc, const struct bt_site *site)
 {
 	struct hvmm_bt *b = vc->bt;
@@ -185,20 +190,64 @@ static int bt_fast_exit(struct hvmm_vcpu *vc, const struct bt_site *site)
 
 	hvmm__frame_gprs(f, gpr);
 	bt__fixup(b->bt, site, gpr, &fl);
-	if (mon_sys__bt_fast_exit(vc->sys, site->eip, gpr, &len))
-		return 0;
+	if (mon_sys__bt_fast_exit(vc->sys, site->eip, gpr, &len, 1) ||
+	    bt_lookup(b, env, site->eip + len, &tc))
+		return -1;
+	/* cannot fail now: same bytes, same chip state as the dry run (and
+	 * the frame's RIP may point into a TC that bt_lookup just reset) */
+	mon_sys__bt_fast_exit(vc->sys, site->eip, gpr, &len, 0);
 	f->rax = gpr[0]; f->rcx = gpr[1]; f->rdx = gpr[2];
 	f->rflags = fl;
-	if (bt_lookup(b, env, site->eip + len, &tc)) {
-		/* the access is done: the interpreter continues after it
-		 * (the frame holds the state there, no fix-up left) */
-		struct bt_site s2 = { .eip = site->eip + len, .kind = BT_SITE_EXIT };
+	f->rip = tc;
+	return 0;
+}
 
-		bt_convert(vc, &s2, s2.eip, -1);
+/* mon_world.bt_trap: a #UD at CPL 1 in a translated stay, inside the
+ * world (interrupts off, host GS base, monitor stack). Does what needs no
+ * host service and resumes: a MISS chains, an indirect-branch miss is
+ * resolved, RDTSC and irqchip ports are done. 0: resume; 1: resumable,
+ * but the module must look first (an irqchip access raised a deliverable
+ * interrupt or moved the PIT deadline its hrtimer is armed for); -1: the
+ * module's ordinary exit path (frame untouched). Not while stepping out
+ * (TF): the module converts at the next site. */
+static int bt_world_trap(struct mon_world *w, struct mon_frame *f)
+{
+	struct hvmm_vcpu *vc = w->bt_ctx;
+	struct hvmm_bt *b = vc->bt;
+	struct bt_wdata *wd = bt__wdata(b->bt);
+	struct bt_site site;
+	u32 next;
+
+	if ((f->rflags & X86_TF) || bt__site(b->bt, (u32)f->rip, &site))
+		return -1;
+	switch (site.kind) {
+	case BT_SITE_MISS:
+		if (bt__chain(b->bt, mon_sys__bt_env(vc->sys), (u32)f->rip, &next))
+			return -1;
+		b->s.bt_chains++;
+		f->rip = next;
+		break;
+	case BT_SITE_EXIT_DYN:
+		if (!bt_resume_dyn(vc, &site))
+			return -1;
+		b->s.bt_indirect_misses++;
+		break;
+	case BT_SITE_EXIT:
+		if (bt_fast_exit(vc, &site))
+			return -1;
+		b->s.bt_fast_exits++;
+		b->s.bt_world_traps++;
+		wd->pend = mon_sys__irq_pending(vc->sys) ? 1 : 0;
+		if ((wd->pend && wd->vif) || hvmm__kirq_timer_stale(vc)) {
+			b->s.bt_yields++;
+			return 1;
+		}
+		return 0;
+	default:
 		return -1;
 	}
-	f->rip = tc;
-	return 1;
+	b->s.bt_world_traps++;
+	return 0;
 }
 
 /* Should the state go back to the interpreter at the next site? A guest
@@ -328,11 +377,11 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 			b->s.bt_indirect_misses++;
 			continue;
 		}
-		if (reason == MON_X_FAULT && w->exit_vector == 6 && site.kind == BT_SITE_EXIT &&
-		    (r = bt_fast_exit(vc, &site)) != 0) {
-			b->s.bt_fast_exits++;
-			if (r < 0)
-				return 0;
+		if (reason == MON_X_BT_YIELD ||
+		    (reason == MON_X_FAULT && w->exit_vector == 6 && site.kind == BT_SITE_EXIT &&
+		     !bt_fast_exit(vc, &site))) {
+			if (reason != MON_X_BT_YIELD)
+				b->s.bt_fast_exits++;
 			if (bt_want_out(vc, end_ns) && wd->vif) {
 				/* the access raised a deliverable interrupt: the
 				 * state is precise at the site after it */
@@ -381,4 +430,6 @@ void hvmm__bt_stats(struct hvmm_vcpu *vc, struct hvmm_sys_stats *st)
 	st->bt_refused = b->s.bt_refused;
 	st->bt_indirect_misses = b->s.bt_indirect_misses;
 	st->bt_fast_exits = b->s.bt_fast_exits;
+	st->bt_world_traps = b->s.bt_world_traps;
+	st->bt_yields = b->s.bt_yields;
 }

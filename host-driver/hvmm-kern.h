@@ -118,6 +118,9 @@ bool hvmm__kirq_on(struct hvmm_vcpu *vc);
 u64 hvmm__kirq_wake_ns(struct hvmm_vcpu *vc);
 /* Interrupts off, before a native stay: a host timer at the PIT deadline. */
 void hvmm__kirq_arm(struct hvmm_vcpu *vc);
+/* The PIT deadline moved since hvmm__kirq_arm armed the host timer for it
+ * (a port write done inside the world): the timer must be re-armed. */
+bool hvmm__kirq_timer_stale(struct hvmm_vcpu *vc);
 /* HVMM_VCPU_KIRQ_SET/GET/LINES. */
 long hvmm__kirq_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg);
 

@@ -110,6 +110,17 @@ void hvmm__kirq_arm(struct hvmm_vcpu *vc)
 	mon_kirq__count_kick(k->mk);
 }
 
+bool hvmm__kirq_timer_stale(struct hvmm_vcpu *vc)
+{
+	struct hvmm_kirq *k = vc->kirq;
+	u64 d;
+
+	if (!k || !mon_kirq__on(k->mk))
+		return false;
+	d = mon_kirq__deadline(k->mk);
+	return d != ~0ull && d != k->armed_ns;
+}
+
 long hvmm__kirq_ioctl(struct hvmm_vcpu *vc, unsigned int cmd, void __user *uarg)
 {
 	struct hvmm_kirq *k = vc->kirq;

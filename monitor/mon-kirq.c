@@ -212,15 +212,25 @@ int mon_kirq__on(const struct mon_kirq *k)
 	return k->on;
 }
 
-int mon_kirq__pio(struct mon_kirq *k, __u16 port, void *data, unsigned len, int is_write)
+static int kirq_port_idx(__u16 port)
 {
-	int idx, r;
+	int idx;
 
-	if (!k->on)
-		return 0;
 	for (idx = 0; idx < HVMM_KIRQ_NPORTS && kirq_ports[idx] != port; idx++)
 		;
-	if (idx == HVMM_KIRQ_NPORTS)
+	return idx < HVMM_KIRQ_NPORTS ? idx : -1;
+}
+
+int mon_kirq__owns(const struct mon_kirq *k, __u16 port)
+{
+	return k->on && kirq_port_idx(port) >= 0;
+}
+
+int mon_kirq__pio(struct mon_kirq *k, __u16 port, void *data, unsigned len, int is_write)
+{
+	int idx = kirq_port_idx(port), r;
+
+	if (!k->on || idx < 0)
 		return 0;
 	k->pio[idx]++;
 	switch (port) {

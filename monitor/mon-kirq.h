@@ -38,6 +38,10 @@ void mon_kirq__set_lines(struct mon_kirq *k, __u16 levels, __u16 edges);
 /* Whether the chip is on. */
 int mon_kirq__on(const struct mon_kirq *k);
 
+/* 1 if @port is one of the chip's and the chip is on (mon_kirq__pio would
+ * take an access to it). */
+int mon_kirq__owns(const struct mon_kirq *k, __u16 port);
+
 /* A guest port access: 1 if the chip handled it (data filled for a read),
  * 0 if the port is not its own or the chip is off. */
 int mon_kirq__pio(struct mon_kirq *k, __u16 port, void *data, unsigned len, int is_write);

@@ -332,7 +332,8 @@ static uint32_t peek_code(const struct mon_sys *ms, uint32_t eip, uint8_t *b, ui
 	return n;
 }
 
-int mon_sys__bt_fast_exit(struct mon_sys *ms, uint32_t eip, uint32_t gpr[8], uint32_t *len)
+int mon_sys__bt_fast_exit(struct mon_sys *ms, uint32_t eip, uint32_t gpr[8], uint32_t *len,
+			  int dry)
 {
 	uint8_t b[4];
 	uint32_t n = peek_code(ms, eip, b, sizeof(b)), i = 0, size = 4, v;
@@ -340,11 +341,14 @@ int mon_sys__bt_fast_exit(struct mon_sys *ms, uint32_t eip, uint32_t gpr[8], uin
 	bool in;
 
 	if (n >= 2 && b[0] == 0x0f && b[1] == 0x31) {		/* RDTSC */
-		uint64_t t = cpu__tsc(ms->cpu);
+		uint64_t t;
 
+		*len = 2;
+		if (dry)
+			return 0;
+		t = cpu__tsc(ms->cpu);
 		gpr[0] = (uint32_t)t;
 		gpr[2] = (uint32_t)(t >> 32);
-		*len = 2;
 		return 0;
 	}
 	if (!ms->kirq || !mon_kirq__on(ms->kirq) || ms->pend != ACC_NONE)
@@ -372,6 +376,10 @@ int mon_sys__bt_fast_exit(struct mon_sys *ms, uint32_t eip, uint32_t gpr[8], uin
 	if (!(b[i] & 1))
 		size = 1;
 	in = !(b[i] & 2);
+	if (!mon_kirq__owns(ms->kirq, port))
+		return -1;
+	if (dry)
+		return 0;
 	v = in ? 0 : gpr[0];
 	if (!mon_kirq__pio(ms->kirq, port, &v, size, !in))
 		return -1;

@@ -155,8 +155,10 @@ void mon_sys__bt_refused(struct mon_sys *ms);
 /* At an exit site, performs the guest instruction at @eip itself when it
  * is one the module can do without the interpreter: RDTSC, and IN/OUT to a
  * port of the in-kernel irqchip. @gpr (EAX..EDI) is updated, *len is the
- * instruction's length. 0, or -1 when the interpreter must run it. */
-int mon_sys__bt_fast_exit(struct mon_sys *ms, __u32 eip, __u32 gpr[8], __u32 *len);
+ * instruction's length. 0, or -1 when the interpreter must run it. With
+ * @dry, only says so and sets *len (nothing performed). Pure C: callable
+ * inside the monitor world. */
+int mon_sys__bt_fast_exit(struct mon_sys *ms, __u32 eip, __u32 gpr[8], __u32 *len, int dry);
 /* A guest interrupt is pending (INTR line, kirq or an injection). */
 int mon_sys__irq_pending(struct mon_sys *ms);
 

@@ -4,8 +4,10 @@
  * off, on the monitor stack (or an IST stack for NMI, #DF, #MC).
  *
  * Guest #PF that the guest's own tables allow: build the shadow entry and
- * resume, without leaving the world. Everything else leaves the world:
- * host interrupts and NMIs (the module re-raises them through Linux's IDT),
+ * resume, without leaving the world. The exit sites of translated code
+ * that need no host service: the module's bt_trap finishes them here
+ * (host-driver/hvmm-bt.c). Everything else leaves the world: host
+ * interrupts and NMIs (the module re-raises them through Linux's IDT),
  * int 0x80, port I/O and HLT (decoded from the #GP they raise at CPL 3 with
  * IOPL 0 and no I/O bitmap), every other guest exception with its vector,
  * error code and CR2, and any trap from CPL 0 (a monitor bug).
@@ -200,6 +202,29 @@ int mon__trap(struct mon_world *w, struct mon_frame *f)
 		/* CPL 1 is translated code: its exits are sites (docs/bt.md) */
 		if (f->error_code == 0 && (f->cs & 3) == 3)
 			classify_gp(w, f);
+		return MON_EXIT;
+	case 6:
+		/* ud2 at CPL 1: an exit site of translated code (docs/bt.md).
+		 * The module's handler does in the world what needs no host
+		 * service (chains, indirect-branch misses, RDTSC, in-module
+		 * irqchip ports), so such a site costs a trap, not a switch. */
+		if ((f->cs & 3) == 1 && w->bt_stay && w->bt_trap) {
+			int r = w->bt_trap(w, f);
+
+			if (r == 0) {
+				w->n_bt_traps++;
+				if (w->nmi_pending) {
+					w->exit_reason = MON_X_HOST_NMI;
+					return MON_EXIT;
+				}
+				return MON_RESUME;
+			}
+			if (r > 0) {
+				w->exit_reason = MON_X_BT_YIELD;
+				return MON_EXIT;
+			}
+		}
+		w->exit_reason = MON_X_FAULT;
 		return MON_EXIT;
 	case 18:	/* #MC: the host's business */
 		w->exit_reason = MON_X_HOST_IRQ;

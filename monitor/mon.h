@@ -76,6 +76,7 @@
 #define MON_X_MONITOR_ERROR	6
 #define MON_X_HOST_IRQ		16
 #define MON_X_HOST_NMI		17
+#define MON_X_BT_YIELD		18	/* translated code: the module must look */
 
 /* What mon__trap tells the assembly. */
 #define MON_RESUME	0
@@ -184,10 +185,18 @@ struct mon_world {
 	uint32_t bt_gdt_gfn[2];		/* the guest GDT's frames (watched; ~0u: none) */
 	const uint32_t *code_bits;	/* the interpreter's decoded-code pages (watched) */
 	uint32_t exit_watched;		/* the exit was a write to a watched frame */
+	/* A #UD at CPL 1 (an exit site of translated code, docs/bt.md) goes
+	 * to this handler first, inside the world (interrupts off, host GS
+	 * base): 0 = done, resume at the frame; 1 = leave the world with
+	 * MON_X_BT_YIELD (state resumable as is); -1 = an ordinary #UD exit,
+	 * frame untouched. Set by the module for bt stays only. */
+	int (*bt_trap)(struct mon_world *w, struct mon_frame *f);
+	void *bt_ctx;
 
 	/* --- counters (struct hvmm_stats) --- */
 	uint64_t n_exits[MON_EXITS];
 	uint64_t n_shadow_faults, n_shadow_flushes, n_monitor_traps, n_nmis_deferred;
+	uint64_t n_bt_traps;		/* bt_trap calls that resumed in the world */
 };
 
 static inline struct mon_frame *mon__frame(struct mon_world *w)

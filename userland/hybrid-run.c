@@ -164,7 +164,7 @@ static void print_stats(struct uprog *p)
 		[HVMM_EXIT_SYSCALL] = "syscall", [HVMM_EXIT_IO] = "io", [HVMM_EXIT_HLT] = "hlt",
 		[HVMM_EXIT_FAULT] = "fault", [HVMM_EXIT_BAD_MEMORY] = "bad_memory",
 		[HVMM_EXIT_MONITOR_ERROR] = "monitor_error", [HVMM_EXIT_HOST_IRQ] = "host_irq",
-		[HVMM_EXIT_HOST_NMI] = "host_nmi" };
+		[HVMM_EXIT_HOST_NMI] = "host_nmi", [HVMM_EXIT_BT_YIELD] = "bt_yield" };
 
 	if (ioctl(p->vcpu, HVMM_VCPU_GET_STATS, &st) < 0)
 		return;

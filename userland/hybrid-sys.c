@@ -501,6 +501,7 @@ static void bt_stats(FILE *f, const struct hvmm_sys_stats *st)
 		{ "refused", st->bt_refused },
 		{ "indirect_misses", st->bt_indirect_misses },
 		{ "fast_exits", st->bt_fast_exits },
+		{ "world_traps", st->bt_world_traps }, { "yields", st->bt_yields },
 	};
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
