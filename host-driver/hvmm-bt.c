@@ -309,7 +309,6 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 	wd->cs_sel = st->sel[1] & ~3u;
 	wd->ss_sel = st->sel[2] & ~3u;
 	wd->pend = mon_sys__irq_pending(vc->sys) ? 1 : 0;
-	hvmm__world_sync_kernel(hw);
 
 	for (;;) {
 		b->s.bt_entries++;

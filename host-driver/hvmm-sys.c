@@ -73,21 +73,28 @@ void hvmm__sys_shadow_drop(struct mon_world *w)
 	w->shadow->wlog_n = 0;
 }
 
-/* Before a stay after interpretation: the shadow is exact while CR3,
- * CR4.PSE and every guest table entry it was built from are unchanged (the
- * interpreter may have run the guest kernel, written tables, run INVLPG or
- * reloaded CR3 meanwhile), else every shadow goes. Then the world takes
- * the guest's CR0/3/4. */
+/* Before a stay: the shadow is the guest's TLB (SDM Vol. 3A 4.10.4). A
+ * translation may be used until the guest invalidates it, so only the
+ * guest's invalidations since the last stay count (mon_sys__tlb_events):
+ * INVLPG drops the shadow of its 4 MiB region; a CR3 load, a paging-mode
+ * change or many INVLPGs drop every shadow. Table writes alone do not: a
+ * guest must invalidate after any change but a not-present entry becoming
+ * present, which the shadow never holds, and a permission gain, which a
+ * shadow fault re-walks. Then the world takes the guest's CR0/3/4. */
 void hvmm__sys_shadow_check(struct hvmm_vcpu *vc, u32 cr0, u32 cr3, u32 cr4, u64 icount)
 {
 	struct mon_world *w = vc->world.w;
+	u32 lin[8];
+	int i, n = mon_sys__tlb_events(vc->sys, lin, ARRAY_SIZE(lin));
 
-	if (cr3 != w->guest_cr3 || ((cr4 ^ w->guest_cr4) & X86_CR4_PSE) ||
-	    (icount != vc->nat_icount && mon__shadow_tables_changed(w))) {
+	if (n < 0 || cr3 != w->guest_cr3 || ((cr4 ^ w->guest_cr4) & X86_CR4_PSE)) {
 		hvmm__sys_shadow_drop(w);
 		vc->nst.shadow_flushes++;
-	} else if (icount != vc->nat_icount) {
-		vc->nst.shadow_kept++;
+	} else {
+		for (i = 0; i < n; i++)
+			mon__shadow_invlpg(w, lin[i]);
+		if (icount != vc->nat_icount)
+			vc->nst.shadow_kept++;
 	}
 	w->guest_cr0 = cr0;
 	w->guest_cr3 = cr3;
@@ -119,7 +126,6 @@ static int sys_native(struct hvmm_vcpu *vc, u64 icount)
 	hvmm__sys_check_watched(vc, NULL);
 	hvmm__world_set_segs(hw, st.sel, st.desc, 6, st.cr4);
 	hvmm__frame_put(f, st.gpr, st.eip, st.eflags, st.sel);
-	hvmm__world_sync_kernel(hw);
 
 	ns->native_entries++;
 	reason = hvmm__sys_enter(vc, &ns->native_ns, false);
@@ -311,6 +317,10 @@ static long sys_run(struct hvmm_vcpu *vc, void __user *uarg)
 	vc->run_calls++;
 	mon_sys__set_native(vc->sys, !(run.flags & HVMM_SRUN_NO_NATIVE), vc->mxcsr_mask);
 	hvmm__bt_attach(vc, run.flags & HVMM_SRUN_BT);
+	/* the world maps the host's kernel half (its top-level entries are
+	 * fixed after boot on x86-64: vmalloc's are preallocated), copied
+	 * once per run rather than per stay */
+	hvmm__world_sync_kernel(&vc->world);
 	/* the statistics use local_clock(), not ktime: under QEMU the test
 	 * host's clocksource is the HPET, and each ktime read an emulated MMIO
 	 * access; the slice compares with userland's ktime deadlines */

@@ -257,6 +257,7 @@ void mem__tlb_flush_page(struct cpu *cpu, uint32_t lin)
 				e->global = 0;
 			}
 		}
+	cpu->invlpg_log[cpu->ninvlpg++ % CPU_INVLPG_LOG] = lin;
 	if (unlikely(cpu->audit_every))
 		mem__tlb_audit(cpu);
 }

@@ -84,8 +84,7 @@ uint32_t mon_native__eflags_out(uint32_t guest, uint32_t native)
 void mon_native__fx_from_fpu(uint8_t *img, const struct fpu_state *f,
 			     uint32_t mxcsr_mask)
 {
-	for (unsigned i = 0; i < 512; i++)
-		img[i] = 0;
+	__builtin_memset(img, 0, 512);
 	fpu__fx_store(f, img, mxcsr_mask);
 }
 

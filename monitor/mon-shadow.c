@@ -143,6 +143,19 @@ bool mon__shadow_tables_changed(struct mon_world *w)
 	return false;
 }
 
+void mon__shadow_invlpg(struct mon_world *w, uint32_t lin)
+{
+	struct mon_shadow *s = w->shadow;
+	uint32_t va = lin & ~0x3fffffu;
+
+	for (int half = 0; half < 2; half++, va += 0x200000u) {
+		uint64_t pde = s->pd[va >> 30][(va >> 21) & 511];
+
+		if (pde & SPTE_P)
+			zero_page(s->pool_kva[(pde >> 52) & 0x3ff]);
+	}
+}
+
 bool mon__shadow_watched(const struct mon_world *w, uint32_t gfn)
 {
 	if (w->code_bits && (w->code_bits[gfn >> 5] >> (gfn & 31)) & 1)

@@ -276,7 +276,7 @@ static int export_state(struct mon_sys *ms, struct mon_bt_state *st, void *fx)
 	st->cr0 = cpu->cr0;
 	st->cr3 = cpu->cr3;
 	st->cr4 = cpu->cr4;
-	mon_native__fx_from_fpu(fx, &cpu->fpu, ms->mxcsr_mask);
+	mon_sys__fx_export(ms, fx);
 	return 0;
 }
 
@@ -307,7 +307,7 @@ void mon_sys__bt_import(struct mon_sys *ms, const struct mon_bt_state *st,
 		desc_parse(ms->bt_gdt_raw[idx], &base, &limit, &attr);
 		seg__load_raw(cpu, i, sel, base, limit, attr | 1);
 	}
-	mon_native__fx_to_fpu(&cpu->fpu, fx);
+	mon_sys__fx_import(ms, fx);
 	cpu__set_eflags(cpu, fl);
 	/* the interpreter executes the instruction at EIP (a site exit, or
 	 * the one that faulted) before translated code runs again */

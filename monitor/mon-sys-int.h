@@ -50,6 +50,14 @@ struct mon_sys {
 	bool native_on, go_native, hold;
 	uint32_t mxcsr_mask;
 	uint64_t hold_icount;		/* no native entry before it changes */
+	/* mon_sys__tlb_events: the interpreter's counters at the last call
+	 * (seen_valid false: none yet) */
+	bool seen_valid;
+	uint64_t seen_flush, seen_invlpg;
+	/* the FPU state last converted to or from the world's FXSAVE image
+	 * (mon_sys__fx_export/import; fpu_seen_valid false: none) */
+	bool fpu_seen_valid;
+	struct fpu_state fpu_seen;
 	bool shutdown;			/* an event delivered after a stay triple-faulted */
 	struct seg nat_seg[SEG_NSEGS];	/* segments as exported */
 	/* translated guest kernel code (mon-sys-bt.c, docs/bt.md) */
@@ -67,5 +75,11 @@ struct mon_sys {
 bool mon_sys__bt_ok(struct mon_sys *ms);
 void mon_sys__bt_code_written(struct mon_sys *ms, uint32_t gpa_page);
 void mon_sys__bt_tlb_event(struct mon_sys *ms, uint32_t lin, bool all);
+/* The world's FXSAVE image @fx from the interpreter's FPU state, left as
+ * it is when that state is still the one last converted either way (no
+ * FPU/SSE instruction ran in the interpreter since the world saved @fx);
+ * and the way back, remembering the state. */
+void mon_sys__fx_export(struct mon_sys *ms, void *fx);
+void mon_sys__fx_import(struct mon_sys *ms, const void *fx);
 
 #endif

@@ -468,7 +468,47 @@ void mon_sys__invalidate_phys(struct mon_sys *ms, unsigned long long gpa,
 void mon_sys__set_native(struct mon_sys *ms, int on, __u32 mxcsr_mask)
 {
 	ms->native_on = on != 0;
+	if (ms->mxcsr_mask != mxcsr_mask)
+		ms->fpu_seen_valid = false;	/* the image depends on it */
 	ms->mxcsr_mask = mxcsr_mask;
+}
+
+void mon_sys__fx_export(struct mon_sys *ms, void *fx)
+{
+	struct cpu *cpu = ms->cpu;
+
+	if (ms->fpu_seen_valid && !memcmp(&cpu->fpu, &ms->fpu_seen, sizeof(ms->fpu_seen)))
+		return;
+	mon_native__fx_from_fpu(fx, &cpu->fpu, ms->mxcsr_mask);
+	memcpy(&ms->fpu_seen, &cpu->fpu, sizeof(ms->fpu_seen));
+	ms->fpu_seen_valid = true;
+}
+
+void mon_sys__fx_import(struct mon_sys *ms, const void *fx)
+{
+	struct cpu *cpu = ms->cpu;
+
+	mon_native__fx_to_fpu(&cpu->fpu, fx);
+	memcpy(&ms->fpu_seen, &cpu->fpu, sizeof(ms->fpu_seen));
+	ms->fpu_seen_valid = true;
+}
+
+int mon_sys__tlb_events(struct mon_sys *ms, uint32_t *lin, int max)
+{
+	struct cpu *cpu = ms->cpu;
+	uint64_t n = cpu->ninvlpg - ms->seen_invlpg;
+	bool all = !ms->seen_valid || cpu->ntlb_flush != ms->seen_flush ||
+		   n > (uint64_t)max || n > CPU_INVLPG_LOG;
+	int i;
+
+	ms->seen_valid = true;
+	ms->seen_flush = cpu->ntlb_flush;
+	ms->seen_invlpg = cpu->ninvlpg;
+	if (all)
+		return -1;
+	for (i = 0; i < (int)n; i++)
+		lin[i] = cpu->invlpg_log[(cpu->ninvlpg - n + i) % CPU_INVLPG_LOG];
+	return (int)n;
 }
 
 void mon_sys__native_export(struct mon_sys *ms, struct mon_native_state *st, void *fx)
@@ -492,7 +532,7 @@ void mon_sys__native_export(struct mon_sys *ms, struct mon_native_state *st, voi
 	st->cr0 = cpu->cr0;
 	st->cr3 = cpu->cr3;
 	st->cr4 = cpu->cr4;
-	mon_native__fx_from_fpu(fx, &cpu->fpu, ms->mxcsr_mask);
+	mon_sys__fx_export(ms, fx);
 }
 
 void mon_sys__native_import(struct mon_sys *ms, const struct mon_native_state *st,
@@ -519,7 +559,7 @@ void mon_sys__native_import(struct mon_sys *ms, const struct mon_native_state *s
 		else
 			seg__load_raw(cpu, i, st->sel[i], 0, 0, 0);
 	}
-	mon_native__fx_to_fpu(&cpu->fpu, fx);
+	mon_sys__fx_import(ms, fx);
 	cpu__set_eflags(cpu, fl);
 	ms->hold = vector >= 0;
 	ms->hold_icount = cpu->icount;

@@ -79,6 +79,13 @@ struct mon_native_state {
  * the host's FXSAVE MXCSR_MASK (a guest MXCSR outside it stays interpreted). */
 void mon_sys__set_native(struct mon_sys *ms, int on, __u32 mxcsr_mask);
 
+/* The guest's TLB invalidations since the last call, for a shadow that
+ * acts as the guest's TLB (SDM Vol. 3A 4.10.4: a translation may be used
+ * until INVLPG, a CR3 load or a paging-mode change drops it): -1 when
+ * every translation must go (a full flush, more than @max INVLPGs, or the
+ * first call), else the number of INVLPG linear addresses put in @lin. */
+int mon_sys__tlb_events(struct mon_sys *ms, __u32 *lin, int max);
+
 /* Fills st and the 512-byte FXSAVE image fx (16-byte aligned) from the
  * interpreter's state. Only after mon_sys__run returned MON_SYS_NATIVE. */
 void mon_sys__native_export(struct mon_sys *ms, struct mon_native_state *st, void *fx);

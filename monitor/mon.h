@@ -217,6 +217,10 @@ void mon__shadow_flush(struct mon_world *w);
  * overflowed): the caller must then drop every shadow (mon__shadow_flush
  * and mon__shadow_untrack). */
 bool mon__shadow_tables_changed(struct mon_world *w);
+/* The guest ran INVLPG @lin: its shadow translations go, for the whole
+ * aligned 4 MiB region (a large guest page may be shadowed as many 4 KiB
+ * entries, SDM Vol. 3A 4.10.4.1). The caller flushes the TLB. */
+void mon__shadow_invlpg(struct mon_world *w, uint32_t lin);
 void mon__shadow_untrack(struct mon_world *w);
 
 /* A frame the interpreter decoded code from (w->code_bits), translated code

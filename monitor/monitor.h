@@ -214,6 +214,7 @@ struct cpu_jc_entry {
 #define CPU_JC_SIZE 1024
 
 #define CPU_NLASTEXC 8
+#define CPU_INVLPG_LOG 16
 
 struct cpu {
 	/* Architectural state. */
@@ -246,6 +247,10 @@ struct cpu {
 	uint64_t nirq;		/* external interrupts delivered */
 	uint64_t nud_unimpl;	/* #UD raised for unimplemented instructions */
 	uint64_t ntlb_flush, ndecode;
+	/* The last INVLPG addresses (ring, ninvlpg in all): with ntlb_flush,
+	 * the guest's TLB invalidations for a shadow that acts as its TLB. */
+	uint64_t ninvlpg;
+	uint32_t invlpg_log[CPU_INVLPG_LOG];
 	uint32_t last_unimpl_eip;
 	uint8_t last_unimpl_bytes[15];
 	struct { uint8_t vec; uint32_t err, eip; uint16_t cs; }
