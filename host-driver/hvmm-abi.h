@@ -270,7 +270,9 @@ struct hvmm_sys_stats {
 	/* in former reserved slots (a module without them leaves 0) */
 	__u64 bt_world_traps;	/* exit sites, misses and chains done inside the world */
 	__u64 bt_yields;	/* in-world work that needed the module (irq, timer) */
-	__u64 reserved7[3];
+	__u64 bt_syscalls;	/* SYSENTER/SYSEXIT done inside the world */
+	__u64 bt_user_exits;	/* stays that ended in guest user mode */
+	__u64 reserved7[1];
 };
 #define HVMM_VCPU_SYS_STATS	_IOR(HVMM_IOC_MAGIC, 0x34, struct hvmm_sys_stats)
 

@@ -27,6 +27,7 @@ struct hvmm_bt {
 	void *win;			/* BT_WIN_BYTES, vmalloc */
 	u64 *win_pa;			/* host-physical address of each page */
 	struct mon_bt_state st;		/* too large for the stack */
+	struct mon_bt_sysenter se;	/* the guest's SYSENTER targets (this stay) */
 	struct hvmm_sys_stats s;	/* the bt_* counters */
 };
 
@@ -202,6 +203,69 @@ static int bt_fast_exit(struct hvmm_vcpu *vc, const struct bt_site *site)
 	return 0;
 }
 
+/* SYSEXIT at exit site @site, inside the world: the guest goes to user
+ * mode (EIP = EDX, ESP = ECX, CS/SS = SYSENTER_CS + 16/24 at RPL 3, flat
+ * in the mirror: mon_sys__bt_sysenter) and runs natively in this stay, as
+ * in a native one (real IF set). Only with the guest's IF set (Linux's
+ * STI; SYSEXIT) and no interrupt waiting, which the interpreter delivers
+ * at that boundary. 0: done; -1: not SYSEXIT, or not now. */
+static int bt_world_sysexit(struct hvmm_vcpu *vc, const struct bt_site *site)
+{
+	struct hvmm_bt *b = vc->bt;
+	struct mon_frame *f = mon__frame(vc->world.w);
+	struct bt_wdata *wd = bt__wdata(b->bt);
+	u32 gpr[8], fl = (u32)f->rflags;
+	u8 c[2];
+
+	/* user mode also needs the irqchip's host timer armed for the PIT
+	 * deadline (an in-world port write may have moved it, or the stay
+	 * began without it) */
+	if (!b->se.ok || !wd->vif || wd->pend || hvmm__kirq_timer_stale(vc) ||
+	    mon_sys__bt_peek(vc->sys, site->eip, c, 2) != 2 || c[0] != 0x0f || c[1] != 0x35)
+		return -1;
+	hvmm__frame_gprs(f, gpr);
+	bt__fixup(b->bt, site, gpr, &fl);
+	if (fl & (X86_EFLAGS_TF | X86_EFLAGS_NT | X86_EFLAGS_IOPL | X86_EFLAGS_VM))
+		return -1;
+	hvmm__frame_put_gprs(f, gpr);
+	f->rip = gpr[2];
+	f->rsp = gpr[1];
+	f->cs = (b->se.cs + 16) | 3;
+	f->ss = (b->se.cs + 24) | 3;
+	f->rflags = fl | X86_EFLAGS_IF;
+	b->s.bt_syscalls++;
+	return 0;
+}
+
+/* SYSENTER from guest user code (a #GP(0) at CPL 3: SYSENTER_CS is 0 in
+ * the world), inside the world: to the translation of SYSENTER_EIP with
+ * CS/SS = SYSENTER_CS/+8 (RPL 1 in the world), ESP = SYSENTER_ESP, the
+ * guest's IF, VM and RF clear (SDM Vol. 2B SYSENTER). 0: done; -1: not
+ * SYSENTER, or the entry cannot run translated. */
+static int bt_world_sysenter(struct hvmm_vcpu *vc, struct mon_frame *f)
+{
+	struct hvmm_bt *b = vc->bt;
+	struct bt_wdata *wd = bt__wdata(b->bt);
+	u32 tc;
+	u8 c[2];
+
+	if (!b->se.ok || (f->rflags & (X86_EFLAGS_TF | X86_EFLAGS_NT | X86_EFLAGS_IOPL |
+				       X86_EFLAGS_VM)) ||
+	    mon_sys__bt_peek(vc->sys, (u32)f->rip, c, 2) != 2 || c[0] != 0x0f || c[1] != 0x34 ||
+	    bt_lookup(b, mon_sys__bt_env(vc->sys), b->se.eip, &tc))
+		return -1;
+	f->cs = b->se.cs | 1;
+	f->ss = (b->se.cs + 8) | 1;
+	f->rsp = b->se.esp;
+	f->rip = tc;
+	f->rflags &= ~(u64)(X86_EFLAGS_VM | X86_EFLAGS_RF);
+	wd->vif = 0;
+	wd->cs_sel = b->se.cs;
+	wd->ss_sel = b->se.cs + 8;
+	b->s.bt_syscalls++;
+	return 0;
+}
+
 /* mon_world.bt_trap: a #UD at CPL 1 in a translated stay, inside the
  * world (interrupts off, host GS base, monitor stack). Does what needs no
  * host service and resumes: a MISS chains, an indirect-branch miss is
@@ -218,7 +282,15 @@ static int bt_world_trap(struct mon_world *w, struct mon_frame *f)
 	struct bt_site site;
 	u32 next;
 
-	if ((f->rflags & X86_TF) || bt__site(b->bt, (u32)f->rip, &site))
+	if (f->rflags & X86_TF)
+		return -1;
+	if ((f->cs & 3) == 3) {
+		if (bt_world_sysenter(vc, f))
+			return -1;
+		b->s.bt_world_traps++;
+		return 0;
+	}
+	if (bt__site(b->bt, (u32)f->rip, &site))
 		return -1;
 	switch (site.kind) {
 	case BT_SITE_MISS:
@@ -233,8 +305,11 @@ static int bt_world_trap(struct mon_world *w, struct mon_frame *f)
 		b->s.bt_indirect_misses++;
 		break;
 	case BT_SITE_EXIT:
-		if (bt_fast_exit(vc, &site))
-			return -1;
+		if (bt_fast_exit(vc, &site)) {
+			if (bt_world_sysexit(vc, &site))
+				return -1;
+			break;
+		}
 		b->s.bt_fast_exits++;
 		b->s.bt_world_traps++;
 		wd->pend = mon_sys__irq_pending(vc->sys) ? 1 : 0;
@@ -259,6 +334,37 @@ static bool bt_want_out(struct hvmm_vcpu *vc, u64 end_ns)
 	wd->pend = mon_sys__irq_pending(vc->sys) ? 1 : 0;
 	return (wd->pend && wd->vif) || ktime_get_ns() >= end_ns || need_resched() ||
 	       signal_pending(current);
+}
+
+/* The stay ended in guest user mode (reached by an in-world SYSEXIT), as a
+ * native stay ends (sys_native): 1 for a host interrupt or NMI, else 0 with
+ * the exception the interpreter re-executes (or the #PF the guest's tables
+ * give, delivered). Counted with the native stays' exits. */
+static int bt_user_exit(struct hvmm_vcpu *vc, u32 reason)
+{
+	struct mon_world *w = vc->world.w;
+	struct mon_frame *f = mon__frame(w);
+	struct hvmm_sys_stats *ns = &vc->nst;
+	struct mon_bt_state *st = &vc->bt->st;
+	u32 vec = w->exit_vector;
+	int r = reason == MON_X_HOST_IRQ || reason == MON_X_HOST_NMI;
+	bool pf = !r && reason == MON_X_FAULT && vec == 14;
+
+	if (r)
+		ns->native_exits[reason == MON_X_HOST_IRQ ? HVMM_NX_IRQ : HVMM_NX_NMI]++;
+	else
+		ns->native_exits[vec < 32 ? vec : HVMM_NX_SLICE]++;
+	if (pf)
+		ns->reflected_pf++;
+	vc->bt->s.bt_user_exits++;
+	hvmm__frame_gprs(f, st->gpr);
+	st->eip = (u32)f->rip;
+	st->eflags = (u32)f->rflags;
+	hvmm__frame_sels(f, st->sel);
+	mon_sys__bt_import(vc->sys, st, (u8 *)w + MON_OFF_FPU, r ? -1 : (int)vec);
+	if (pf)
+		mon_sys__native_pf(vc->sys, w->exit_error, w->exit_cr2);
+	return r;
 }
 
 int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
@@ -299,6 +405,7 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 		return 0;
 	}
 	hvmm__sys_check_watched(vc, st->gdt_gfn);
+	mon_sys__bt_sysenter(vc->sys, &b->se);
 	b->s.bt_stays++;
 
 	hvmm__world_set_bt(hw, st->gdt, st->gdt_n, st->cr4);
@@ -324,6 +431,8 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 			       w->exit_vector, w->exit_error, w->exit_cr2, (void *)w->exit_rip);
 			return -1;
 		}
+		if ((f->cs & 3) == 3)
+			return bt_user_exit(vc, reason);
 		r = bt__site(b->bt, (u32)f->rip, &site);
 		if (reason == MON_X_HOST_IRQ || reason == MON_X_HOST_NMI ||
 		    (reason == MON_X_FAULT && w->exit_vector == 1 && out)) {
@@ -431,4 +540,6 @@ void hvmm__bt_stats(struct hvmm_vcpu *vc, struct hvmm_sys_stats *st)
 	st->bt_fast_exits = b->s.bt_fast_exits;
 	st->bt_world_traps = b->s.bt_world_traps;
 	st->bt_yields = b->s.bt_yields;
+	st->bt_syscalls = b->s.bt_syscalls;
+	st->bt_user_exits = b->s.bt_user_exits;
 }

@@ -68,11 +68,16 @@ void hvmm__sys_free(struct hvmm_vcpu *vc);
  * (after vc->sys), freed before it; reset by HVMM_VCPU_SET_SYSTEM. */
 /* The world frame and the guest's registers (EAX..EDI order) and
  * selectors (ES, CS, SS, DS, FS, GS), both ways. */
-static inline void hvmm__frame_put(struct mon_frame *f, const u32 gpr[8], u32 eip,
-				   u32 eflags, const u16 sel[6])
+static inline void hvmm__frame_put_gprs(struct mon_frame *f, const u32 gpr[8])
 {
 	f->rax = gpr[0]; f->rcx = gpr[1]; f->rdx = gpr[2]; f->rbx = gpr[3];
 	f->rsp = gpr[4]; f->rbp = gpr[5]; f->rsi = gpr[6]; f->rdi = gpr[7];
+}
+
+static inline void hvmm__frame_put(struct mon_frame *f, const u32 gpr[8], u32 eip,
+				   u32 eflags, const u16 sel[6])
+{
+	hvmm__frame_put_gprs(f, gpr);
 	f->r8 = f->r9 = f->r10 = f->r11 = f->r12 = f->r13 = f->r14 = f->r15 = 0;
 	f->rip = eip;
 	f->rflags = eflags;

@@ -280,25 +280,58 @@ static int export_state(struct mon_sys *ms, struct mon_bt_state *st, void *fx)
 	return 0;
 }
 
+/* Whether mirrored GDT entry @idx is the flat 4 GiB segment of @attr's
+ * type and DPL (as SYSENTER/SYSEXIT load it, attr as seg__load_raw's). */
+static bool gdt_flat(const struct mon_sys *ms, uint32_t idx, uint16_t attr)
+{
+	uint32_t base, limit;
+	uint16_t a;
+
+	if (idx == 0 || idx >= ms->bt_gdt_n)
+		return false;
+	desc_parse(ms->bt_gdt_raw[idx], &base, &limit, &a);
+	return base == 0 && limit == 0xffffffffu && ((a ^ attr) & 0x40fe) == 0;
+}
+
+void mon_sys__bt_sysenter(struct mon_sys *ms, struct mon_bt_sysenter *se)
+{
+	struct cpu *cpu = ms->cpu;
+	uint32_t cs = (uint32_t)cpu->sysenter_cs & 0xfffc, i = cs >> 3;
+
+	se->cs = cs;
+	se->esp = (uint32_t)cpu->sysenter_esp;
+	se->eip = (uint32_t)cpu->sysenter_eip;
+	se->ok = ms->native_on && cs != 0 && !(cs & 4) &&
+		 gdt_flat(ms, i, 0xc09b) && gdt_flat(ms, i + 1, 0xc093) &&
+		 gdt_flat(ms, i + 2, 0xc0fb) && gdt_flat(ms, i + 3, 0xc0f3);
+}
+
 void mon_sys__bt_import(struct mon_sys *ms, const struct mon_bt_state *st,
 			const void *fx, int vector)
 {
 	struct cpu *cpu = ms->cpu;
 	uint32_t fl = mon_native__eflags_out(cpu__eflags(cpu), st->eflags);
+	bool user = (st->sel[SEG_CS] & 3) == 3;
 
-	fl = (fl & ~FL_IF) | (st->vif ? FL_IF : 0);
+	/* kernel mode: the guest's IF is the virtual one; user mode (after an
+	 * in-world SYSEXIT) runs with IF set, as a native stay */
+	fl = (fl & ~FL_IF) | (user || st->vif ? FL_IF : 0);
 	for (int i = 0; i < 8; i++)
 		cpu->r[i] = st->gpr[i];
 	cpu->eip = st->eip;
-	/* translated code loads DS/ES/FS/GS from the mirror (CS and SS never
-	 * change there: their loads are exit sites): take the guest's own
-	 * descriptor as it was when mirrored */
+	/* translated code loads DS/ES/FS/GS from the mirror; CS and SS change
+	 * only by the in-world SYSENTER/SYSEXIT, to the flat segments
+	 * mon_sys__bt_sysenter checked in the mirror (kernel ones at RPL 1 in
+	 * the world, the guest's RPL 0): take the guest's own descriptor as it
+	 * was when mirrored */
 	for (int i = 0; i < SEG_NSEGS; i++) {
 		uint16_t sel = st->sel[i];
 		uint32_t base, limit, idx = sel >> 3;
 		uint16_t attr;
 
-		if (i == SEG_CS || i == SEG_SS || sel == ms->nat_seg[i].sel)
+		if ((i == SEG_CS || i == SEG_SS) && !user)
+			sel &= ~3;
+		if (sel == ms->nat_seg[i].sel && cpu->seg[i].sel == sel)
 			continue;
 		if ((sel & ~3) == 0 || idx >= ms->bt_gdt_n) {
 			seg__load_raw(cpu, i, sel, 0, 0, 0);
@@ -309,12 +342,16 @@ void mon_sys__bt_import(struct mon_sys *ms, const struct mon_bt_state *st,
 	}
 	mon_sys__fx_import(ms, fx);
 	cpu__set_eflags(cpu, fl);
+	if (user) {
+		mon_sys__native_db(ms, fl, vector);
+		return;
+	}
 	/* the interpreter executes the instruction at EIP (a site exit, or
 	 * the one that faulted) before translated code runs again */
 	ms->hold = true;
 	ms->hold_icount = cpu->icount;
-	(void)vector;
 }
+
 
 /* Reads up to @n code bytes at guest linear @eip (one page; fewer at its
  * end). */
@@ -387,4 +424,9 @@ int mon_sys__bt_fast_exit(struct mon_sys *ms, uint32_t eip, uint32_t gpr[8], uin
 		gpr[0] = size == 4 ? v : (gpr[0] & ~((1u << (size * 8)) - 1)) |
 					 (v & ((1u << (size * 8)) - 1));
 	return 0;
+}
+
+uint32_t mon_sys__bt_peek(const struct mon_sys *ms, uint32_t eip, uint8_t *b, uint32_t n)
+{
+	return peek_code(ms, eip, b, n);
 }

@@ -561,6 +561,13 @@ void mon_sys__native_import(struct mon_sys *ms, const struct mon_native_state *s
 	}
 	mon_sys__fx_import(ms, fx);
 	cpu__set_eflags(cpu, fl);
+	mon_sys__native_db(ms, fl, vector);
+}
+
+void mon_sys__native_db(struct mon_sys *ms, uint32_t fl, int vector)
+{
+	struct cpu *cpu = ms->cpu;
+
 	ms->hold = vector >= 0;
 	ms->hold_icount = cpu->icount;
 	if (vector == EXC_DB) {

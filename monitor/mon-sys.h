@@ -151,9 +151,26 @@ int mon_sys__bt_export(struct mon_sys *ms, struct mon_bt_state *st, void *fx);
  * after a stay that ended with @vector (-1: no exception: a site exit,
  * host interrupt...; 0-31: the exception the instruction at st->eip
  * raised, which the interpreter re-executes). The interpreter then runs at
- * least one instruction before the next translated stay. */
+ * least one instruction before the next translated stay. A state with CS
+ * at RPL 3 is guest user mode the stay reached by an in-world SYSEXIT:
+ * taken back as a native stay's (EFLAGS as the world has them, the
+ * interpreter holds only for an exception, #DB as native_import does). */
 void mon_sys__bt_import(struct mon_sys *ms, const struct mon_bt_state *st,
 			const void *fx, int vector);
+/* The guest's SYSENTER targets, for a translated stay that passes between
+ * guest kernel and user mode inside the world (docs/bt.md "System calls
+ * inside the world"). ok only when native user mode is on, SYSENTER_CS is
+ * set and the mirrored GDT holds at CS, CS+8, CS+16 and CS+24 the flat
+ * segments SYSENTER and SYSEXIT load (SDM Vol. 2B), so the world's loads
+ * of those selectors give what the instructions give. After
+ * mon_sys__bt_export. */
+struct mon_bt_sysenter {
+	__u32 ok, cs, esp, eip;
+};
+void mon_sys__bt_sysenter(struct mon_sys *ms, struct mon_bt_sysenter *se);
+/* Up to @n code bytes at guest linear @eip (one page; fewer at its end;
+ * 0 when not mapped). Pure C: callable inside the world. */
+__u32 mon_sys__bt_peek(const struct mon_sys *ms, __u32 eip, __u8 *b, __u32 n);
 /* Translation failed at this point (the code could not be translated, no
  * window): the interpreter runs MON_BT_REFUSED_SKIP instructions before
  * translated code is tried again. */

@@ -121,6 +121,29 @@ static void nmi_fixup_resume(struct mon_world *w, struct mon_frame *f)
 	}
 }
 
+/* The module's in-world handler of translated stays (w->bt_trap): MON_RESUME
+ * or MON_EXIT when it took the trap, -1 when the ordinary path goes on. */
+static int bt_trap(struct mon_world *w, struct mon_frame *f)
+{
+	int r;
+
+	if (!w->bt_stay || !w->bt_trap)
+		return -1;
+	r = w->bt_trap(w, f);
+	if (r < 0)
+		return -1;
+	if (r > 0) {
+		w->exit_reason = MON_X_BT_YIELD;
+		return MON_EXIT;
+	}
+	w->n_bt_traps++;
+	if (w->nmi_pending) {
+		w->exit_reason = MON_X_HOST_NMI;
+		return MON_EXIT;
+	}
+	return MON_RESUME;
+}
+
 int mon__trap(struct mon_world *w, struct mon_frame *f)
 {
 	uint32_t vec = (uint32_t)f->vector;
@@ -198,6 +221,14 @@ int mon__trap(struct mon_world *w, struct mon_frame *f)
 		w->exit_reason = MON_X_SYSCALL;
 		return MON_EXIT;
 	case 13:
+		/* guest user code in a translated stay: SYSENTER (SYSENTER_CS
+		 * is 0 in the world) may go on inside it (docs/bt.md) */
+		if ((f->cs & 3) == 3 && f->error_code == 0) {
+			int r = bt_trap(w, f);
+
+			if (r >= 0)
+				return r;
+		}
 		w->exit_reason = MON_X_FAULT;
 		/* CPL 1 is translated code: its exits are sites (docs/bt.md) */
 		if (f->error_code == 0 && (f->cs & 3) == 3)
@@ -208,21 +239,11 @@ int mon__trap(struct mon_world *w, struct mon_frame *f)
 		 * The module's handler does in the world what needs no host
 		 * service (chains, indirect-branch misses, RDTSC, in-module
 		 * irqchip ports), so such a site costs a trap, not a switch. */
-		if ((f->cs & 3) == 1 && w->bt_stay && w->bt_trap) {
-			int r = w->bt_trap(w, f);
+		if ((f->cs & 3) == 1) {
+			int r = bt_trap(w, f);
 
-			if (r == 0) {
-				w->n_bt_traps++;
-				if (w->nmi_pending) {
-					w->exit_reason = MON_X_HOST_NMI;
-					return MON_EXIT;
-				}
-				return MON_RESUME;
-			}
-			if (r > 0) {
-				w->exit_reason = MON_X_BT_YIELD;
-				return MON_EXIT;
-			}
+			if (r >= 0)
+				return r;
 		}
 		w->exit_reason = MON_X_FAULT;
 		return MON_EXIT;

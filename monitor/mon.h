@@ -185,11 +185,12 @@ struct mon_world {
 	uint32_t bt_gdt_gfn[2];		/* the guest GDT's frames (watched; ~0u: none) */
 	const uint32_t *code_bits;	/* the interpreter's decoded-code pages (watched) */
 	uint32_t exit_watched;		/* the exit was a write to a watched frame */
-	/* A #UD at CPL 1 (an exit site of translated code, docs/bt.md) goes
-	 * to this handler first, inside the world (interrupts off, host GS
-	 * base): 0 = done, resume at the frame; 1 = leave the world with
-	 * MON_X_BT_YIELD (state resumable as is); -1 = an ordinary #UD exit,
-	 * frame untouched. Set by the module for bt stays only. */
+	/* In a translated stay, a #UD at CPL 1 (an exit site of translated
+	 * code, docs/bt.md) and a #GP(0) at CPL 3 (guest user code reached
+	 * by an in-world SYSEXIT) go to this handler first, inside the world
+	 * (interrupts off, host GS base): 0 = done, resume at the frame; 1 =
+	 * leave the world with MON_X_BT_YIELD (state resumable as is); -1 =
+	 * the ordinary exit, frame untouched. Set by the module. */
 	int (*bt_trap)(struct mon_world *w, struct mon_frame *f);
 	void *bt_ctx;
 

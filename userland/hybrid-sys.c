@@ -502,6 +502,7 @@ static void bt_stats(FILE *f, const struct hvmm_sys_stats *st)
 		{ "indirect_misses", st->bt_indirect_misses },
 		{ "fast_exits", st->bt_fast_exits },
 		{ "world_traps", st->bt_world_traps }, { "yields", st->bt_yields },
+		{ "syscalls", st->bt_syscalls }, { "user_exits", st->bt_user_exits },
 	};
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
