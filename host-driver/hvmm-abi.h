@@ -270,7 +270,7 @@ struct hvmm_sys_stats {
 	/* in former reserved slots (a module without them leaves 0) */
 	__u64 bt_world_traps;	/* exit sites, misses and chains done inside the world */
 	__u64 bt_yields;	/* in-world work that needed the module (irq, timer) */
-	__u64 bt_syscalls;	/* SYSENTER/SYSEXIT done inside the world */
+	__u64 bt_syscalls;	/* SYSENTER, SYSEXIT and IRET done inside the world */
 	__u64 bt_user_exits;	/* stays that ended in guest user mode */
 	__u64 reserved7[1];
 };

@@ -237,6 +237,60 @@ static int bt_world_sysexit(struct hvmm_vcpu *vc, const struct bt_site *site)
 	return 0;
 }
 
+/* The EFLAGS bits an in-world IRET takes from the stack: the arithmetic
+ * ones, DF, IF and ID; any other bit set (TF, NT, IOPL, RF, VM, AC...)
+ * leaves the IRET to the interpreter. */
+#define BT_IRET_FLAGS (X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | X86_EFLAGS_ZF | \
+		       X86_EFLAGS_SF | X86_EFLAGS_OF | X86_EFLAGS_DF | X86_EFLAGS_IF | \
+		       X86_EFLAGS_ID | X86_EFLAGS_FIXED)
+
+/* IRET at exit site @site, inside the world (SDM Vol. 2A IRET, protected
+ * mode, NT clear): to guest kernel code (the same CS; the translation of
+ * the new EIP, the guest's IF as vif) or to guest user mode (CS/SS the
+ * flat user pair SYSEXIT loads, IF set; run natively in this stay as after
+ * SYSEXIT). Not with an interrupt waiting (the interpreter delivers it at
+ * that boundary), NMIs blocked, or the irqchip timer stale. 0: done; -1:
+ * not IRET, or not now (the interpreter performs it). */
+static int bt_world_iret(struct hvmm_vcpu *vc, const struct bt_site *site)
+{
+	struct hvmm_bt *b = vc->bt;
+	struct mon_frame *f = mon__frame(vc->world.w);
+	struct bt_wdata *wd = bt__wdata(b->bt);
+	u32 gpr[8], fl = (u32)f->rflags, fr[5], tc;
+	u8 c;
+
+	if (!b->se.iret_ok || wd->pend ||
+	    mon_sys__bt_peek(vc->sys, site->eip, &c, 1) != 1 || c != 0xcf)
+		return -1;
+	hvmm__frame_gprs(f, gpr);
+	bt__fixup(b->bt, site, gpr, &fl);
+	if ((fl & (X86_EFLAGS_NT | X86_EFLAGS_TF)) ||
+	    mon_sys__bt_read(vc->sys, gpr[4], fr, 12) || (fr[2] & ~BT_IRET_FLAGS))
+		return -1;
+	if ((fr[1] & 3) == 3) {
+		if (!b->se.ok || fr[1] != ((b->se.cs + 16) | 3) ||
+		    !(fr[2] & X86_EFLAGS_IF) || hvmm__kirq_timer_stale(vc) ||
+		    mon_sys__bt_read(vc->sys, gpr[4] + 12, fr + 3, 8) ||
+		    fr[4] != ((b->se.cs + 24) | 3))
+			return -1;
+		hvmm__frame_put_gprs(f, gpr);
+		f->cs = fr[1];
+		f->rsp = fr[3];
+		f->ss = fr[4];
+	} else {
+		if (fr[1] != wd->cs_sel || bt_lookup(b, mon_sys__bt_env(vc->sys), fr[0], &tc))
+			return -1;
+		hvmm__frame_put_gprs(f, gpr);
+		f->rsp = gpr[4] + 12;
+		wd->vif = (fr[2] & X86_EFLAGS_IF) ? 256 : 0;	/* bt_wdata.vif */
+		fr[0] = tc;
+	}
+	f->rip = fr[0];
+	f->rflags = fr[2] | X86_EFLAGS_IF;
+	b->s.bt_syscalls++;
+	return 0;
+}
+
 /* SYSENTER from guest user code (a #GP(0) at CPL 3: SYSENTER_CS is 0 in
  * the world), inside the world: to the translation of SYSENTER_EIP with
  * CS/SS = SYSENTER_CS/+8 (RPL 1 in the world), ESP = SYSENTER_ESP, the
@@ -306,7 +360,7 @@ static int bt_world_trap(struct mon_world *w, struct mon_frame *f)
 		break;
 	case BT_SITE_EXIT:
 		if (bt_fast_exit(vc, &site)) {
-			if (bt_world_sysexit(vc, &site))
+			if (bt_world_sysexit(vc, &site) && bt_world_iret(vc, &site))
 				return -1;
 			break;
 		}

@@ -301,6 +301,7 @@ void mon_sys__bt_sysenter(struct mon_sys *ms, struct mon_bt_sysenter *se)
 	se->cs = cs;
 	se->esp = (uint32_t)cpu->sysenter_esp;
 	se->eip = (uint32_t)cpu->sysenter_eip;
+	se->iret_ok = !cpu->nmi_blocked;
 	se->ok = ms->native_on && cs != 0 && !(cs & 4) &&
 		 gdt_flat(ms, i, 0xc09b) && gdt_flat(ms, i + 1, 0xc093) &&
 		 gdt_flat(ms, i + 2, 0xc0fb) && gdt_flat(ms, i + 3, 0xc0f3);
@@ -429,4 +430,9 @@ int mon_sys__bt_fast_exit(struct mon_sys *ms, uint32_t eip, uint32_t gpr[8], uin
 uint32_t mon_sys__bt_peek(const struct mon_sys *ms, uint32_t eip, uint8_t *b, uint32_t n)
 {
 	return peek_code(ms, eip, b, n);
+}
+
+int mon_sys__bt_read(const struct mon_sys *ms, uint32_t lin, void *buf, uint32_t len)
+{
+	return peek_lin(ms, lin, buf, len);
 }

@@ -166,11 +166,16 @@ void mon_sys__bt_import(struct mon_sys *ms, const struct mon_bt_state *st,
  * mon_sys__bt_export. */
 struct mon_bt_sysenter {
 	__u32 ok, cs, esp, eip;
+	__u32 iret_ok;		/* IRET may too: no NMI blocked (IRET unblocks) */
 };
 void mon_sys__bt_sysenter(struct mon_sys *ms, struct mon_bt_sysenter *se);
 /* Up to @n code bytes at guest linear @eip (one page; fewer at its end;
  * 0 when not mapped). Pure C: callable inside the world. */
 __u32 mon_sys__bt_peek(const struct mon_sys *ms, __u32 eip, __u8 *b, __u32 n);
+/* @len bytes of guest memory at linear @lin as the guest kernel reads them
+ * (no permission check, no A/D update): 0, or -1 when a page is not
+ * mapped. Pure C: callable inside the world. */
+int mon_sys__bt_read(const struct mon_sys *ms, __u32 lin, void *buf, __u32 len);
 /* Translation failed at this point (the code could not be translated, no
  * window): the interpreter runs MON_BT_REFUSED_SKIP instructions before
  * translated code is tried again. */
