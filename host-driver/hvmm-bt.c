@@ -237,6 +237,55 @@ static int bt_world_sysexit(struct hvmm_vcpu *vc, const struct bt_site *site)
 	return 0;
 }
 
+/* CMPXCHG8B at exit site @site, done by the module (translated code
+ * leaves it out: QEMU 7.2 TCG corrupts EFLAGS after one at CPL 1, docs/
+ * bt.md): the operand (8 bytes in one page) walked as a supervisor write
+ * (A/D set as the CPU would), RAM and not a watched frame, then compared
+ * and exchanged atomically (SDM Vol. 2A CMPXCHG8B: only ZF changes).
+ * 0: done, resume at the next instruction's translation; -1: the
+ * interpreter runs it (a fault, MMIO, a watched frame, another form). */
+static int bt_world_cx8(struct hvmm_vcpu *vc, const struct bt_site *site)
+{
+	struct hvmm_bt *b = vc->bt;
+	struct mon_world *w = vc->world.w;
+	struct mon_frame *f = mon__frame(w);
+	u32 gpr[8], fl = (u32)f->rflags, lin, len, tc;
+	u16 sel[6];
+	struct sm_walk walk;
+	u64 *p, old, want;
+
+	hvmm__frame_gprs(f, gpr);
+	hvmm__frame_sels(f, sel);
+	bt__fixup(b->bt, site, gpr, &fl);
+	if (mon_sys__bt_cx8_addr(vc->sys, site->eip, gpr, sel, &lin, &len) ||
+	    (lin & 0xfff) > 0xff8 ||
+	    sm__walk32(&w->gmem, w->guest_cr3, w->guest_cr4 & X86_CR4_PSE,
+		       w->guest_cr0 & X86_CR0_WP, lin, SM_PF_W, false, &walk) != SM_WALK_OK ||
+	    (walk.gpa >> PAGE_SHIFT) >= vc->vm->nframes ||
+	    w->gmem.frames[walk.gpa >> PAGE_SHIFT] == SM_NO_FRAME ||
+	    mon__shadow_watched(w, walk.gpa >> PAGE_SHIFT) ||
+	    bt_lookup(b, mon_sys__bt_env(vc->sys), site->eip + len, &tc))
+		return -1;
+	/* now with A/D: the access happens */
+	sm__walk32(&w->gmem, w->guest_cr3, w->guest_cr4 & X86_CR4_PSE,
+		   w->guest_cr0 & X86_CR0_WP, lin, SM_PF_W, true, &walk);
+	p = (u64 *)((u8 *)vc->sys_pages[walk.gpa >> PAGE_SHIFT] + (walk.gpa & 0xfff));
+	want = (u64)gpr[2] << 32 | gpr[0];
+	old = cmpxchg64(p, want, (u64)gpr[1] << 32 | gpr[3]);
+	if (old == want) {
+		fl |= X86_EFLAGS_ZF;
+	} else {
+		fl &= ~X86_EFLAGS_ZF;
+		gpr[0] = (u32)old;
+		gpr[2] = (u32)(old >> 32);
+	}
+	hvmm__frame_put_gprs(f, gpr);
+	f->rflags = fl;
+	f->rip = tc;
+	b->s.bt_fast_exits++;
+	return 0;
+}
+
 /* The EFLAGS bits an in-world IRET takes from the stack: the arithmetic
  * ones, DF, IF and ID; any other bit set (TF, NT, IOPL, RF, VM, AC...)
  * leaves the IRET to the interpreter. */
@@ -360,7 +409,8 @@ static int bt_world_trap(struct mon_world *w, struct mon_frame *f)
 		break;
 	case BT_SITE_EXIT:
 		if (bt_fast_exit(vc, &site)) {
-			if (bt_world_sysexit(vc, &site) && bt_world_iret(vc, &site))
+			if (bt_world_sysexit(vc, &site) && bt_world_iret(vc, &site) &&
+			    bt_world_cx8(vc, &site))
 				return -1;
 			break;
 		}

@@ -436,3 +436,100 @@ int mon_sys__bt_read(const struct mon_sys *ms, uint32_t lin, void *buf, uint32_t
 {
 	return peek_lin(ms, lin, buf, len);
 }
+
+/* The base of the segment @sel holds as the world loaded it (the mirror of
+ * the guest GDT); 0 for a null selector. -1: not in the mirror. */
+static int seg_base(const struct mon_sys *ms, uint16_t sel, uint32_t *base)
+{
+	uint32_t limit, idx = sel >> 3;
+	uint16_t attr;
+
+	*base = 0;
+	if ((sel & ~3) == 0)
+		return 0;
+	if ((sel & 4) || idx >= ms->bt_gdt_n)
+		return -1;
+	desc_parse(ms->bt_gdt_raw[idx], base, &limit, &attr);
+	return 0;
+}
+
+int mon_sys__bt_cx8_addr(const struct mon_sys *ms, uint32_t eip, const uint32_t gpr[8],
+			 const uint16_t sel[6], uint32_t *lin, uint32_t *len)
+{
+	/* prefix -> segment (ES, CS, SS, DS, FS, GS order of @sel) */
+	static const struct { uint8_t p, seg; } ovr[] = {
+		{ 0x26, 0 }, { 0x2e, 1 }, { 0x36, 2 }, { 0x3e, 3 }, { 0x64, 4 }, { 0x65, 5 },
+	};
+	uint8_t b[15], modrm, mod, rm;
+	uint32_t n = peek_code(ms, eip, b, sizeof(b)), i = 0, ea = 0, base;
+	int seg = -1;
+	bool ss_default = false;
+
+	for (; i < n; i++) {
+		uint32_t k;
+
+		if (b[i] == 0xf0)
+			continue;
+		for (k = 0; k < sizeof(ovr) / sizeof(ovr[0]) && ovr[k].p != b[i]; k++)
+			;
+		if (k == sizeof(ovr) / sizeof(ovr[0]))
+			break;
+		seg = ovr[k].seg;
+	}
+	if (i + 3 > n || b[i] != 0x0f || b[i + 1] != 0xc7 || ((b[i + 2] >> 3) & 7) != 1)
+		return -1;
+	modrm = b[i + 2];
+	mod = modrm >> 6;
+	rm = modrm & 7;
+	i += 3;
+	if (mod == 3)
+		return -1;
+	if (rm == 4) {				/* SIB (SDM Vol. 2A table 2-3) */
+		uint8_t sib, sbase, idx;
+
+		if (i >= n)
+			return -1;
+		sib = b[i++];
+		sbase = sib & 7;
+		idx = (sib >> 3) & 7;
+		if (idx != 4)
+			ea += gpr[idx] << (sib >> 6);
+		if (sbase == 5 && mod == 0) {
+			if (i + 4 > n)
+				return -1;
+			ea += (uint32_t)b[i] | (uint32_t)b[i + 1] << 8 |
+			      (uint32_t)b[i + 2] << 16 | (uint32_t)b[i + 3] << 24;
+			i += 4;
+		} else {
+			ea += gpr[sbase];
+			ss_default = sbase == 4 || sbase == 5;
+		}
+	} else if (rm == 5 && mod == 0) {
+		if (i + 4 > n)
+			return -1;
+		ea = (uint32_t)b[i] | (uint32_t)b[i + 1] << 8 | (uint32_t)b[i + 2] << 16 |
+		     (uint32_t)b[i + 3] << 24;
+		i += 4;
+	} else {
+		ea = gpr[rm];
+		ss_default = rm == 5;
+	}
+	if (mod == 1) {
+		if (i >= n)
+			return -1;
+		ea += (uint32_t)(int32_t)(int8_t)b[i++];
+	} else if (mod == 2) {
+		if (i + 4 > n)
+			return -1;
+		ea += (uint32_t)b[i] | (uint32_t)b[i + 1] << 8 | (uint32_t)b[i + 2] << 16 |
+		      (uint32_t)b[i + 3] << 24;
+		i += 4;
+	}
+	if (seg < 0)
+		seg = ss_default ? 2 : 3;
+	if (seg_base(ms, sel[seg], &base))
+		return -1;
+	*lin = base + ea;
+	*len = i;
+	return 0;
+}

@@ -172,6 +172,13 @@ void mon_sys__bt_sysenter(struct mon_sys *ms, struct mon_bt_sysenter *se);
 /* Up to @n code bytes at guest linear @eip (one page; fewer at its end;
  * 0 when not mapped). Pure C: callable inside the world. */
 __u32 mon_sys__bt_peek(const struct mon_sys *ms, __u32 eip, __u8 *b, __u32 n);
+/* CMPXCHG8B at an exit site: its memory operand's linear address (*lin)
+ * and the instruction's length (*len), from the code bytes at @eip, the
+ * registers @gpr (EAX..EDI) and the selectors @sel (ES, CS, SS, DS, FS, GS;
+ * bases from the guest GDT as mirrored). 0, or -1 when the instruction is
+ * not a plain 32-bit-address CMPXCHG8B (the interpreter runs it). Pure C. */
+int mon_sys__bt_cx8_addr(const struct mon_sys *ms, __u32 eip, const __u32 gpr[8],
+			 const __u16 sel[6], __u32 *lin, __u32 *len);
 /* @len bytes of guest memory at linear @lin as the guest kernel reads them
  * (no permission check, no A/D update): 0, or -1 when a page is not
  * mapped. Pure C: callable inside the world. */
