@@ -203,6 +203,17 @@ static int bt_fast_exit(struct hvmm_vcpu *vc, const struct bt_site *site)
 	return 0;
 }
 
+/* Inside the world, before guest user mode runs natively there: the
+ * irqchip's host timer armed for the PIT deadline (an in-world port write
+ * may have moved it, or the stay began without it), or a guest tick could
+ * wait for a host interrupt. See bt_world_trap on calling hrtimer_start
+ * inside the world. */
+static void bt_user_timer(struct hvmm_vcpu *vc)
+{
+	if (hvmm__kirq_timer_stale(vc))
+		hvmm__kirq_arm(vc);
+}
+
 /* SYSEXIT at exit site @site, inside the world: the guest goes to user
  * mode (EIP = EDX, ESP = ECX, CS/SS = SYSENTER_CS + 16/24 at RPL 3, flat
  * in the mirror: mon_sys__bt_sysenter) and runs natively in this stay, as
@@ -217,10 +228,7 @@ static int bt_world_sysexit(struct hvmm_vcpu *vc, const struct bt_site *site)
 	u32 gpr[8], fl = (u32)f->rflags;
 	u8 c[2];
 
-	/* user mode also needs the irqchip's host timer armed for the PIT
-	 * deadline (an in-world port write may have moved it, or the stay
-	 * began without it) */
-	if (!b->se.ok || !wd->vif || wd->pend || hvmm__kirq_timer_stale(vc) ||
+	if (!b->se.ok || !wd->vif || wd->pend ||
 	    mon_sys__bt_peek(vc->sys, site->eip, c, 2) != 2 || c[0] != 0x0f || c[1] != 0x35)
 		return -1;
 	hvmm__frame_gprs(f, gpr);
@@ -233,6 +241,7 @@ static int bt_world_sysexit(struct hvmm_vcpu *vc, const struct bt_site *site)
 	f->cs = (b->se.cs + 16) | 3;
 	f->ss = (b->se.cs + 24) | 3;
 	f->rflags = fl | X86_EFLAGS_IF;
+	bt_user_timer(vc);
 	b->s.bt_syscalls++;
 	return 0;
 }
@@ -298,7 +307,7 @@ static int bt_world_cx8(struct hvmm_vcpu *vc, const struct bt_site *site)
  * the new EIP, the guest's IF as vif) or to guest user mode (CS/SS the
  * flat user pair SYSEXIT loads, IF set; run natively in this stay as after
  * SYSEXIT). Not with an interrupt waiting (the interpreter delivers it at
- * that boundary), NMIs blocked, or the irqchip timer stale. 0: done; -1:
+ * that boundary) or NMIs blocked. 0: done; -1:
  * not IRET, or not now (the interpreter performs it). */
 static int bt_world_iret(struct hvmm_vcpu *vc, const struct bt_site *site)
 {
@@ -317,8 +326,7 @@ static int bt_world_iret(struct hvmm_vcpu *vc, const struct bt_site *site)
 	    mon_sys__bt_read(vc->sys, gpr[4], fr, 12) || (fr[2] & ~BT_IRET_FLAGS))
 		return -1;
 	if ((fr[1] & 3) == 3) {
-		if (!b->se.ok || fr[1] != ((b->se.cs + 16) | 3) ||
-		    !(fr[2] & X86_EFLAGS_IF) || hvmm__kirq_timer_stale(vc) ||
+		if (!b->se.ok || fr[1] != ((b->se.cs + 16) | 3) || !(fr[2] & X86_EFLAGS_IF) ||
 		    mon_sys__bt_read(vc->sys, gpr[4] + 12, fr + 3, 8) ||
 		    fr[4] != ((b->se.cs + 24) | 3))
 			return -1;
@@ -326,6 +334,7 @@ static int bt_world_iret(struct hvmm_vcpu *vc, const struct bt_site *site)
 		f->cs = fr[1];
 		f->rsp = fr[3];
 		f->ss = fr[4];
+		bt_user_timer(vc);
 	} else {
 		if (fr[1] != wd->cs_sel || bt_lookup(b, mon_sys__bt_env(vc->sys), fr[0], &tc))
 			return -1;
@@ -417,7 +426,16 @@ static int bt_world_trap(struct mon_world *w, struct mon_frame *f)
 		b->s.bt_fast_exits++;
 		b->s.bt_world_traps++;
 		wd->pend = mon_sys__irq_pending(vc->sys) ? 1 : 0;
-		if ((wd->pend && wd->vif) || hvmm__kirq_timer_stale(vc)) {
+		/* a PIT write moved the deadline: the host timer is re-armed
+		 * here, inside the world. hrtimer_start is callable with
+		 * interrupts off from any context, and everything it touches
+		 * (per-CPU data through the host GS base, the clock event
+		 * device's MMIO or MSR) is in the kernel half the world maps;
+		 * a leave and re-entry per guest tick cost more than the
+		 * guest's whole tick handler under TCG (docs/bt.md). */
+		if (hvmm__kirq_timer_stale(vc))
+			hvmm__kirq_arm(vc);
+		if (wd->pend && wd->vif) {
 			b->s.bt_yields++;
 			return 1;
 		}
