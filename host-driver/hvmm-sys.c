@@ -69,7 +69,6 @@ static u32 host_mxcsr_mask(void)
 void hvmm__sys_shadow_drop(struct mon_world *w)
 {
 	mon__shadow_flush(w);
-	mon__shadow_untrack(w);
 	w->shadow->wlog_n = 0;
 }
 

@@ -132,8 +132,6 @@ void hvmm__world_free(struct hvmm_world *hw)
 	int i;
 
 	if (s) {
-		for (i = 0; i < MON_TRACK_PAGES; i++)
-			free_table((u64 *)s->track_page[i]);
 		for (i = 0; i < MON_POOL_PAGES; i++)
 			free_table(s->pool_kva[i]);
 		for (i = 0; i < 4; i++)
@@ -321,21 +319,6 @@ void hvmm__world_set_system(struct hvmm_world *hw, const u64 *frames)
 	gdt[MON_SEL_DS >> 3] = 0;
 	gdt[MON_SEL_GCODE >> 3] = 0;
 	gdt[MON_SEL_GDATA >> 3] = 0;
-	/* the record of guest table entries the shadow derives from (all or
-	 * none: without it every stay after interpretation drops the shadows) */
-	for (i = 0; i < MON_TRACK_PAGES; i++) {
-		u64 pa;
-
-		hw->shadow->track_page[i] = (struct mon_track *)alloc_table(&pa);
-		if (!hw->shadow->track_page[i])
-			break;
-	}
-	if (i < MON_TRACK_PAGES) {
-		while (i--) {
-			free_table((u64 *)hw->shadow->track_page[i]);
-			hw->shadow->track_page[i] = NULL;
-		}
-	}
 	w->gmem.frames = frames;
 	w->sys_mode = 1;
 	hw->sys_mode = true;

@@ -57,92 +57,6 @@ static uint64_t *shadow_pt(struct mon_world *w, uint32_t va)
 	return s->pool_kva[i];
 }
 
-static uint32_t *gframe(struct mon_world *w, uint32_t gfn)
-{
-	if (gfn >= w->gmem.nframes || w->gmem.frames[gfn] == SM_NO_FRAME)
-		return NULL;
-	return (uint32_t *)(uintptr_t)(w->gmem.dmap_base + w->gmem.frames[gfn]);
-}
-
-static struct mon_track *track_at(struct mon_shadow *s, uint32_t i)
-{
-	return &s->track_page[i >> 9][i & 511];
-}
-
-/* Entry @idx of guest table frame @gfn was used (and maybe given A/D) by a
- * walk that built a shadow entry: remember its value. A PDE is looked up
- * first (many faults walk the same one); a PTE is appended (a second fault
- * on it, e.g. the write after a read, adds a duplicate with more A/D bits,
- * which the check accepts). */
-static void track(struct mon_world *w, uint32_t gfn, uint32_t idx, bool pde)
-{
-	struct mon_shadow *s = w->shadow;
-	uint32_t *g = gframe(w, gfn), key = (gfn << 10 | idx) + 1, i;
-
-	if (!g || !s->track_page[0] || s->track_n > MON_TRACK_MAX)
-		return;
-	if (pde) {
-		for (i = 0; i < s->track_n && i < s->track_pdes; i++) {
-			struct mon_track *t = track_at(s, i);
-
-			if (t->key == key) {
-				t->val = g[idx];
-				return;
-			}
-		}
-	}
-	if (s->track_n == MON_TRACK_MAX) {
-		s->track_n++;		/* overflow: "changed" until the next flush */
-		return;
-	}
-	if (pde && s->track_pdes < s->track_n) {
-		/* PDEs stay at the front (the scan above): move the first PTE
-		 * to the end to make room */
-		*track_at(s, s->track_n) = *track_at(s, s->track_pdes);
-		i = s->track_pdes++;
-	} else {
-		i = s->track_n;
-		if (pde)
-			s->track_pdes++;
-	}
-	s->track_n++;
-	track_at(s, i)->key = key;
-	track_at(s, i)->val = g[idx];
-}
-
-void mon__shadow_untrack(struct mon_world *w)
-{
-	w->shadow->track_n = 0;
-	w->shadow->track_pdes = 0;
-}
-
-bool mon__shadow_tables_changed(struct mon_world *w)
-{
-	struct mon_shadow *s = w->shadow;
-	/* A and D (bits 5, 6; SDM Vol. 3A §4.8) set by the guest's own
-	 * accesses since the walk leave the shadow exact: the shadow maps a
-	 * page read-only until D is set, so a missed D only costs a fault */
-	const uint32_t ad = SM_PTE_A | SM_PTE_D;
-
-	if (!s->track_page[0] || s->track_n > MON_TRACK_MAX)
-		return true;
-	for (uint32_t i = 0; i < s->track_n; i++) {
-		struct mon_track *t = track_at(s, i);
-		uint32_t k = t->key - 1, v;
-		const uint32_t *g = gframe(w, k >> 10);
-
-		if (!g)
-			return true;
-		v = g[k & 1023];
-		if (v == t->val)
-			continue;
-		if ((v & ~ad) != (t->val & ~ad) || (t->val & ad & ~v))
-			return true;
-		t->val = v;
-	}
-	return false;
-}
-
 void mon__shadow_invlpg(struct mon_world *w, uint32_t lin)
 {
 	struct mon_shadow *s = w->shadow;
@@ -234,16 +148,6 @@ int mon__shadow_fault(struct mon_world *w, uint32_t va, uint32_t err)
 	}
 	hpa = w->gmem.frames[walk.gpa >> 12] & SPTE_ADDR;
 	pt = shadow_pt(w, va);
-	if (w->sys_mode) {
-		uint32_t *pd = gframe(w, w->guest_cr3 >> 12), pde;
-
-		if (pd) {
-			pde = pd[va >> 22];
-			track(w, w->guest_cr3 >> 12, va >> 22, true);
-			if (!((pde & SM_PTE_PS) && (w->guest_cr4 & 0x10)))
-				track(w, pde >> 12, (va >> 12) & 1023, false);
-		}
-	}
 	writable = walk.writable && (walk.dirty || (acc & SM_PF_W)) && !wat;
 	/* U from the guest (both levels): a kernel page is never reachable
 	 * from native user code; translated code (CPL 1) reaches both */

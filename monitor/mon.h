@@ -118,13 +118,6 @@ struct mon_dtr {
  * when the pool runs dry. Pointers are host direct-map addresses. */
 #define MON_POOL_PAGES	512
 #define MON_WLOG	1024
-#define MON_TRACK_PAGES	4
-#define MON_TRACK_MAX	(MON_TRACK_PAGES * 512)
-/* A guest page-table entry a shadow entry was built from: key is
- * (gfn << 10 | index) + 1, val the entry as the walk left it. */
-struct mon_track {
-	uint32_t key, val;
-};
 struct mon_shadow {
 	uint64_t *pd[4];
 	uint64_t *pool_kva[MON_POOL_PAGES];
@@ -135,17 +128,6 @@ struct mon_shadow {
 	 * the log overflowed */
 	uint32_t wlog_n;
 	uint32_t wlog[MON_WLOG];
-	/* system mode: every guest table entry (PDE or PTE) a shadow entry
-	 * was built from, with its value then (kept up to date for the A/D
-	 * bits the walker sets). While each still holds that value, give or
-	 * take A/D bits set since, the shadow is exact whatever the
-	 * interpreter did meanwhile; entries no shadow entry came from may
-	 * change freely (a later fault walks them). track_page[0] NULL: no
-	 * tracking (every check answers "changed"); track_n > MON_TRACK_MAX:
-	 * overflow, also "changed" until the next flush. */
-	uint32_t track_n;
-	uint32_t track_pdes;		/* the first track_pdes entries are PDEs */
-	struct mon_track *track_page[MON_TRACK_PAGES];	/* 512 entries each */
 };
 
 /* The world header at offset 0 of the block (at most 4 KiB). */
@@ -213,16 +195,10 @@ int mon__trap(struct mon_world *w, struct mon_frame *f);
 /* Drop every shadow entry (pool back to empty). The caller flushes the TLB. */
 void mon__shadow_flush(struct mon_world *w);
 
-/* System mode: true when a guest page-table frame the shadow derives from
- * differs from the copy taken when the shadow used it (or tracking
- * overflowed): the caller must then drop every shadow (mon__shadow_flush
- * and mon__shadow_untrack). */
-bool mon__shadow_tables_changed(struct mon_world *w);
 /* The guest ran INVLPG @lin: its shadow translations go, for the whole
  * aligned 4 MiB region (a large guest page may be shadowed as many 4 KiB
  * entries, SDM Vol. 3A 4.10.4.1). The caller flushes the TLB. */
 void mon__shadow_invlpg(struct mon_world *w, uint32_t lin);
-void mon__shadow_untrack(struct mon_world *w);
 
 /* A frame the interpreter decoded code from (w->code_bits), translated code
  * came from (w->bt), or holding the guest's GDT (mirrored in the world

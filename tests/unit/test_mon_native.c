@@ -349,6 +349,188 @@ static void test_code_written(void)
 	CU_ASSERT_TRUE(rewritten_runs(true));
 }
 
+
+/* Enters the #PF handler at 0x3000 (CPL 0, CS 0x08) from the native user
+ * state, the way a native stay's #PF does, with @code placed there. */
+static void enter_kernel(const char *code, size_t len)
+{
+	struct mon_native_state st;
+	struct hvmm_sys_run r;
+	uint8_t fx[512] __attribute__((aligned(16)));
+
+	memcpy(ram + 0x3000, code, len);
+	CU_ASSERT_EQUAL_FATAL(run1(&r, 100), MON_SYS_NATIVE);
+	mon_sys__native_export(ms, &st, fx);
+	mon_sys__native_import(ms, &st, fx, 14);
+	mon_sys__native_pf(ms, 0x4, 0x10000000);
+}
+
+/* GDT entries 8-11 (0x40 kernel code, 0x48 kernel data, 0x50 user code,
+ * 0x58 user data: a SYSENTER layout) and the kernel state (from
+ * enter_kernel) moved onto 0x40/0x48: index 2 (0x10) is the monitor's own
+ * slot, never mirrored for translated code. */
+static void kernel_on_bt_selectors(struct hvmm_sregs *s)
+{
+	put64(0x540, 0x00cf9b000000ffffull);
+	put64(0x548, 0x00cf93000000ffffull);
+	put64(0x550, 0x00cffb000000ffffull);
+	put64(0x558, 0x00cff3000000ffffull);
+	mon_sys__get_state(ms, s);
+	s->gdt_limit = 0x5f;
+	s->seg[1] = (struct hvmm_seg){ 0x40, 0xc09b, 0, 0xffffffff };
+	s->seg[2] = (struct hvmm_seg){ 0x48, 0xc093, 0, 0xffffffff };
+	mon_sys__set_state(ms, s);
+}
+
+/* The shadow acts as the guest's TLB: only the guest's invalidations since
+ * the last look count. The first look drops all; INVLPGs come as their
+ * addresses; a CR3 load (a full flush) or too many INVLPGs drop all. */
+static void test_tlb_events(void)
+{
+	struct hvmm_sys_run r;
+	uint32_t lin[4];
+
+	setup(0x202, 0);
+	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4), -1);
+	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4), 0);
+	/* invlpg 0x5000; invlpg 0x6000; hlt */
+	enter_kernel("\x0f\x01\x3d\x00\x50\x00\x00\x0f\x01\x3d\x00\x60\x00\x00\xf4", 15);
+	run1(&r, 100);
+	CU_ASSERT_EQUAL_FATAL(mon_sys__tlb_events(ms, lin, 4), 2);
+	CU_ASSERT_EQUAL(lin[0], 0x5000);
+	CU_ASSERT_EQUAL(lin[1], 0x6000);
+	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4), 0);
+	teardown();
+
+	/* more INVLPGs than the caller takes: all */
+	setup(0x202, 0);
+	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4), -1);
+	enter_kernel("\x0f\x01\x3d\x00\x50\x00\x00\x0f\x01\x3d\x00\x60\x00\x00\xf4", 15);
+	run1(&r, 100);
+	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 1), -1);
+	teardown();
+
+	/* mov %cr3, %eax; mov %eax, %cr3; hlt: the same CR3, still a flush */
+	setup(0x202, 0);
+	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4), -1);
+	enter_kernel("\x0f\x20\xd8\x0f\x22\xd8\xf4", 7);
+	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4), 0);
+	run1(&r, 100);
+	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4), -1);
+	teardown();
+}
+
+/* In the kernel (CS 0x40) the state mirrors for a translated stay.
+ * SYSENTER_CS 0x40 finds the flat kernel code/data and user code/data at
+ * 0x40..0x58 (ok); a user data segment of DPL 0 is not what SYSEXIT loads
+ * (not ok); nor is user mode possible with --no-native. */
+static void test_bt_sysenter(void)
+{
+	struct mon_bt_state *st = calloc(1, sizeof(*st));
+	struct mon_bt_sysenter se;
+	struct hvmm_sregs s;
+	uint8_t fx[512] __attribute__((aligned(16)));
+
+	setup(0x202, 0);
+	enter_kernel("\xf4", 1);
+	kernel_on_bt_selectors(&s);
+	s.sysenter_cs = 0x40;
+	s.sysenter_esp = 0x9000;
+	s.sysenter_eip = 0x3000;
+	mon_sys__set_state(ms, &s);
+	CU_ASSERT_EQUAL_FATAL(mon_sys__bt_export(ms, st, fx), 0);
+	mon_sys__bt_sysenter(ms, &se);
+	CU_ASSERT_EQUAL(se.ok, 1);
+	CU_ASSERT_EQUAL(se.iret_ok, 1);
+	CU_ASSERT_EQUAL(se.cs, 0x40);
+	CU_ASSERT_EQUAL(se.esp, 0x9000);
+	CU_ASSERT_EQUAL(se.eip, 0x3000);
+	put64(0x558, 0x00cf93000000ffffull);		/* 0x58: DPL 0 */
+	CU_ASSERT_EQUAL_FATAL(mon_sys__bt_export(ms, st, fx), 0);
+	mon_sys__bt_sysenter(ms, &se);
+	CU_ASSERT_EQUAL(se.ok, 0);
+	mon_sys__set_native(ms, 0, 0xffff);		/* --no-native: no user mode */
+	put64(0x558, 0x00cff3000000ffffull);
+	CU_ASSERT_EQUAL_FATAL(mon_sys__bt_export(ms, st, fx), 0);
+	mon_sys__bt_sysenter(ms, &se);
+	CU_ASSERT_EQUAL(se.ok, 0);
+
+	/* a translated stay that ended in user mode (in-world SYSEXIT): taken
+	 * back at CPL 3 with IF set; after a host interrupt (no vector) the
+	 * vCPU may go native at once */
+	mon_sys__set_native(ms, 1, 0xffff);
+	CU_ASSERT_EQUAL_FATAL(mon_sys__bt_export(ms, st, fx), 0);
+	st->sel[1] = 0x53;
+	st->sel[2] = 0x5b;
+	st->eip = 0x4000;
+	st->gpr[4] = 0x7ff0;
+	st->eflags = 0x202;
+	st->vif = 0;
+	mon_sys__bt_import(ms, st, fx, -1);
+	mon_sys__get_state(ms, &s);
+	CU_ASSERT_EQUAL(s.cpl, 3);
+	CU_ASSERT_EQUAL(s.seg[1].sel, 0x53);
+	CU_ASSERT_EQUAL(s.seg[1].attr & 0xff, 0xfb);
+	CU_ASSERT_EQUAL(s.seg[2].sel, 0x5b);
+	CU_ASSERT(s.eflags & 0x200);
+	{
+		struct hvmm_sys_run r;
+
+		CU_ASSERT_EQUAL(run1(&r, 100), MON_SYS_NATIVE);
+		CU_ASSERT_EQUAL(r.icount, 0);
+	}
+	free(st);
+	teardown();
+}
+
+/* CMPXCHG8B's operand address as the world would form it: registers,
+ * displacements, SIB, segment overrides (FS at base 0x1000 here), and
+ * the forms the interpreter keeps (register operand, 0x66, another /r). */
+static void test_bt_cx8_addr(void)
+{
+	struct mon_bt_state *st = calloc(1, sizeof(*st));
+	uint8_t fx[512] __attribute__((aligned(16)));
+	struct hvmm_sregs s;
+	static const struct {
+		const char *code;
+		uint32_t len, lin;
+		int r;
+	} c[] = {
+		{ "\x0f\xc7\x0e", 3, 0x600 , 0 },			/* (%esi) */
+		{ "\xf0\x0f\xc7\x0f", 4, 0x700 , 0 },		/* lock (%edi) */
+		{ "\x64\x0f\xc7\x0f", 4, 0x1700 , 0 },		/* %fs:(%edi) */
+		{ "\x3e\x0f\xc7\x4e\x04", 5, 0x604 , 0 },		/* %ds:4(%esi) */
+		{ "\x0f\xc7\x0c\x24", 4, 0x8ff0 , 0 },		/* (%esp) */
+		{ "\x0f\xc7\x4c\x8b\x08", 5, 0x308 + 4 * 0x10 , 0 },	/* 8(%ebx,%ecx,4) */
+		{ "\x0f\xc7\x0d\x78\x56\x34\x12", 7, 0x12345678 , 0 },	/* abs */
+		{ "\x0f\xc7\x8d\x00\x01\x00\x00", 7, 0x8100 , 0 },	/* 0x100(%ebp) */
+		{ "\x0f\xc7\xc8", 0, 0, -1 },			/* register operand */
+		{ "\x66\x0f\xc7\x0e", 0, 0, -1 },		/* operand size */
+		{ "\x0f\xc7\x36", 0, 0, -1 },			/* /6: not CMPXCHG8B */
+	};
+	/* EAX..EDI */
+	const uint32_t gpr[8] = { 0, 0x10, 0, 0x300, 0x8ff0, 0x8000, 0x600, 0x700 };
+	const uint16_t sel[6] = { 0x23, 0x41, 0x49, 0x23, 0x30, 0 };
+
+	setup(0x202, 0);
+	put64(0x530, 0x00cf93001000ffffull);		/* 0x30: data, base 0x1000 */
+	enter_kernel("\xf4", 1);
+	kernel_on_bt_selectors(&s);
+	CU_ASSERT_EQUAL_FATAL(mon_sys__bt_export(ms, st, fx), 0);
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		uint32_t lin = 0, len = 0;
+
+		memcpy(ram + 0x3100, c[i].code, 8);
+		CU_ASSERT_EQUAL(mon_sys__bt_cx8_addr(ms, 0x3100, gpr, sel, &lin, &len), c[i].r);
+		if (c[i].r == 0) {
+			CU_ASSERT_EQUAL(lin, c[i].lin);
+			CU_ASSERT_EQUAL(len, c[i].len);
+		}
+	}
+	free(st);
+	teardown();
+}
+
 static CU_TestInfo mon_native_tests[] = {
 	{ "desc", test_desc },
 	{ "sel_and_flags", test_sel_and_flags },
@@ -357,6 +539,9 @@ static CU_TestInfo mon_native_tests[] = {
 	{ "export_import", test_export_import },
 	{ "native_pf", test_native_pf },
 	{ "code_written", test_code_written },
+	{ "tlb_events", test_tlb_events },
+	{ "bt_sysenter", test_bt_sysenter },
+	{ "bt_cx8_addr", test_bt_cx8_addr },
 	CU_TEST_INFO_NULL,
 };
 UNIT_SUITE(mon_native, .tests = mon_native_tests);

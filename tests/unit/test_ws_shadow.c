@@ -17,6 +17,8 @@ static struct sm_gmem gm;
 
 static uint32_t *u32at(uint32_t gpa) { return (uint32_t *)(ram + gpa); }
 
+#define SM_SPTE_ADDR_TEST 0x000ffffffffff000ull	/* a shadow entry's frame */
+
 static void setup(void)
 {
 	free(ram);
@@ -203,9 +205,7 @@ static void test_shadow_pool_flush(void)
 }
 
 /* System mode: MMIO/ROM holes are never mapped; writable mappings are
- * logged for the interpreter; the guest table entries the shadow derives
- * from are tracked, and only a real change of one of them (not A/D bits
- * set since) reports "changed"; entries no shadow entry used may change. */
+ * logged for the interpreter (frames that may need a watched check). */
 static void test_shadow_sys_mode(void)
 {
 	struct mon_shadow *s;
@@ -215,77 +215,70 @@ static void test_shadow_sys_mode(void)
 	setup();
 	w = make_world(&s, 8);
 	w->sys_mode = 1;
-	for (int i = 0; i < MON_TRACK_PAGES; i++)
-		s->track_page[i] = calloc(512, sizeof(struct mon_track));
 	memcpy(hole_frames, frames, sizeof(frames));
 	hole_frames[7] = SM_NO_FRAME;			/* gpa 0x7000: MMIO */
 	w->gmem.frames = hole_frames;
 	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x0804a000, SM_PF_U), -1);
 	CU_ASSERT_EQUAL(w->exit_reason, MON_X_BAD_MEMORY);
 	CU_ASSERT_EQUAL(s->pool_used, 0);			/* nothing mapped */
-	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));	/* nothing tracked yet */
-
-	/* a read: PDE and PTE tracked (A bits set by the walk recorded) */
+	/* a read maps read-only and logs nothing */
 	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x08048000, SM_PF_U), 0);
-	CU_ASSERT_EQUAL(s->track_n, 2);
-	CU_ASSERT_EQUAL(s->track_pdes, 1);
 	CU_ASSERT_EQUAL(s->wlog_n, 0);
-	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
-	/* an entry no shadow entry came from may change */
+	/* a write sets D and logs the frame mapped writable */
 	*u32at(0x2000 + 0x4b * 4) = 0x9000 | 7;
-	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
-	/* the used PTE pointing elsewhere is a change */
-	uint32_t pte48 = *u32at(0x2000 + 0x48 * 4);
-	*u32at(0x2000 + 0x48 * 4) = (pte48 & 0xfff) | 0x9000;
-	CU_ASSERT_TRUE(mon__shadow_tables_changed(w));
-	*u32at(0x2000 + 0x48 * 4) = pte48;
-	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
-	/* D set on it by the guest kernel's write (the interpreter): no change */
-	*u32at(0x2000 + 0x48 * 4) = pte48 | SM_PTE_D;
-	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
-	/* A cleared (page aging) is a change */
-	*u32at(0x2000 + 0x48 * 4) = pte48 & ~(uint32_t)SM_PTE_A;
-	CU_ASSERT_TRUE(mon__shadow_tables_changed(w));
-	*u32at(0x2000 + 0x48 * 4) = pte48;
-	mon__shadow_flush(w);
-	mon__shadow_untrack(w);
-	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
 	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x0804b000, SM_PF_U | SM_PF_W), 0);
 	CU_ASSERT(*u32at(0x2000 + 0x4b * 4) & SM_PTE_D);
 	CU_ASSERT_EQUAL(s->wlog_n, 1);
 	CU_ASSERT_EQUAL(s->wlog[0], 9);
-	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
-	/* clearing D (the guest kernel's dirty tracking) is a change */
-	*u32at(0x2000 + 0x4b * 4) &= ~SM_PTE_D;
-	CU_ASSERT_TRUE(mon__shadow_tables_changed(w));
-	*u32at(0x2000 + 0x4b * 4) |= SM_PTE_D;
-	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
-	/* another PDE may change; the used PDE may not */
-	*u32at(PD + 0x21 * 4) = 0x3000 | 7;
-	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
-	*u32at(PD + 0x21 * 4) = 0;
-	uint32_t pde20 = *u32at(PD + 0x20 * 4);
-	*u32at(PD + 0x20 * 4) = pde20 & ~(uint32_t)SM_PTE_W;
-	CU_ASSERT_TRUE(mon__shadow_tables_changed(w));
-	*u32at(PD + 0x20 * 4) = pde20;
-	CU_ASSERT_FALSE(mon__shadow_tables_changed(w));
-	/* faults under the same PDE record it once; overflow is "changed" */
+	free_world(w, s, 8);
+}
+
+/* The shadow is the guest's TLB: INVLPG drops the shadow entries of its
+ * aligned 4 MiB region (both 2 MiB shadow PTs), and only those; a guest
+ * table change without INVLPG leaves the old translation in use, as a
+ * TLB entry would stay (SDM Vol. 3A 4.10.4). */
+static void test_shadow_invlpg(void)
+{
+	struct mon_shadow *s;
+	struct mon_world *w;
+	uint64_t *pt_lo, *pt_hi, *pt_far;
+
+	setup();
+	w = make_world(&s, 8);
+	w->sys_mode = 1;
+	/* va 0x08048000 (PT 0 of the region 0x08000000) and 0x08248000 (PT
+	 * 1 of it), plus the 4 MiB page at 0x40000000 elsewhere */
+	*u32at(0x2000 + 0x248 * 4) = 0x8000 | SM_PTE_P | SM_PTE_U;
 	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x08048000, SM_PF_U), 0);
-	CU_ASSERT_EQUAL(s->track_pdes, 1);
-	CU_ASSERT_EQUAL(s->track_n, 3);
-	uint32_t n = s->track_n;
-	s->track_n = MON_TRACK_MAX + 1;
-	CU_ASSERT_TRUE(mon__shadow_tables_changed(w));
-	s->track_n = n;
-	/* no record (allocation failed): always "changed" */
-	for (int i = 0; i < MON_TRACK_PAGES; i++)
-		free(s->track_page[i]), s->track_page[i] = NULL;
-	CU_ASSERT_TRUE(mon__shadow_tables_changed(w));
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x08248000, SM_PF_U), 0);
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x40003000, SM_PF_U), 0);
+	CU_ASSERT_EQUAL(s->pool_used, 3);
+	pt_lo = s->pool_kva[(s->pd[0][0x08048000 >> 21] >> 52) & 0x3ff];
+	pt_hi = s->pool_kva[(s->pd[0][0x08248000 >> 21] >> 52) & 0x3ff];
+	pt_far = s->pool_kva[(s->pd[1][(0x40003000 >> 21) & 511] >> 52) & 0x3ff];
+	CU_ASSERT_EQUAL(pt_lo[0x48] & SM_SPTE_ADDR_TEST, 0x5000);
+	CU_ASSERT_EQUAL(pt_hi[0x48] & SM_SPTE_ADDR_TEST, 0x8000);
+	CU_ASSERT_EQUAL(pt_far[3] & SM_SPTE_ADDR_TEST, 0x3000);
+	/* the guest repoints the PTE without INVLPG: the shadow keeps it */
+	*u32at(0x2000 + 0x48 * 4) = 0x9000 | SM_PTE_P | SM_PTE_U;
+	CU_ASSERT_EQUAL(pt_lo[0x48] & SM_SPTE_ADDR_TEST, 0x5000);
+	/* INVLPG of any address in the region drops both halves */
+	mon__shadow_invlpg(w, 0x083ff000);
+	CU_ASSERT_EQUAL(pt_lo[0x48], 0);
+	CU_ASSERT_EQUAL(pt_hi[0x48], 0);
+	CU_ASSERT_EQUAL(pt_far[3] & SM_SPTE_ADDR_TEST, 0x3000);
+	/* the next access walks the new entry */
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x08048000, SM_PF_U), 0);
+	CU_ASSERT_EQUAL(pt_lo[0x48] & SM_SPTE_ADDR_TEST, 0x9000);
+	/* a region without shadow PTs: nothing to do */
+	mon__shadow_invlpg(w, 0x20000000);
+	CU_ASSERT_EQUAL(s->pool_used, 3);
 	free_world(w, s, 8);
 }
 
 static CU_TestInfo ws_shadow_tests[] = {
 	{ "shadow_sys_mode", test_shadow_sys_mode },
+	{ "shadow_invlpg", test_shadow_invlpg },
 	{ "walk_ok_and_ad", test_walk_ok_and_ad },
 	{ "walk_faults", test_walk_faults },
 	{ "walk_pse", test_walk_pse },
