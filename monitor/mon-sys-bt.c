@@ -90,7 +90,12 @@ void mon_sys__bt_code_written(struct mon_sys *ms, uint32_t gpa_page)
 	if (!ms->bt)
 		return;
 	if (gpa_page != ~0u) {
-		bt__code_written(ms->bt, gpa_page >> 12);
+		/* translated code written: the guest patches its text (Linux's
+		 * alternatives, ftrace, static keys at boot). Translating what
+		 * is about to change costs more than interpreting it: the
+		 * interpreter goes on for a while before the next offer. */
+		if (bt__code_written(ms->bt, gpa_page >> 12))
+			ms->bt_skip_icount = ms->cpu->icount + MON_BT_PATCH_SKIP;
 		return;
 	}
 	/* the interpreter forgot every watched page: watch ours again */
@@ -103,10 +108,15 @@ void mon_sys__bt_tlb_event(struct mon_sys *ms, uint32_t lin, bool all)
 {
 	if (!ms->bt)
 		return;
-	if (all)
+	if (all) {
+		/* every translation goes; at boot, global flushes come in
+		 * bursts (text patching, page attribute changes): wait a while
+		 * before translating again, as after a code write */
 		bt__reset(ms->bt, bt__win_lin(ms->bt));
-	else
+		ms->bt_skip_icount = ms->cpu->icount + MON_BT_PATCH_SKIP;
+	} else {
 		bt__invlpg(ms->bt, lin);
+	}
 }
 
 int mon_sys__irq_pending(struct mon_sys *ms)

@@ -187,6 +187,10 @@ int mon_sys__bt_read(const struct mon_sys *ms, __u32 lin, void *buf, __u32 len);
  * window): the interpreter runs MON_BT_REFUSED_SKIP instructions before
  * translated code is tried again. */
 #define MON_BT_REFUSED_SKIP	1000
+/* After a write to translated code or a global TLB flush (which drops
+ * every translation), the interpreter runs this many instructions before
+ * translated code is offered again. */
+#define MON_BT_PATCH_SKIP	100000
 void mon_sys__bt_refused(struct mon_sys *ms);
 /* At an exit site, performs the guest instruction at @eip itself when it
  * is one the module can do without the interpreter: RDTSC, and IN/OUT to a

@@ -185,6 +185,10 @@ int cli__parse_run(int argc, const char *const *argv, struct run_opts *o, char *
 			o->no_native = true;
 		} else if (!strcmp(name, "bt")) {
 			o->bt = true;
+			o->no_bt = false;
+		} else if (!strcmp(name, "no-bt")) {
+			o->no_bt = true;
+			o->bt = false;
 		} else if (!strcmp(name, "guest-decompress")) {
 			o->guest_decompress = true;
 		} else if (!strcmp(name, "stats")) {
@@ -230,7 +234,8 @@ void cli__usage(void *file)
 		"  --no-reboot         exit with status %d when the guest reboots\n"
 		"  --no-native         hybrid engine: interpret guest user code too\n"
 		"  --bt                hybrid engine: run guest kernel code translated at\n"
-		"                      CPL 1 (experimental; default: interpreted)\n"
+		"                      CPL 1 (the default)\n"
+		"  --no-bt             hybrid engine: interpret guest kernel code instead\n"
 		"  --guest-decompress  bzImage: let the guest run the kernel's own\n"
 		"                      decompressor (default: an XZ kernel is unpacked\n"
 		"                      by the loader and started at its vmlinux entry)\n"

@@ -39,7 +39,8 @@ struct run_opts {
 	bool stats;
 	bool no_reboot;
 	bool no_native;			/* hybrid: interpret guest user code too */
-	bool bt;			/* hybrid: translate guest kernel code (docs/bt.md) */
+	bool bt;			/* hybrid: --bt given (translation is the default) */
+	bool no_bt;			/* hybrid: interpret guest kernel code (--no-bt) */
 	bool guest_decompress;		/* bzImage: run its own decompressor */
 	bool help;
 };

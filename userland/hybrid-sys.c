@@ -39,7 +39,7 @@ struct hybrid {
 	unsigned ndma;
 	uint64_t dma_reports, dma_syncs;
 	bool no_native;			/* --no-native */
-	bool bt;			/* --bt */
+	bool bt;			/* kernel code translated (not --no-bt) */
 	/* in-kernel irqchip: on while b->kirq; kst is its last state read */
 	struct hvmm_kirq_state kst;
 	bool kirq_used;			/* it was on at some point */
@@ -251,7 +251,8 @@ static int hybrid_create(struct board *b, const struct boot_entry *e,
 	}
 	h->b = b;
 	h->no_native = opts && opts->no_native;
-	h->bt = opts && opts->bt;
+	/* guest kernel code runs translated unless --no-bt (docs/bt.md) */
+	h->bt = opts && !opts->no_bt;
 	h->vm = h->vcpu = -1;
 	h->dev = hybrid__open_dev();
 	if (h->dev < 0) {

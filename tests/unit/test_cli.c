@@ -145,6 +145,21 @@ static void test_irqchip(void)
 	CU_ASSERT_STRING_EQUAL(o.irqchip, "user");
 }
 
+/* Translated guest kernel code is the hybrid engine's default: --no-bt
+ * turns it off; the last of --bt and --no-bt wins. */
+static void test_bt(void)
+{
+	CU_ASSERT_EQUAL(parse(3, ARGV("--engine", "hybrid")), 0);
+	CU_ASSERT_FALSE(o.no_bt);
+	CU_ASSERT_EQUAL(parse(4, ARGV("--engine=hybrid", "--no-bt", "--bt")), 0);
+	CU_ASSERT_FALSE(o.no_bt);
+	CU_ASSERT_TRUE(o.bt);
+	CU_ASSERT_EQUAL(parse(4, ARGV("--engine=hybrid", "--bt", "--no-bt")), 0);
+	CU_ASSERT_TRUE(o.no_bt);
+	CU_ASSERT_FALSE(o.bt);
+	expect_bad(2, ARGV("--no-bt=1"), "");
+}
+
 static void test_help(void)
 {
 	const char **v = ARGV("--mem", "64M", "--help");
@@ -159,6 +174,7 @@ static CU_TestInfo cli_tests[] = {
 	{"serial_kinds", test_serial_kinds},
 	{"errors", test_errors},
 	{"irqchip", test_irqchip},
+	{"bt", test_bt},
 	{"help", test_help},
 	CU_TEST_INFO_NULL,
 };
