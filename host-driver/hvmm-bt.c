@@ -351,7 +351,7 @@ void hvmm__bt_stats(struct hvmm_vcpu *vc, struct hvmm_sys_stats *st)
 	st->bt_refused = b->s.bt_refused;
 	st->bt_indirect_misses = b->s.bt_indirect_misses;
 	st->bt_fast_exits = b->s.bt_fast_exits;
-	st->hvmm__bt_world_traps = b->s.hvmm__bt_world_traps;
+	st->bt_world_traps = b->s.bt_world_traps;
 	st->bt_yields = b->s.bt_yields;
 	st->bt_syscalls = b->s.bt_syscalls;
 	st->bt_user_exits = b->s.bt_user_exits;
