@@ -117,10 +117,10 @@ struct bt_wdata *bt__wdata(struct bt *bt)
 
 static inline uint32_t index_slot(uint32_t eip)
 {
-	return (eip * 0x9e3779b1u) >> (32 - 15);	/* log2(BT_INDEX_SIZE) */
+	return (eip * 0x9e3779b1u) >> (32 - 16);	/* log2(BT_INDEX_SIZE) */
 }
 
-_Static_assert(BT_INDEX_SIZE == 1u << 15, "index_slot's shift");
+_Static_assert(BT_INDEX_SIZE == 1u << 16, "index_slot's shift");
 
 int32_t bt_find_block(const struct bt *bt, uint32_t eip)
 {

@@ -16,8 +16,8 @@
 #define BT_ENOSPC	28
 #define BT_ENOENT	2
 
-#define BT_MAX_BLOCKS	16384u		/* blocks per TC fill */
-#define BT_MAX_SITES	(1u << 18)	/* sites per TC fill */
+#define BT_MAX_BLOCKS	32768u		/* blocks per TC fill */
+#define BT_MAX_SITES	(1u << 19)	/* sites per TC fill */
 #define BT_INDEX_SIZE	(2 * BT_MAX_BLOCKS)	/* open addressing, power of 2 */
 #define BT_MAX_GFN	(1u << 20)	/* 4 GiB of guest frames */
 #define BT_BLOCK_INSNS	48		/* guest instructions per block */
@@ -80,13 +80,13 @@ struct bt_page {
 #define BT_PK_GFN	0u
 #define BT_PK_LIN	1u
 
-/* A site, packed: w = TC offset (bits 0-19) | kind << 24 | fix << 26 |
+/* A site, packed: w = TC offset (bits 0-23) | kind << 24 | fix << 26 |
  * flags << 29. */
 struct bt_srec {
 	uint32_t eip;
 	uint32_t w;
 };
-#define SREC_OFF(w)	((w) & 0xfffffu)
+#define SREC_OFF(w)	((w) & 0xffffffu)
 #define SREC_KIND(w)	(((w) >> 24) & 3u)
 #define SREC_FIX(w)	(((w) >> 26) & 7u)
 #define SREC_FLAGS(w)	(((w) >> 29) & 1u)

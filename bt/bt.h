@@ -62,7 +62,7 @@
 #define BT_HASH_OFF		0x01000u
 #define BT_HASH_ENTRIES		8192u		/* 2^13: bt_hash_slot */
 #define BT_TC_OFF		0x20000u
-#define BT_TC_BYTES		0x100000u
+#define BT_TC_BYTES		0x300000u	/* < 16 MiB: SREC_OFF */
 #define BT_WIN_BYTES		(BT_TC_OFF + BT_TC_BYTES)
 
 /* Data the translated code reads and writes (window offset 0). Layout is

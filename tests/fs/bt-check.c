@@ -85,7 +85,7 @@ static const struct { uint32_t off, eip; uint8_t kind, fix, flags; } sites[] = {
 
 static uint8_t page[4096];
 static uint8_t win[BT_WIN_BYTES] __attribute__((aligned(4096)));
-static uint64_t btmem[(5u << 20) / 8];
+static uint64_t btmem[(9u << 20) / 8];
 
 static int code_page(void *opaque, uint32_t lin, const uint8_t **host,
 		     uint32_t *gfn)
