@@ -5,12 +5,14 @@
  *
  * Guest #PF that the guest's own tables allow: build the shadow entry and
  * resume, without leaving the world. The exit sites of translated code
- * that need no host service: the module's bt_trap finishes them here
- * (host-driver/hvmm-bt.c). Everything else leaves the world: host
- * interrupts and NMIs (the module re-raises them through Linux's IDT),
- * int 0x80, port I/O and HLT (decoded from the #GP they raise at CPL 3 with
- * IOPL 0 and no I/O bitmap), every other guest exception with its vector,
- * error code and CR2, and any trap from CPL 0 (a monitor bug).
+ * that need no host service, and guest SYSENTER/SYSEXIT/IRET between
+ * translated kernel code and native user code: the module's bt_trap
+ * finishes them here (host-driver/hvmm-bt-world.c). Everything else
+ * leaves the world: host interrupts and NMIs (the module re-raises them
+ * through Linux's IDT), int 0x80, port I/O and HLT (decoded from the #GP
+ * they raise at CPL 3 with IOPL 0 and no I/O bitmap), every other guest
+ * exception with its vector, error code and CR2, and any trap from CPL 0
+ * (a monitor bug).
  * Only the module and the freestanding check build compile it: it uses
  * privileged instructions and runs inside the monitor world only. */
 #include "monitor/mon.h"
