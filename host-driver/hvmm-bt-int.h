@@ -23,15 +23,6 @@ struct hvmm_bt {
 /* bt__lookup; a full TC is reset once and the lookup retried. */
 int hvmm__bt_lookup(struct hvmm_bt *b, const struct bt_env *env, u32 eip, u32 *tc);
 
-/* At an EXIT_DYN site: the indirect branch's target translated and the
- * frame set to go on there. False: the interpreter goes there instead. */
-bool hvmm__bt_resume_dyn(struct hvmm_vcpu *vc, const struct bt_site *site);
-
-/* At an EXIT site of RDTSC or an in-module irqchip port: done on the
- * frame, resume at the next instruction's translation. 0, or -1 with
- * nothing done. */
-int hvmm__bt_fast_exit(struct hvmm_vcpu *vc, const struct bt_site *site);
-
 /* mon_world.bt_trap (see mon.h), the in-world handler. */
 int hvmm__bt_world_trap(struct mon_world *w, struct mon_frame *f);
 

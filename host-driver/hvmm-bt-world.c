@@ -8,27 +8,36 @@
  * guest's SYSENTER, SYSEXIT and IRET between translated kernel code and
  * native user code. The functions here are pure C on module memory; the
  * only host-kernel calls are ktime_get_ns (through the interpreter's clock)
- * and hrtimer_start (hvmm__kirq_arm), see docs/ARCHITECTURE.md. The module
- * side (hvmm-bt.c) calls the resolvers of misses and fast exits too. */
+ * and hrtimer_start (hvmm__kirq_arm), see docs/ARCHITECTURE.md. What
+ * this handler declines leaves the world to the stay loop (hvmm-bt.c). */
 #include <linux/mm.h>
 
 #include "host-driver/hvmm-bt-int.h"
+
+/* The guest's registers (EAX..EDI) and EFLAGS at site @site: the frame's
+ * with the site's fix-ups applied. */
+static void site_regs(struct hvmm_vcpu *vc, const struct bt_site *site, u32 gpr[8], u32 *fl)
+{
+	struct mon_frame *f = mon__frame(vc->world.w);
+
+	*fl = (u32)f->rflags;
+	hvmm__frame_gprs(f, gpr);
+	bt__fixup(vc->bt->bt, site, gpr, fl);
+}
 
 /* An indirect branch whose target missed the hash: the branch is done,
  * the guest state is the target's after the site's fix-ups. Translate the
  * target (bt__lookup also enters it in the hash), apply the fix-ups to the
  * frame and go on there, without the interpreter. False when the target
  * cannot be translated (the interpreter goes there instead). */
-bool hvmm__bt_resume_dyn(struct hvmm_vcpu *vc, const struct bt_site *site)
+static bool bt_resume_dyn(struct hvmm_vcpu *vc, const struct bt_site *site)
 {
 	struct hvmm_bt *b = vc->bt;
 	struct mon_frame *f = mon__frame(vc->world.w);
-	const struct bt_env *env = mon_sys__bt_env(vc->sys);
-	u32 target = bt__wdata(b->bt)->target, tc, gpr[8], fl = (u32)f->rflags;
+	u32 target = bt__wdata(b->bt)->target, tc, gpr[8], fl;
 
-	hvmm__frame_gprs(f, gpr);
-	bt__fixup(b->bt, site, gpr, &fl);
-	if (hvmm__bt_lookup(b, env, target, &tc))
+	site_regs(vc, site, gpr, &fl);
+	if (hvmm__bt_lookup(b, mon_sys__bt_env(vc->sys), target, &tc))
 		return false;
 	f->rax = gpr[0];
 	f->rcx = gpr[1];
@@ -37,27 +46,26 @@ bool hvmm__bt_resume_dyn(struct hvmm_vcpu *vc, const struct bt_site *site)
 	return true;
 }
 
-/* An exit site whose instruction the module performs itself (RDTSC, the
- * in-kernel irqchip's ports): fix-ups applied, the instruction done on the
- * frame's registers, resume at the translation of the next instruction,
- * which is looked up first. 0: done; -1: not such an instruction, or the
- * next one cannot run translated: nothing done (the interpreter runs it).
- * Pure C on module memory: also runs inside the world (hvmm__bt_world_trap). */
-int hvmm__bt_fast_exit(struct hvmm_vcpu *vc, const struct bt_site *site)
+/* An exit site (@n code bytes at @code) whose instruction the module
+ * performs itself (RDTSC, the in-kernel irqchip's ports): fix-ups applied,
+ * the instruction done on the frame's registers, resume at the translation
+ * of the next instruction, which is looked up first. 0: done; -1: not such
+ * an instruction, or the next one cannot run translated: nothing done (the
+ * interpreter runs it). */
+static int bt_fast_exit(struct hvmm_vcpu *vc, const struct bt_site *site, const u8 *code,
+			u32 n)
 {
 	struct hvmm_bt *b = vc->bt;
 	struct mon_frame *f = mon__frame(vc->world.w);
-	const struct bt_env *env = mon_sys__bt_env(vc->sys);
-	u32 gpr[8], fl = (u32)f->rflags, len, tc;
+	u32 gpr[8], fl, len, tc;
 
-	hvmm__frame_gprs(f, gpr);
-	bt__fixup(b->bt, site, gpr, &fl);
-	if (mon_sys__bt_fast_exit(vc->sys, site->eip, gpr, &len, 1) ||
-	    hvmm__bt_lookup(b, env, site->eip + len, &tc))
+	site_regs(vc, site, gpr, &fl);
+	if (mon_sys__bt_fast_exit(vc->sys, code, n, gpr, &len, 1) ||
+	    hvmm__bt_lookup(b, mon_sys__bt_env(vc->sys), site->eip + len, &tc))
 		return -1;
 	/* cannot fail now: same bytes, same chip state as the dry run (and
 	 * the frame's RIP may point into a TC that bt_lookup just reset) */
-	mon_sys__bt_fast_exit(vc->sys, site->eip, gpr, &len, 0);
+	mon_sys__bt_fast_exit(vc->sys, code, n, gpr, &len, 0);
 	f->rax = gpr[0]; f->rcx = gpr[1]; f->rdx = gpr[2];
 	f->rflags = fl;
 	f->rip = tc;
@@ -81,19 +89,17 @@ static void bt_user_timer(struct hvmm_vcpu *vc)
  * in a native one (real IF set). Only with the guest's IF set (Linux's
  * STI; SYSEXIT) and no interrupt waiting, which the interpreter delivers
  * at that boundary. 0: done; -1: not SYSEXIT, or not now. */
-static int bt_world_sysexit(struct hvmm_vcpu *vc, const struct bt_site *site)
+static int bt_world_sysexit(struct hvmm_vcpu *vc, const struct bt_site *site, const u8 *code,
+			    u32 n)
 {
 	struct hvmm_bt *b = vc->bt;
 	struct mon_frame *f = mon__frame(vc->world.w);
 	struct bt_wdata *wd = bt__wdata(b->bt);
-	u32 gpr[8], fl = (u32)f->rflags;
-	u8 c[2];
+	u32 gpr[8], fl;
 
-	if (!b->se.ok || !wd->vif || wd->pend ||
-	    mon_sys__bt_peek(vc->sys, site->eip, c, 2) != 2 || c[0] != 0x0f || c[1] != 0x35)
+	if (!b->se.ok || !wd->vif || wd->pend || n < 2 || code[0] != 0x0f || code[1] != 0x35)
 		return -1;
-	hvmm__frame_gprs(f, gpr);
-	bt__fixup(b->bt, site, gpr, &fl);
+	site_regs(vc, site, gpr, &fl);
 	if (fl & (X86_EFLAGS_TF | X86_EFLAGS_NT | X86_EFLAGS_IOPL | X86_EFLAGS_VM))
 		return -1;
 	hvmm__frame_put_gprs(f, gpr);
@@ -114,20 +120,20 @@ static int bt_world_sysexit(struct hvmm_vcpu *vc, const struct bt_site *site)
  * and exchanged atomically (SDM Vol. 2A CMPXCHG8B: only ZF changes).
  * 0: done, resume at the next instruction's translation; -1: the
  * interpreter runs it (a fault, MMIO, a watched frame, another form). */
-static int bt_world_cx8(struct hvmm_vcpu *vc, const struct bt_site *site)
+static int bt_world_cx8(struct hvmm_vcpu *vc, const struct bt_site *site, const u8 *code,
+			u32 n)
 {
 	struct hvmm_bt *b = vc->bt;
 	struct mon_world *w = vc->world.w;
 	struct mon_frame *f = mon__frame(w);
-	u32 gpr[8], fl = (u32)f->rflags, lin, len, tc;
+	u32 gpr[8], fl, lin, len, tc;
 	u16 sel[6];
 	struct sm_walk walk;
 	u64 *p, old, want;
 
-	hvmm__frame_gprs(f, gpr);
+	site_regs(vc, site, gpr, &fl);
 	hvmm__frame_sels(f, sel);
-	bt__fixup(b->bt, site, gpr, &fl);
-	if (mon_sys__bt_cx8_addr(vc->sys, site->eip, gpr, sel, &lin, &len) ||
+	if (mon_sys__bt_cx8_addr(vc->sys, code, n, gpr, sel, &lin, &len) ||
 	    (lin & 0xfff) > 0xff8 ||
 	    sm__walk32(&w->gmem, w->guest_cr3, w->guest_cr4 & X86_CR4_PSE,
 		       w->guest_cr0 & X86_CR0_WP, lin, SM_PF_W, false, &walk) != SM_WALK_OK ||
@@ -170,19 +176,17 @@ static int bt_world_cx8(struct hvmm_vcpu *vc, const struct bt_site *site)
  * SYSEXIT). Not with an interrupt waiting (the interpreter delivers it at
  * that boundary) or NMIs blocked. 0: done; -1:
  * not IRET, or not now (the interpreter performs it). */
-static int bt_world_iret(struct hvmm_vcpu *vc, const struct bt_site *site)
+static int bt_world_iret(struct hvmm_vcpu *vc, const struct bt_site *site, const u8 *code,
+			 u32 n)
 {
 	struct hvmm_bt *b = vc->bt;
 	struct mon_frame *f = mon__frame(vc->world.w);
 	struct bt_wdata *wd = bt__wdata(b->bt);
-	u32 gpr[8], fl = (u32)f->rflags, fr[5], tc;
-	u8 c;
+	u32 gpr[8], fl, fr[5], tc;
 
-	if (!b->se.iret_ok || wd->pend ||
-	    mon_sys__bt_peek(vc->sys, site->eip, &c, 1) != 1 || c != 0xcf)
+	if (!b->se.iret_ok || wd->pend || n < 1 || code[0] != 0xcf)
 		return -1;
-	hvmm__frame_gprs(f, gpr);
-	bt__fixup(b->bt, site, gpr, &fl);
+	site_regs(vc, site, gpr, &fl);
 	if ((fl & (X86_EFLAGS_NT | X86_EFLAGS_TF)) ||
 	    mon_sys__bt_read(vc->sys, gpr[4], fr, 12) || (fr[2] & ~BT_IRET_FLAGS))
 		return -1;
@@ -246,18 +250,19 @@ static int bt_world_sysenter(struct hvmm_vcpu *vc, struct mon_frame *f)
  * done, SYSENTER/SYSEXIT/IRET pass between translated kernel code and
  * native user code. 0: resume; 1: resumable, but the module must look
  * first (an irqchip access made a guest interrupt deliverable); -1: the
- * module's ordinary exit path (frame untouched). Not while stepping out
- * (TF): the module converts at the next site. */
+ * module's ordinary exit path (frame untouched). While the module steps
+ * out (TF) the guest stays in kernel mode: SYSENTER, SYSEXIT and IRET
+ * refuse a frame with TF; the rest resume and the step traps after one
+ * instruction, as before. */
 int hvmm__bt_world_trap(struct mon_world *w, struct mon_frame *f)
 {
 	struct hvmm_vcpu *vc = w->bt_ctx;
 	struct hvmm_bt *b = vc->bt;
 	struct bt_wdata *wd = bt__wdata(b->bt);
 	struct bt_site site;
-	u32 next;
+	u8 code[15];
+	u32 next, n;
 
-	if (f->rflags & X86_TF)
-		return -1;
 	if ((f->cs & 3) == 3) {
 		if (bt_world_sysenter(vc, f))
 			return -1;
@@ -274,14 +279,16 @@ int hvmm__bt_world_trap(struct mon_world *w, struct mon_frame *f)
 		f->rip = next;
 		break;
 	case BT_SITE_EXIT_DYN:
-		if (!hvmm__bt_resume_dyn(vc, &site))
+		if (!bt_resume_dyn(vc, &site))
 			return -1;
 		b->s.bt_indirect_misses++;
 		break;
 	case BT_SITE_EXIT:
-		if (hvmm__bt_fast_exit(vc, &site)) {
-			if (bt_world_sysexit(vc, &site) && bt_world_iret(vc, &site) &&
-			    bt_world_cx8(vc, &site))
+		/* the instruction's bytes, read once for every handler */
+		n = mon_sys__bt_peek(vc->sys, site.eip, code, sizeof(code));
+		if (bt_fast_exit(vc, &site, code, n)) {
+			if (bt_world_sysexit(vc, &site, code, n) && bt_world_iret(vc, &site, code, n) &&
+			    bt_world_cx8(vc, &site, code, n))
 				return -1;
 			break;
 		}

@@ -5,8 +5,9 @@
  * vCPU; the monitor maps the window's pages at the guest-linear window
  * base on demand (mon-shadow.c window_fault), read-only except the data
  * page, supervisor only. Translated code runs at CPL 1 with the guest's
- * registers; every exit lands here in process context, where a site
- * (bt__site) says what the guest state is. */
+ * registers. Misses, cheap exit sites and system calls are done inside
+ * the world (hvmm-bt-world.c); every other exit lands here in process
+ * context, where a site (bt__site) says what the guest state is. */
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -280,33 +281,11 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 			       reason, w->exit_vector, f->rip);
 			return -1;
 		}
-		if (reason == MON_X_FAULT && w->exit_vector == 6 && site.kind == BT_SITE_MISS) {
-			u32 next;
-
-			if (!bt__chain(b->bt, env, (u32)f->rip, &next)) {
-				b->s.bt_chains++;
-				f->rip = next;
-				continue;
-			}
-			/* cannot translate the target: the interpreter goes there */
-			b->s.bt_exit_sites++;
-			bt_convert(vc, &site, site.eip, -1);
-			return 0;
-		}
-		if (reason == MON_X_FAULT && w->exit_vector == 6 && site.kind == BT_SITE_EXIT_DYN &&
-		    hvmm__bt_resume_dyn(vc, &site)) {
-			b->s.bt_indirect_misses++;
-			continue;
-		}
-		if (reason == MON_X_BT_YIELD ||
-		    (reason == MON_X_FAULT && w->exit_vector == 6 && site.kind == BT_SITE_EXIT &&
-		     !hvmm__bt_fast_exit(vc, &site))) {
-			if (reason != MON_X_BT_YIELD)
-				b->s.bt_fast_exits++;
+		if (reason == MON_X_BT_YIELD) {
+			/* an in-world irqchip access made a guest interrupt
+			 * deliverable: the state is precise at the site after it */
 			if (bt_want_out(vc, end_ns) && wd->vif) {
-				/* the access raised a deliverable interrupt: the
-				 * state is precise at the site after it */
-				if (!bt__site(b->bt, (u32)f->rip, &site) && !(site.flags & BT_SF_SHADOW)) {
+				if (!(site.flags & BT_SF_SHADOW)) {
 					bt_convert(vc, &site, site_eip(vc, &site), -1);
 					return 0;
 				}
@@ -315,6 +294,9 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 			continue;
 		}
 		if (reason == MON_X_FAULT && w->exit_vector == 6 && site.kind != BT_SITE_INSN) {
+			/* what hvmm__bt_world_trap declined (hvmm-bt-world.c): an
+			 * exit site, or a miss whose target cannot be translated;
+			 * the interpreter runs it */
 			b->s.bt_exit_sites++;
 			bt_convert(vc, &site, site_eip(vc, &site), -1);
 			return 0;

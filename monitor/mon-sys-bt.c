@@ -380,11 +380,10 @@ static uint32_t peek_code(const struct mon_sys *ms, uint32_t eip, uint8_t *b, ui
 	return n;
 }
 
-int mon_sys__bt_fast_exit(struct mon_sys *ms, uint32_t eip, uint32_t gpr[8], uint32_t *len,
-			  int dry)
+int mon_sys__bt_fast_exit(struct mon_sys *ms, const uint8_t *b, uint32_t n, uint32_t gpr[8],
+			  uint32_t *len, int dry)
 {
-	uint8_t b[4];
-	uint32_t n = peek_code(ms, eip, b, sizeof(b)), i = 0, size = 4, v;
+	uint32_t i = 0, size = 4, v;
 	uint16_t port;
 	bool in;
 
@@ -463,15 +462,15 @@ static int seg_base(const struct mon_sys *ms, uint16_t sel, uint32_t *base)
 	return 0;
 }
 
-int mon_sys__bt_cx8_addr(const struct mon_sys *ms, uint32_t eip, const uint32_t gpr[8],
-			 const uint16_t sel[6], uint32_t *lin, uint32_t *len)
+int mon_sys__bt_cx8_addr(const struct mon_sys *ms, const uint8_t *b, uint32_t n,
+			 const uint32_t gpr[8], const uint16_t sel[6], uint32_t *lin, uint32_t *len)
 {
 	/* prefix -> segment (ES, CS, SS, DS, FS, GS order of @sel) */
 	static const struct { uint8_t p, seg; } ovr[] = {
 		{ 0x26, 0 }, { 0x2e, 1 }, { 0x36, 2 }, { 0x3e, 3 }, { 0x64, 4 }, { 0x65, 5 },
 	};
-	uint8_t b[15], modrm, mod, rm;
-	uint32_t n = peek_code(ms, eip, b, sizeof(b)), i = 0, ea = 0, base;
+	uint8_t modrm, mod, rm;
+	uint32_t i = 0, ea = 0, base;
 	int seg = -1;
 	bool ss_default = false;
 

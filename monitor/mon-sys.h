@@ -172,13 +172,14 @@ void mon_sys__bt_sysenter(struct mon_sys *ms, struct mon_bt_sysenter *se);
 /* Up to @n code bytes at guest linear @eip (one page; fewer at its end;
  * 0 when not mapped). Pure C: callable inside the world. */
 __u32 mon_sys__bt_peek(const struct mon_sys *ms, __u32 eip, __u8 *b, __u32 n);
-/* CMPXCHG8B at an exit site: its memory operand's linear address (*lin)
- * and the instruction's length (*len), from the code bytes at @eip, the
- * registers @gpr (EAX..EDI) and the selectors @sel (ES, CS, SS, DS, FS, GS;
- * bases from the guest GDT as mirrored). 0, or -1 when the instruction is
- * not a plain 32-bit-address CMPXCHG8B (the interpreter runs it). Pure C. */
-int mon_sys__bt_cx8_addr(const struct mon_sys *ms, __u32 eip, const __u32 gpr[8],
-			 const __u16 sel[6], __u32 *lin, __u32 *len);
+/* CMPXCHG8B at an exit site, its @n code bytes at @code: its memory
+ * operand's linear address (*lin) and the instruction's length (*len),
+ * from the registers @gpr (EAX..EDI) and the selectors @sel (ES, CS, SS,
+ * DS, FS, GS; bases from the guest GDT as mirrored). 0, or -1 when the
+ * instruction is not a plain 32-bit-address CMPXCHG8B (the interpreter
+ * runs it). Pure C. */
+int mon_sys__bt_cx8_addr(const struct mon_sys *ms, const __u8 *code, __u32 n,
+			 const __u32 gpr[8], const __u16 sel[6], __u32 *lin, __u32 *len);
 /* @len bytes of guest memory at linear @lin as the guest kernel reads them
  * (no permission check, no A/D update): 0, or -1 when a page is not
  * mapped. Pure C: callable inside the world. */
@@ -192,13 +193,14 @@ int mon_sys__bt_read(const struct mon_sys *ms, __u32 lin, void *buf, __u32 len);
  * translated code is offered again. */
 #define MON_BT_PATCH_SKIP	100000
 void mon_sys__bt_refused(struct mon_sys *ms);
-/* At an exit site, performs the guest instruction at @eip itself when it
- * is one the module can do without the interpreter: RDTSC, and IN/OUT to a
- * port of the in-kernel irqchip. @gpr (EAX..EDI) is updated, *len is the
- * instruction's length. 0, or -1 when the interpreter must run it. With
- * @dry, only says so and sets *len (nothing performed). Pure C: callable
- * inside the monitor world. */
-int mon_sys__bt_fast_exit(struct mon_sys *ms, __u32 eip, __u32 gpr[8], __u32 *len, int dry);
+/* At an exit site (its @n code bytes at @code), performs the guest
+ * instruction itself when it is one the module can do without the
+ * interpreter: RDTSC, and IN/OUT to a port of the in-kernel irqchip. @gpr
+ * (EAX..EDI) is updated, *len is the instruction's length. 0, or -1 when
+ * the interpreter must run it. With @dry, only says so and sets *len
+ * (nothing performed). Pure C: callable inside the world. */
+int mon_sys__bt_fast_exit(struct mon_sys *ms, const __u8 *code, __u32 n, __u32 gpr[8],
+			  __u32 *len, int dry);
 /* A guest interrupt is pending (INTR line, kirq or an injection). */
 int mon_sys__irq_pending(struct mon_sys *ms);
 

@@ -520,8 +520,12 @@ static void test_bt_cx8_addr(void)
 	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		uint32_t lin = 0, len = 0;
 
+		uint8_t code[15];
+		uint32_t n;
+
 		memcpy(ram + 0x3100, c[i].code, 8);
-		CU_ASSERT_EQUAL(mon_sys__bt_cx8_addr(ms, 0x3100, gpr, sel, &lin, &len), c[i].r);
+		n = mon_sys__bt_peek(ms, 0x3100, code, sizeof(code));
+		CU_ASSERT_EQUAL(mon_sys__bt_cx8_addr(ms, code, n, gpr, sel, &lin, &len), c[i].r);
 		if (c[i].r == 0) {
 			CU_ASSERT_EQUAL(lin, c[i].lin);
 			CU_ASSERT_EQUAL(len, c[i].len);
