@@ -354,7 +354,7 @@ void mon_sys__bt_import(struct mon_sys *ms, const struct mon_bt_state *st,
 	mon_sys__fx_import(ms, fx);
 	cpu__set_eflags(cpu, fl);
 	if (user) {
-		mon_sys__native_db(ms, fl, vector);
+		mon_sys__native_end(ms, fl, vector);
 		return;
 	}
 	/* the interpreter executes the instruction at EIP (a site exit, or

@@ -83,7 +83,7 @@ void mon_sys__fx_export(struct mon_sys *ms, void *fx);
 /* After guest user state came back from the world (EFLAGS @fl) with
  * @vector (-1: none): the interpreter holds only for an exception, and a
  * native #DB (single step, ICEBP) is delivered. */
-void mon_sys__native_db(struct mon_sys *ms, uint32_t fl, int vector);
+void mon_sys__native_end(struct mon_sys *ms, uint32_t fl, int vector);
 void mon_sys__fx_import(struct mon_sys *ms, const void *fx);
 
 #endif

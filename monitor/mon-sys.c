@@ -561,10 +561,10 @@ void mon_sys__native_import(struct mon_sys *ms, const struct mon_native_state *s
 	}
 	mon_sys__fx_import(ms, fx);
 	cpu__set_eflags(cpu, fl);
-	mon_sys__native_db(ms, fl, vector);
+	mon_sys__native_end(ms, fl, vector);
 }
 
-void mon_sys__native_db(struct mon_sys *ms, uint32_t fl, int vector)
+void mon_sys__native_end(struct mon_sys *ms, uint32_t fl, int vector)
 {
 	struct cpu *cpu = ms->cpu;
 
