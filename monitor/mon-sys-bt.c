@@ -6,6 +6,8 @@
  * code, and the interpreter's events that invalidate translations (writes
  * to translated frames, INVLPG, paging-mode changes).
  * Plain C (userland unit tests, freestanding for hvmm.ko). */
+#include <Zydis/Zydis.h>
+
 #include "monitor/mon-sys-int.h"
 #include "monitor/fs-libc.h"
 #include "monitor/mon-kirq.h"
@@ -462,83 +464,64 @@ static int seg_base(const struct mon_sys *ms, uint16_t sel, uint32_t *base)
 	return 0;
 }
 
+/* Index in @regs of Zydis register @r (ZYDIS_REGISTER_NONE: -1, not found: -2). */
+static int reg_index(const ZydisRegister *regs, int n, ZydisRegister r)
+{
+	if (r == ZYDIS_REGISTER_NONE)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (regs[i] == r)
+			return i;
+	return -2;
+}
+
 int mon_sys__bt_cx8_addr(const struct mon_sys *ms, const uint8_t *b, uint32_t n,
 			 const uint32_t gpr[8], const uint16_t sel[6], uint32_t *lin, uint32_t *len)
 {
-	/* prefix -> segment (ES, CS, SS, DS, FS, GS order of @sel) */
-	static const struct { uint8_t p, seg; } ovr[] = {
-		{ 0x26, 0 }, { 0x2e, 1 }, { 0x36, 2 }, { 0x3e, 3 }, { 0x64, 4 }, { 0x65, 5 },
+	/* the orders of @gpr and @sel */
+	static const ZydisRegister gregs[8] = {
+		ZYDIS_REGISTER_EAX, ZYDIS_REGISTER_ECX, ZYDIS_REGISTER_EDX, ZYDIS_REGISTER_EBX,
+		ZYDIS_REGISTER_ESP, ZYDIS_REGISTER_EBP, ZYDIS_REGISTER_ESI, ZYDIS_REGISTER_EDI,
 	};
-	uint8_t modrm, mod, rm;
-	uint32_t i = 0, ea = 0, base;
-	int seg = -1;
-	bool ss_default = false;
+	static const ZydisRegister sregs[6] = {
+		ZYDIS_REGISTER_ES, ZYDIS_REGISTER_CS, ZYDIS_REGISTER_SS,
+		ZYDIS_REGISTER_DS, ZYDIS_REGISTER_FS, ZYDIS_REGISTER_GS,
+	};
+	ZydisDecoder dec;
+	ZydisDecodedInstruction zi;
+	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
+	const ZydisDecodedOperandMem *m;
+	int bi, ii, si;
+	uint32_t ea, base;
 
-	for (; i < n; i++) {
-		uint32_t k;
-
-		if (b[i] == 0xf0)
-			continue;
-		for (k = 0; k < sizeof(ovr) / sizeof(ovr[0]) && ovr[k].p != b[i]; k++)
-			;
-		if (k == sizeof(ovr) / sizeof(ovr[0]))
-			break;
-		seg = ovr[k].seg;
-	}
-	if (i + 3 > n || b[i] != 0x0f || b[i + 1] != 0xc7 || ((b[i + 2] >> 3) & 7) != 1)
+	if (!ZYAN_SUCCESS(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LEGACY_32,
+					   ZYDIS_STACK_WIDTH_32)) ||
+	    !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, b, n, &zi, op)) ||
+	    zi.mnemonic != ZYDIS_MNEMONIC_CMPXCHG8B || zi.address_width != 32 ||
+	    op[0].type != ZYDIS_OPERAND_TYPE_MEMORY)
 		return -1;
-	modrm = b[i + 2];
-	mod = modrm >> 6;
-	rm = modrm & 7;
-	i += 3;
-	if (mod == 3)
-		return -1;
-	if (rm == 4) {				/* SIB (SDM Vol. 2A table 2-3) */
-		uint8_t sib, sbase, idx;
+	/* LOCK and segment overrides only (no operand size, no REP) */
+	for (uint32_t k = 0; k < zi.raw.prefix_count; k++) {
+		uint8_t p = zi.raw.prefixes[k].value;
 
-		if (i >= n)
+		if (!(p == 0xf0 || p == 0x26 || p == 0x2e || p == 0x36 || p == 0x3e ||
+		      p == 0x64 || p == 0x65))
 			return -1;
-		sib = b[i++];
-		sbase = sib & 7;
-		idx = (sib >> 3) & 7;
-		if (idx != 4)
-			ea += gpr[idx] << (sib >> 6);
-		if (sbase == 5 && mod == 0) {
-			if (i + 4 > n)
-				return -1;
-			ea += (uint32_t)b[i] | (uint32_t)b[i + 1] << 8 |
-			      (uint32_t)b[i + 2] << 16 | (uint32_t)b[i + 3] << 24;
-			i += 4;
-		} else {
-			ea += gpr[sbase];
-			ss_default = sbase == 4 || sbase == 5;
-		}
-	} else if (rm == 5 && mod == 0) {
-		if (i + 4 > n)
-			return -1;
-		ea = (uint32_t)b[i] | (uint32_t)b[i + 1] << 8 | (uint32_t)b[i + 2] << 16 |
-		     (uint32_t)b[i + 3] << 24;
-		i += 4;
-	} else {
-		ea = gpr[rm];
-		ss_default = rm == 5;
 	}
-	if (mod == 1) {
-		if (i >= n)
-			return -1;
-		ea += (uint32_t)(int32_t)(int8_t)b[i++];
-	} else if (mod == 2) {
-		if (i + 4 > n)
-			return -1;
-		ea += (uint32_t)b[i] | (uint32_t)b[i + 1] << 8 | (uint32_t)b[i + 2] << 16 |
-		      (uint32_t)b[i + 3] << 24;
-		i += 4;
-	}
-	if (seg < 0)
-		seg = ss_default ? 2 : 3;
-	if (seg_base(ms, sel[seg], &base))
+	m = &op[0].mem;
+	bi = reg_index(gregs, 8, m->base);
+	ii = reg_index(gregs, 8, m->index);
+	si = reg_index(sregs, 6, m->segment);	/* Zydis gives SS for EBP/ESP bases */
+	if (bi == -2 || ii == -2 || si < 0)
+		return -1;
+	ea = (uint32_t)m->disp.value;
+	if (bi >= 0)
+		ea += gpr[bi];
+	if (ii >= 0)
+		ea += gpr[ii] * m->scale;
+	if (seg_base(ms, sel[si], &base))
 		return -1;
 	*lin = base + ea;
-	*len = i;
+	*len = zi.length;
 	return 0;
 }
