@@ -18,6 +18,8 @@ BEGIN {
 		x = pad(v); lo = 1; hi = ns
 		while (lo < hi) { m = int((lo + hi + 1) / 2); if (sa[m] <= x) lo = m; else hi = m - 1 }
 		s = (ns && sa[lo] <= x) ? sn[lo] : "?"
+		if (x < "0000800000000000")	# lower half: its 1 MiB region
+			s = "low:" substr(x, 1, 11) "00000"
 		tb[s] += d; in_[s] += d * ni[v]; tot_tb += d; tot_in += d * ni[v]
 	}
 	n = 0

@@ -8,7 +8,9 @@
 # costs a dispatch, so "TB executions" is the figure to cut; "insns" is the
 # x86 instructions in those TBs. Not a test: prints two tables.
 # Environment: LOOP (default 30000), SIZE_MB (default 4), TOP (default 40),
-# HYBRID_FLAGS (extra `hvmm run` flags, e.g. --no-native).
+# HYBRID_FLAGS (extra `hvmm run` flags, e.g. --no-native), LO (hex: count
+# TBs at or above it; LO=0 also counts the lower half: guest user code and
+# the translation cache's window, shown as "low:" + their 1 MiB region).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
@@ -51,7 +53,7 @@ kill $p 2>/dev/null; wait $p; echo "TP hvmm-exit $?"
 IN
 log=$OUT/console.$CPU
 "$ROOT/tests/testhost/run" --quiet --cpu "$CPU" --timeout 5000 --log "$log" \
-	--plugin "$OUT/tcg-prof.so,out=$OUT/counts" \
+	--plugin "$OUT/tcg-prof.so,out=$OUT/counts${LO:+,lo=$LO}" \
 	--add "$OUT/inner.sh:/t.sh" --add "$OUT/tcg-mark:/tcg-mark" --add "$BUILD/guest:/g" \
 	-- sh /t.sh >/dev/null 2>"$OUT/runner.err"
 rc=$?
