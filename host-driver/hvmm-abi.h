@@ -251,7 +251,10 @@ struct hvmm_sys_stats {
 	/* ABI 6: with the in-kernel irqchip on, a run goes on instead of
 	 * returning (docs/kirq.md): budgets and host interrupts kept inside */
 	__u64 kirq_budgets_kept, kirq_irqs_kept;
-	__u64 reserved5[5];
+	/* in a former reserved slot: guest CR3 loads that dropped the shadows
+	 * of non-global pages only (docs/hybrid.md) */
+	__u64 shadow_local_drops;
+	__u64 reserved5[4];
 	/* ABI 7: translated guest kernel code (docs/bt.md) */
 	__u64 bt_stays;		/* interpreter -> translated code transitions */
 	__u64 bt_entries;	/* world entries running translated code */

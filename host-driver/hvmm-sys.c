@@ -75,8 +75,11 @@ void hvmm__sys_shadow_drop(struct mon_world *w)
 /* Before a stay: the shadow is the guest's TLB (SDM Vol. 3A 4.10.4). A
  * translation may be used until the guest invalidates it, so only the
  * guest's invalidations since the last stay count (mon_sys__tlb_events):
- * INVLPG drops the shadow of its 4 MiB region; a CR3 load, a paging-mode
- * change or many INVLPGs drop every shadow. Table writes alone do not: a
+ * INVLPG drops the shadow of its 4 MiB region; a CR3 load drops every
+ * shadow but those of guest-global pages (4.10.4.1: the guest's kernel
+ * stays mapped across its context switches, as in a CPU's TLB); a
+ * paging-mode or CR4.PGE change, or many INVLPGs, drop every shadow.
+ * Table writes alone do not: a
  * guest must invalidate after any change but a not-present entry becoming
  * present, which the shadow never holds, and a permission gain, which a
  * shadow fault re-walks. Then the world takes the guest's CR0/3/4. */
@@ -84,12 +87,19 @@ void hvmm__sys_shadow_check(struct hvmm_vcpu *vc, u32 cr0, u32 cr3, u32 cr4, u64
 {
 	struct mon_world *w = vc->world.w;
 	u32 lin[8];
-	int i, n = mon_sys__tlb_events(vc->sys, lin, ARRAY_SIZE(lin));
+	int i, local, n = mon_sys__tlb_events(vc->sys, lin, ARRAY_SIZE(lin), &local);
 
-	if (n < 0 || cr3 != w->guest_cr3 || ((cr4 ^ w->guest_cr4) & X86_CR4_PSE)) {
+	if (n < 0 || ((cr4 ^ w->guest_cr4) & (X86_CR4_PSE | X86_CR4_PGE))) {
 		hvmm__sys_shadow_drop(w);
 		vc->nst.shadow_flushes++;
 	} else {
+		/* a new CR3 without a recorded load cannot happen (the
+		 * interpreter counts every one); dropped as one all the same.
+		 * The write log keeps the frames of the global entries kept. */
+		if (local || cr3 != w->guest_cr3) {
+			mon__shadow_drop_local(w);
+			vc->nst.shadow_local_drops++;
+		}
 		for (i = 0; i < n; i++)
 			mon__shadow_invlpg(w, lin[i]);
 		if (icount != vc->nat_icount)
@@ -388,6 +398,7 @@ static void sys_stats_native(struct hvmm_vcpu *vc, struct hvmm_sys_stats *st)
 	st->hidden_faults = vc->world.w->n_shadow_faults;
 	st->reflected_pf = ns->reflected_pf;
 	st->shadow_flushes = ns->shadow_flushes;
+	st->shadow_local_drops = ns->shadow_local_drops;
 	st->code_invalidations = ns->code_invalidations;
 	st->shadow_kept = ns->shadow_kept;
 	st->kirq_budgets_kept = ns->kirq_budgets_kept;

@@ -236,6 +236,8 @@ void mem__tlb_flush(struct cpu *cpu, bool global_too)
 			e->global = 0;
 		}
 	cpu->ntlb_flush++;
+	if (global_too)
+		cpu->ntlb_flush_global++;
 	if (unlikely(cpu->audit_every))
 		mem__tlb_audit(cpu);
 }

@@ -8,6 +8,13 @@
  * page to its pinned host frame, always U/S=1, never global, executable;
  * writable only when the guest allows the write and its D bit is already
  * set, so the first write faults and the walker sets D (SDM Vol. 3A §4.8).
+ *
+ * The shadow is the guest's TLB: a guest CR3 load keeps the entries of
+ * guest-global pages (mon__shadow_drop_local), as a CPU keeps global TLB
+ * entries. They are marked with SPTE_GG, a bit the CPU ignores (bits 11:9
+ * of a 4 KiB PTE, SDM Vol. 3A table 4-20), never with the real G bit: the
+ * host's CR4.PGE is on in the world, and a global host TLB entry for a low
+ * address would outlive the switch back to the host.
  */
 #include "monitor/mon.h"
 #include "bt/bt.h"
@@ -15,6 +22,7 @@
 #define SPTE_P		0x001ull
 #define SPTE_W		0x002ull
 #define SPTE_U		0x004ull
+#define SPTE_GG		0x200ull	/* software: a guest-global translation */
 #define SPTE_ADDR	0x000ffffffffff000ull
 
 static void zero_page(uint64_t *p)
@@ -30,11 +38,14 @@ void mon__shadow_flush(struct mon_world *w)
 	for (int i = 0; i < 4; i++)
 		zero_page(s->pd[i]);
 	s->pool_used = 0;	/* wlog stays: its owner resets it */
+	s->pool_nfree = 0;
 	w->n_shadow_flushes++;
 }
 
-/* The shadow PT for the 2 MiB region holding @va, made on demand. */
-static uint64_t *shadow_pt(struct mon_world *w, uint32_t va)
+/* The shadow PT for the 2 MiB region holding @va, made on demand; the
+ * entry about to be written there is of kind @kind (MON_PT_GLOBAL or
+ * MON_PT_LOCAL). */
+static uint64_t *shadow_pt(struct mon_world *w, uint32_t va, uint8_t kind)
 {
 	struct mon_shadow *s = w->shadow;
 	uint64_t *pde = &s->pd[va >> 30][(va >> 21) & 511];
@@ -44,17 +55,53 @@ static uint64_t *shadow_pt(struct mon_world *w, uint32_t va)
 		/* find the pool page by its address: PTs are few, keep a scan
 		 * out of the hot path by remembering the index in bits 52..61
 		 * (available to software in a non-leaf entry, SDM table 4-17) */
-		return s->pool_kva[(*pde >> 52) & 0x3ff];
+		i = (*pde >> 52) & 0x3ff;
+		s->pool_kinds[i] |= kind;
+		return s->pool_kva[i];
 	}
-	if (s->pool_used == MON_POOL_PAGES) {
-		mon__shadow_flush(w);
-		w->shadow_flushed = 1;
-		pde = &s->pd[va >> 30][(va >> 21) & 511];
+	if (s->pool_nfree) {
+		i = s->pool_free[--s->pool_nfree];	/* zeroed when unlinked */
+	} else {
+		if (s->pool_used == MON_POOL_PAGES) {
+			mon__shadow_flush(w);
+			w->shadow_flushed = 1;
+			pde = &s->pd[va >> 30][(va >> 21) & 511];
+		}
+		i = s->pool_used++;
+		zero_page(s->pool_kva[i]);
 	}
-	i = s->pool_used++;
-	zero_page(s->pool_kva[i]);
+	s->pool_slot[i] = (uint16_t)(va >> 21);
+	s->pool_kinds[i] = kind;
 	*pde = s->pool_hpa[i] | SPTE_P | SPTE_W | SPTE_U | ((uint64_t)i << 52);
 	return s->pool_kva[i];
+}
+
+void mon__shadow_drop_local(struct mon_world *w)
+{
+	struct mon_shadow *s = w->shadow;
+
+	for (uint32_t i = 0; i < s->pool_used; i++) {
+		uint64_t *pt = s->pool_kva[i];
+		uint16_t slot = s->pool_slot[i];
+
+		if (slot == MON_PT_FREE || !(s->pool_kinds[i] & MON_PT_LOCAL))
+			continue;
+		if (s->pool_kinds[i] & MON_PT_GLOBAL) {
+			/* a region with both kinds (rare: Linux keeps user
+			 * and kernel pages in different 4 MiB regions) */
+			for (int k = 0; k < 512; k++)
+				if (!(pt[k] & SPTE_GG))
+					pt[k] = 0;
+			s->pool_kinds[i] = MON_PT_GLOBAL;
+			continue;
+		}
+		s->pd[slot >> 9][slot & 511] = 0;
+		zero_page(pt);
+		s->pool_slot[i] = MON_PT_FREE;
+		s->pool_kinds[i] = 0;
+		s->pool_free[s->pool_nfree++] = (uint16_t)i;
+	}
+	w->n_shadow_local_drops++;
 }
 
 void mon__shadow_invlpg(struct mon_world *w, uint32_t lin)
@@ -65,8 +112,10 @@ void mon__shadow_invlpg(struct mon_world *w, uint32_t lin)
 	for (int half = 0; half < 2; half++, va += 0x200000u) {
 		uint64_t pde = s->pd[va >> 30][(va >> 21) & 511];
 
-		if (pde & SPTE_P)
+		if (pde & SPTE_P) {
 			zero_page(s->pool_kva[(pde >> 52) & 0x3ff]);
+			s->pool_kinds[(pde >> 52) & 0x3ff] = 0;
+		}
 	}
 }
 
@@ -95,8 +144,11 @@ static int window_fault(struct mon_world *w, uint32_t va, uint32_t err)
 		w->exit_cr2 = va;
 		return 1;
 	}
-	pt = shadow_pt(w, va);
-	pt[(va >> 12) & 511] = w->bt_win_pa[pg] | SPTE_P | (rw ? SPTE_W : 0);
+	/* kept across guest CR3 loads like a global page: every translated
+	 * stay checks that the guest maps nothing there (else the window
+	 * moves and every shadow goes) */
+	pt = shadow_pt(w, va, MON_PT_GLOBAL);
+	pt[(va >> 12) & 511] = w->bt_win_pa[pg] | SPTE_P | SPTE_GG | (rw ? SPTE_W : 0);
 	w->n_shadow_faults++;
 	return 0;
 }
@@ -109,7 +161,7 @@ int mon__shadow_fault(struct mon_world *w, uint32_t va, uint32_t err)
 	 * accesses at CPL 3 are a TCG quirk handled by mon__trap); translated
 	 * kernel code (CPL 1): a supervisor access, as the guest's CPL 0 */
 	uint32_t acc = (err & (SM_PF_W | SM_PF_U | SM_PF_I)) | (w->bt_stay ? 0 : SM_PF_U);
-	bool writable, wat;
+	bool writable, wat, global;
 	int r;
 
 	if (w->bt_win && w->bt_stay && !(err & SM_PF_U) && va - w->bt_win < BT_WIN_BYTES)
@@ -147,11 +199,13 @@ int mon__shadow_fault(struct mon_world *w, uint32_t va, uint32_t err)
 		return 1;
 	}
 	hpa = w->gmem.frames[walk.gpa >> 12] & SPTE_ADDR;
-	pt = shadow_pt(w, va);
+	global = walk.global && (w->guest_cr4 & 0x80);	/* CR4.PGE */
+	pt = shadow_pt(w, va, global ? MON_PT_GLOBAL : MON_PT_LOCAL);
 	writable = walk.writable && (walk.dirty || (acc & SM_PF_W)) && !wat;
 	/* U from the guest (both levels): a kernel page is never reachable
 	 * from native user code; translated code (CPL 1) reaches both */
-	pt[(va >> 12) & 511] = hpa | SPTE_P | (walk.user ? SPTE_U : 0) | (writable ? SPTE_W : 0);
+	pt[(va >> 12) & 511] = hpa | SPTE_P | (walk.user ? SPTE_U : 0) | (writable ? SPTE_W : 0) |
+			       (global ? SPTE_GG : 0);
 	if (writable) {
 		struct mon_shadow *s = w->shadow;
 

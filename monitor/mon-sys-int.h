@@ -53,7 +53,7 @@ struct mon_sys {
 	/* mon_sys__tlb_events: the interpreter's counters at the last call
 	 * (seen_valid false: none yet) */
 	bool seen_valid;
-	uint64_t seen_flush, seen_invlpg;
+	uint64_t seen_flush, seen_flush_global, seen_invlpg;
 	/* the FPU state last converted to or from the world's FXSAVE image
 	 * (mon_sys__fx_export/import; fpu_seen_valid false: none) */
 	bool fpu_seen_valid;

@@ -493,16 +493,18 @@ void mon_sys__fx_import(struct mon_sys *ms, const void *fx)
 	ms->fpu_seen_valid = true;
 }
 
-int mon_sys__tlb_events(struct mon_sys *ms, uint32_t *lin, int max)
+int mon_sys__tlb_events(struct mon_sys *ms, uint32_t *lin, int max, int *local)
 {
 	struct cpu *cpu = ms->cpu;
 	uint64_t n = cpu->ninvlpg - ms->seen_invlpg;
-	bool all = !ms->seen_valid || cpu->ntlb_flush != ms->seen_flush ||
+	bool all = !ms->seen_valid || cpu->ntlb_flush_global != ms->seen_flush_global ||
 		   n > (uint64_t)max || n > CPU_INVLPG_LOG;
 	int i;
 
+	*local = cpu->ntlb_flush != ms->seen_flush;
 	ms->seen_valid = true;
 	ms->seen_flush = cpu->ntlb_flush;
+	ms->seen_flush_global = cpu->ntlb_flush_global;
 	ms->seen_invlpg = cpu->ninvlpg;
 	if (all)
 		return -1;

@@ -82,9 +82,12 @@ void mon_sys__set_native(struct mon_sys *ms, int on, __u32 mxcsr_mask);
 /* The guest's TLB invalidations since the last call, for a shadow that
  * acts as the guest's TLB (SDM Vol. 3A 4.10.4: a translation may be used
  * until INVLPG, a CR3 load or a paging-mode change drops it): -1 when
- * every translation must go (a full flush, more than @max INVLPGs, or the
- * first call), else the number of INVLPG linear addresses put in @lin. */
-int mon_sys__tlb_events(struct mon_sys *ms, __u32 *lin, int max);
+ * every translation must go (a flush of global pages too: a paging-mode
+ * or CR4.PGE change; more than @max INVLPGs; the first call), else the
+ * number of INVLPG linear addresses put in @lin, with *@local set when a
+ * flush that spares global pages (a CR3 load, SDM Vol. 3A 4.10.4.1)
+ * happened too. */
+int mon_sys__tlb_events(struct mon_sys *ms, __u32 *lin, int max, int *local);
 
 /* Fills st and the 512-byte FXSAVE image fx (16-byte aligned) from the
  * interpreter's state. Only after mon_sys__run returned MON_SYS_NATIVE. */

@@ -118,11 +118,22 @@ struct mon_dtr {
  * when the pool runs dry. Pointers are host direct-map addresses. */
 #define MON_POOL_PAGES	512
 #define MON_WLOG	1024
+#define MON_PT_FREE	0xffffu	/* mon_shadow.pool_slot: not linked */
+#define MON_PT_GLOBAL	0x1u	/* mon_shadow.pool_kinds: a guest-global entry */
+#define MON_PT_LOCAL	0x2u	/* ... an entry a CR3 load drops */
 struct mon_shadow {
 	uint64_t *pd[4];
 	uint64_t *pool_kva[MON_POOL_PAGES];
 	uint64_t pool_hpa[MON_POOL_PAGES];
 	uint32_t pool_used;
+	/* per pool page below pool_used: the shadow PD slot it is linked at
+	 * (va >> 21) or MON_PT_FREE, and the kinds of entry it holds
+	 * (MON_PT_GLOBAL, MON_PT_LOCAL); pages mon__shadow_drop_local unlinked
+	 * wait in pool_free[0..pool_nfree) */
+	uint16_t pool_slot[MON_POOL_PAGES];
+	uint8_t pool_kinds[MON_POOL_PAGES];
+	uint16_t pool_free[MON_POOL_PAGES];
+	uint32_t pool_nfree;
 	/* guest frames mapped writable since the last flush (system mode: the
 	 * interpreter drops its decoded code of them); wlog_n > MON_WLOG means
 	 * the log overflowed */
@@ -179,6 +190,7 @@ struct mon_world {
 	/* --- counters (struct hvmm_stats) --- */
 	uint64_t n_exits[MON_EXITS];
 	uint64_t n_shadow_faults, n_shadow_flushes, n_monitor_traps, n_nmis_deferred;
+	uint64_t n_shadow_local_drops;	/* mon__shadow_drop_local calls */
 	uint64_t n_bt_traps;		/* bt_trap calls that resumed in the world */
 };
 
@@ -199,6 +211,12 @@ void mon__shadow_flush(struct mon_world *w);
  * aligned 4 MiB region (a large guest page may be shadowed as many 4 KiB
  * entries, SDM Vol. 3A 4.10.4.1). The caller flushes the TLB. */
 void mon__shadow_invlpg(struct mon_world *w, uint32_t lin);
+
+/* The guest loaded CR3 (a TLB flush that spares global pages, SDM Vol. 3A
+ * 4.10.4.1): every shadow entry goes but those of guest-global pages (G in
+ * the guest's leaf entry with CR4.PGE set when it was built). Shadow PTs
+ * left empty go back to the pool. The caller flushes the TLB. */
+void mon__shadow_drop_local(struct mon_world *w);
 
 /* A frame the interpreter decoded code from (w->code_bits), translated code
  * came from (w->bt), or holding the guest's GDT (mirrored in the world

@@ -247,6 +247,7 @@ struct cpu {
 	uint64_t nirq;		/* external interrupts delivered */
 	uint64_t nud_unimpl;	/* #UD raised for unimplemented instructions */
 	uint64_t ntlb_flush, ndecode;
+	uint64_t ntlb_flush_global;	/* those of ntlb_flush that took global pages too */
 	/* The last INVLPG addresses (ring, ninvlpg in all): with ntlb_flush,
 	 * the guest's TLB invalidations for a shadow that acts as its TLB. */
 	uint64_t ninvlpg;

@@ -273,7 +273,7 @@ int sm__walk32(const struct sm_gmem *m, uint32_t cr3, bool pse, bool wp, uint32_
 	/* MAXPHYADDR 40: every PSE-36 address bit is usable, so only bit 21
 	 * of a 4 MiB PDE is reserved; a page above 4 GiB is BAD_GPA here. */
 	struct sm_paging p = { .cr3 = cr3, .pg = true, .pse = pse, .wp = wp, .pse36 = true,
-			       .maxphyaddr = 40 };
+			       .pge = true, .maxphyaddr = 40 };	/* pge: report G */
 	struct sm_gwalk g;
 	int r;
 
@@ -291,6 +291,7 @@ int sm__walk32(const struct sm_gmem *m, uint32_t cr3, bool pse, bool wp, uint32_
 	w->user = g.user;
 	w->writable = (acc & SM_PF_U) ? g.writable : (!wp || g.writable);
 	w->dirty = g.dirty;
+	w->global = g.global;
 	w->error_code = 0;
 	return SM_WALK_OK;
 }

@@ -45,6 +45,7 @@ struct sm_walk {
 	bool writable;		/* a write at this privilege would succeed */
 	bool user;		/* U/S set at both levels */
 	bool dirty;		/* D set in the leaf */
+	bool global;		/* G set in the leaf (means something with CR4.PGE) */
 	uint32_t error_code;	/* on SM_WALK_FAULT: #PF error code */
 };
 

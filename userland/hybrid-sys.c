@@ -541,12 +541,13 @@ static void hybrid_stats(void *state, FILE *f)
 		(unsigned long long)h->dma_syncs);
 	fprintf(f, "native.entries %llu\nnative.stays %llu\nnative.ns %llu\n"
 		"interp.ns %llu\nnative.hidden_faults %llu\nnative.reflected_pf %llu\n"
-		"native.shadow_flushes %llu\nnative.shadow_kept %llu\n"
-		"native.code_invalidations %llu\n",
+		"native.shadow_flushes %llu\nnative.shadow_local_drops %llu\n"
+		"native.shadow_kept %llu\nnative.code_invalidations %llu\n",
 		(unsigned long long)st.native_entries, (unsigned long long)st.native_stays,
 		(unsigned long long)st.native_ns, (unsigned long long)st.interp_ns,
 		(unsigned long long)st.hidden_faults, (unsigned long long)st.reflected_pf,
-		(unsigned long long)st.shadow_flushes, (unsigned long long)st.shadow_kept,
+		(unsigned long long)st.shadow_flushes, (unsigned long long)st.shadow_local_drops,
+		(unsigned long long)st.shadow_kept,
 		(unsigned long long)st.code_invalidations);
 	for (int i = 0; i < HVMM_NX_REASONS; i++) {
 		if (!st.native_exits[i])

@@ -384,39 +384,57 @@ static void kernel_on_bt_selectors(struct hvmm_sregs *s)
 
 /* The shadow acts as the guest's TLB: only the guest's invalidations since
  * the last look count. The first look drops all; INVLPGs come as their
- * addresses; a CR3 load (a full flush) or too many INVLPGs drop all. */
+ * addresses; a CR3 load is a flush of non-global pages (local); a CR4.PGE
+ * change or too many INVLPGs drop all. */
 static void test_tlb_events(void)
 {
 	struct hvmm_sys_run r;
 	uint32_t lin[4];
+	int local;
 
 	setup(0x202, 0);
-	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4), -1);
-	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4), 0);
+	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4, &local), -1);
+	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4, &local), 0);
+	CU_ASSERT_EQUAL(local, 0);
 	/* invlpg 0x5000; invlpg 0x6000; hlt */
 	enter_kernel("\x0f\x01\x3d\x00\x50\x00\x00\x0f\x01\x3d\x00\x60\x00\x00\xf4", 15);
 	run1(&r, 100);
-	CU_ASSERT_EQUAL_FATAL(mon_sys__tlb_events(ms, lin, 4), 2);
+	CU_ASSERT_EQUAL_FATAL(mon_sys__tlb_events(ms, lin, 4, &local), 2);
 	CU_ASSERT_EQUAL(lin[0], 0x5000);
 	CU_ASSERT_EQUAL(lin[1], 0x6000);
-	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4), 0);
+	CU_ASSERT_EQUAL(local, 0);
+	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4, &local), 0);
 	teardown();
 
 	/* more INVLPGs than the caller takes: all */
 	setup(0x202, 0);
-	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4), -1);
+	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4, &local), -1);
 	enter_kernel("\x0f\x01\x3d\x00\x50\x00\x00\x0f\x01\x3d\x00\x60\x00\x00\xf4", 15);
 	run1(&r, 100);
-	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 1), -1);
+	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 1, &local), -1);
 	teardown();
 
-	/* mov %cr3, %eax; mov %eax, %cr3; hlt: the same CR3, still a flush */
+	/* mov %cr3, %eax; mov %eax, %cr3; hlt: the same CR3, still a flush,
+	 * one that spares global pages (SDM Vol. 3A 4.10.4.1) */
 	setup(0x202, 0);
-	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4), -1);
+	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4, &local), -1);
 	enter_kernel("\x0f\x20\xd8\x0f\x22\xd8\xf4", 7);
-	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4), 0);
+	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4, &local), 0);
+	CU_ASSERT_EQUAL(local, 0);
 	run1(&r, 100);
-	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4), -1);
+	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4, &local), 0);
+	CU_ASSERT_EQUAL(local, 1);
+	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4, &local), 0);
+	CU_ASSERT_EQUAL(local, 0);
+	teardown();
+
+	/* mov %cr4, %eax; xor $0x80, %eax; mov %eax, %cr4 (PGE toggled);
+	 * hlt: global pages go too, so every translation */
+	setup(0x202, 0);
+	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4, &local), -1);
+	enter_kernel("\x0f\x20\xe0\x35\x80\x00\x00\x00\x0f\x22\xe0\xf4", 12);
+	run1(&r, 100);
+	CU_ASSERT_EQUAL(mon_sys__tlb_events(ms, lin, 4, &local), -1);
 	teardown();
 }
 

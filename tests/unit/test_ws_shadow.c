@@ -1,6 +1,7 @@
 /* tests/unit/test_ws_shadow.c — the guest page-table walker (shadowmm/) and
  * the monitor's shadow entry construction (monitor/mon-shadow.c), on plain
  * memory standing in for guest RAM. */
+#include "bt/bt.h"
 #include "monitor/mon.h"
 #include "shadowmm/sm.h"
 #include "tests/unit/unit.h"
@@ -276,9 +277,85 @@ static void test_shadow_invlpg(void)
 	free_world(w, s, 8);
 }
 
+/* A guest CR3 load keeps the shadows of guest-global pages (G in the leaf,
+ * CR4.PGE set), as a CPU keeps global TLB entries (SDM Vol. 3A 4.10.4.1):
+ * a PT of local entries only is unlinked and reused, a mixed one loses its
+ * local entries, a global one stays whole. Without CR4.PGE, G means
+ * nothing. */
+static uint64_t win_pa[BT_WIN_BYTES >> 12];
+
+static void test_shadow_drop_local(void)
+{
+	struct mon_shadow *s;
+	struct mon_world *w;
+	uint64_t *pt_mixed, *pt_far;
+	uint32_t used;
+
+	setup();
+	w = make_world(&s, 8);
+	w->sys_mode = 1;
+	w->guest_cr4 = 0x90;				/* PSE, PGE */
+	*u32at(PD + 0x100 * 4) |= 0x100;		/* the 4 MiB page: global */
+	*u32at(0x2000 + 0x49 * 4) |= 0x100 | SM_PTE_U;	/* 0x08049000: global */
+	*u32at(0x2000 + 0x248 * 4) = 0x8000 | SM_PTE_P | SM_PTE_U;	/* local */
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x08048000, SM_PF_U), 0);	/* local */
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x08049000, SM_PF_U), 0);	/* global */
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x08248000, SM_PF_U), 0);	/* local */
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x40003000, SM_PF_U), 0);	/* global */
+	CU_ASSERT_EQUAL_FATAL(s->pool_used, 3);
+	pt_mixed = s->pool_kva[(s->pd[0][0x08048000 >> 21] >> 52) & 0x3ff];
+	pt_far = s->pool_kva[(s->pd[1][(0x40003000 >> 21) & 511] >> 52) & 0x3ff];
+	CU_ASSERT_NOT_EQUAL(pt_mixed[0x48], 0);
+	mon__shadow_drop_local(w);
+	CU_ASSERT_EQUAL(w->n_shadow_local_drops, 1);
+	CU_ASSERT_EQUAL(w->n_shadow_flushes, 0);
+	CU_ASSERT_EQUAL(pt_mixed[0x48], 0);
+	CU_ASSERT_EQUAL(pt_mixed[0x49] & SM_SPTE_ADDR_TEST, 0x6000);
+	CU_ASSERT_EQUAL(pt_far[3] & SM_SPTE_ADDR_TEST, 0x3000);
+	CU_ASSERT_EQUAL(s->pd[0][0x08248000 >> 21], 0);	/* local only: unlinked */
+	CU_ASSERT_EQUAL(s->pool_nfree, 1);
+	/* the next region takes the freed PT, zeroed */
+	used = s->pool_used;
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x08248000, SM_PF_U), 0);
+	CU_ASSERT_EQUAL(s->pool_used, used);
+	CU_ASSERT_EQUAL(s->pool_nfree, 0);
+	/* the mixed PT keeps its global entry through a second drop */
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x08048000, SM_PF_U), 0);
+	mon__shadow_drop_local(w);
+	CU_ASSERT_EQUAL(pt_mixed[0x48], 0);
+	CU_ASSERT_EQUAL(pt_mixed[0x49] & SM_SPTE_ADDR_TEST, 0x6000);
+	/* INVLPG drops global entries too */
+	mon__shadow_invlpg(w, 0x40000000);
+	CU_ASSERT_EQUAL(pt_far[3], 0);
+	free_world(w, s, 8);
+
+	/* CR4.PGE clear: the G bit is ignored, every entry is local; the
+	 * translated-code window (the monitor's, checked free at every
+	 * translated stay) is kept like a global page */
+	setup();
+	w = make_world(&s, 8);
+	w->sys_mode = 1;
+	*u32at(PD + 0x100 * 4) |= 0x100;
+	w->bt_win = 0x80000000u;
+	w->bt_win_pa = win_pa;
+	w->bt_stay = 1;
+	for (unsigned int i = 0; i < BT_WIN_BYTES >> 12; i++)
+		win_pa[i] = 0x200000000ull + ((uint64_t)i << 12);
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x40003000, 0), 0);
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x80000000u + BT_TC_OFF, 0), 0);
+	mon__shadow_drop_local(w);
+	CU_ASSERT_EQUAL(s->pd[1][(0x40003000 >> 21) & 511], 0);
+	CU_ASSERT_EQUAL(s->pool_nfree, 1);
+	pt_far = s->pool_kva[(s->pd[2][0] >> 52) & 0x3ff];
+	CU_ASSERT_EQUAL(pt_far[BT_TC_OFF >> 12] & SM_SPTE_ADDR_TEST,
+			0x200000000ull + BT_TC_OFF);
+	free_world(w, s, 8);
+}
+
 static CU_TestInfo ws_shadow_tests[] = {
 	{ "shadow_sys_mode", test_shadow_sys_mode },
 	{ "shadow_invlpg", test_shadow_invlpg },
+	{ "shadow_drop_local", test_shadow_drop_local },
 	{ "walk_ok_and_ad", test_walk_ok_and_ad },
 	{ "walk_faults", test_walk_faults },
 	{ "walk_pse", test_walk_pse },
