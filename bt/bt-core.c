@@ -240,8 +240,8 @@ static int lookup_block(struct bt *bt, const struct bt_env *env, uint32_t eip,
 	f = bt_find_block(bt, eip);
 	if (f < 0)
 		return bt_translate(bt, env, eip, n);
-	/* An indirect branch missed (collision): make the entry this
-	 * block's again. */
+	/* An indirect branch missed (its set held two other eips): enter
+	 * this block again. */
 	*n = (uint32_t)f;
 	hash_put(bt, eip, bt->blocks[*n].tc);
 	return 0;
