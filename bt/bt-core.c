@@ -10,14 +10,18 @@ size_t bt__size(void)
 	return sizeof(struct bt);
 }
 
-/* An empty hash entry at slot @k: an eip whose slot is not k (0 has slot
- * 0, 1 another one), so the translated lookup never matches it. */
+/* The indirect-branch hash is 2-way set-associative: slots 2s and 2s + 1
+ * form set s, and the translated lookup of an eip probes its slot
+ * k = bt_hash_slot(eip) and then k ^ 1, so an entry may sit in either slot
+ * of its set. An empty entry at slot @k holds an eip whose set is another
+ * one (0 has slot 0; 1, whose slot is in another set, for set 0), so
+ * neither probe ever matches it; its tc is 0. */
 static inline uint32_t hash_empty_eip(uint32_t k)
 {
-	return k ? 0 : 1;
+	return k >> 1 ? 0 : 1;
 }
 
-_Static_assert((0x9e3779b1u >> 19) != 0, "bt_hash_slot(1) != 0");
+_Static_assert((0x9e3779b1u >> 19) >> 1 != 0, "bt_hash_slot(1) not in set 0");
 
 static struct bt_hent *hash_tab(struct bt *bt)
 {
@@ -32,6 +36,7 @@ static void hash_clear(struct bt *bt)
 		h[k].eip = hash_empty_eip(k);
 		h[k].tc = 0;
 	}
+	memset(bt->hash_newer, 0, sizeof(bt->hash_newer));
 }
 
 static void drop_all(struct bt *bt)
@@ -160,23 +165,56 @@ static void index_remove(struct bt *bt, uint32_t n)
 	}
 }
 
-static void hash_put(struct bt *bt, uint32_t eip, uint32_t tc)
+static bool hash_is_empty(const struct bt_hent *h, uint32_t k)
 {
-	struct bt_hent *h = &hash_tab(bt)[bt_hash_slot(eip)];
-
-	h->eip = eip;
-	h->tc = bt_tc_lin(bt, tc);
+	return h[k].eip == hash_empty_eip(k);
 }
 
+/* Enters @eip -> TC offset @tc in its set. The set keeps the two eips
+ * entered last (the newer at its home slot k, found by the first probe):
+ * an eip already there is updated in place; otherwise the new one goes to
+ * k and the entry at k moves to k ^ 1 unless it is the older of two (then
+ * it is the one dropped). So two targets that miss alternately both stay
+ * after one miss each, whatever the set held; a third one drops the
+ * older (no chain of moves: nothing can loop). Hits are not seen (the
+ * translated code does not write the table): "newer" is by entry. */
+static void hash_put(struct bt *bt, uint32_t eip, uint32_t tc)
+{
+	struct bt_hent *h = hash_tab(bt);
+	uint32_t k = bt_hash_slot(eip), o = k ^ 1, set = k >> 1;
+
+	if (h[k].eip == eip || h[o].eip == eip) {
+		uint32_t j = h[k].eip == eip ? k : o;
+
+		h[j].tc = bt_tc_lin(bt, tc);
+		k = j;
+	} else {
+		bool k_newer = bt_testbit(bt->hash_newer, set) == ((k & 1) != 0);
+
+		/* keep the entry at k unless it is the older of two */
+		if (!hash_is_empty(h, k) && (hash_is_empty(h, o) || k_newer))
+			h[o] = h[k];
+		h[k].eip = eip;
+		h[k].tc = bt_tc_lin(bt, tc);
+	}
+	if (k & 1)
+		bt_setbit(bt->hash_newer, set);
+	else
+		bt_clrbit(bt->hash_newer, set);
+}
+
+/* Removes @eip from its set (either slot). The remaining entry, if any,
+ * needs no "newer" mark: the next entry fills the empty slot. */
 static void hash_forget(struct bt *bt, uint32_t eip)
 {
+	struct bt_hent *h = hash_tab(bt);
 	uint32_t k = bt_hash_slot(eip);
-	struct bt_hent *h = &hash_tab(bt)[k];
 
-	if (h->eip == eip) {
-		h->eip = hash_empty_eip(k);
-		h->tc = 0;
-	}
+	for (unsigned i = 0; i < 2; i++, k ^= 1)
+		if (h[k].eip == eip) {
+			h[k].eip = hash_empty_eip(k);
+			h[k].tc = 0;
+		}
 }
 
 /* The index holds at most BT_MAX_BLOCKS of BT_INDEX_SIZE slots: probing
@@ -202,8 +240,8 @@ static int lookup_block(struct bt *bt, const struct bt_env *env, uint32_t eip,
 	f = bt_find_block(bt, eip);
 	if (f < 0)
 		return bt_translate(bt, env, eip, n);
-	/* An indirect branch missed (collision): make the entry this
-	 * block's again. */
+	/* An indirect branch missed (its set held two other eips): enter
+	 * this block again. */
 	*n = (uint32_t)f;
 	hash_put(bt, eip, bt->blocks[*n].tc);
 	return 0;

@@ -127,9 +127,9 @@ void em_exit(struct bt_emit *e, uint32_t eip, unsigned kind, unsigned fix)
  *	mov [s_fl], eax
  *	imul eax, ecx, 0x9e3779b1	; bt_hash_slot
  *	shr eax, 19
- *	cmp ecx, [HASH + eax*8]		; hent.eip
- *	jne miss
- *	mov eax, [HASH + eax*8 + 4]	; hent.tc
+ *	cmp ecx, [HASH + eax*8]		; hent.eip, slot k
+ *	jne probe2
+ * hit:	mov eax, [HASH + eax*8 + 4]	; hent.tc
  *	mov [jmp_tc], eax
  *	mov eax, [s_fl]
  *	add al, 0x7f			; OF := AL (1 + 0x7f overflows)
@@ -137,12 +137,17 @@ void em_exit(struct bt_emit *e, uint32_t eip, unsigned kind, unsigned fix)
  *	mov eax, [s_eax]
  *	mov ecx, [s_ecx]
  *	jmp [jmp_tc]
+ * probe2: xor eax, 1			; the other slot of the set, k ^ 1
+ *	cmp ecx, [HASH + eax*8]
+ *	je hit
  * miss: ud2				; EXIT_DYN, fix EAX|ECX|FLAGS
- * None of it touches guest memory: no site but the miss. */
+ * None of it touches guest memory: no site but the miss. A hit in slot k
+ * runs straight through (no taken branch before the jmp). 83 bytes. */
 void em_ind_tail(struct bt_emit *e)
 {
 	struct bt *bt = e->bt;
 	uint32_t hash = bt->win_lin + BT_HASH_OFF;
+	uint32_t jne_at, hit, probe2;
 
 	em_u8(e, 0xa3);
 	em_u32(e, WD(bt, s_eax));
@@ -158,27 +163,40 @@ void em_ind_tail(struct bt_emit *e)
 	em_u8(e, 0xc1);					/* shr eax, 19 */
 	em_u8(e, 0xe8);
 	em_u8(e, 19);
-	em_u8(e, 0x3b);
+	em_u8(e, 0x3b);					/* cmp ecx, [hash + eax*8] */
 	em_u8(e, 0x0c);
 	em_u8(e, 0xc5);
 	em_u32(e, hash);
-	em_u8(e, 0x75);
-	em_u8(e, 5 + 5 + 2 + 1 + 5 + 6 + 6 + 7);	/* to miss */
-	em_u8(e, 0x8b);
+	em_u8(e, 0x75);					/* jne probe2 (below) */
+	jne_at = e->pos;
+	em_u8(e, 0);
+	hit = e->pos;
+	em_u8(e, 0x8b);					/* mov eax, [hash + 4 + eax*8] */
 	em_u8(e, 0x04);
 	em_u8(e, 0xc5);
 	em_u32(e, hash + 4);
-	em_u8(e, 0xa3);					/* 5 */
+	em_u8(e, 0xa3);
 	em_u32(e, WD(bt, jmp_tc));
-	em_u8(e, 0xa1);					/* 5 */
+	em_u8(e, 0xa1);
 	em_u32(e, WD(bt, s_fl));
-	em_u8(e, 0x04);					/* 2 */
+	em_u8(e, 0x04);					/* add al, 0x7f */
 	em_u8(e, 0x7f);
-	em_u8(e, 0x9e);					/* 1 */
-	em_u8(e, 0xa1);					/* 5 */
+	em_u8(e, 0x9e);					/* sahf */
+	em_u8(e, 0xa1);
 	em_u32(e, WD(bt, s_eax));
-	em_op_abs(e, 0x8b, 0x0d, WD(bt, s_ecx));	/* 6 */
-	em_op_abs(e, 0xff, 0x25, WD(bt, jmp_tc));	/* 6 */
+	em_op_abs(e, 0x8b, 0x0d, WD(bt, s_ecx));
+	em_op_abs(e, 0xff, 0x25, WD(bt, jmp_tc));
+	probe2 = e->pos;
+	*bt_tc_host(bt, jne_at) = (uint8_t)(probe2 - hit);	/* 37 */
+	em_u8(e, 0x83);					/* xor eax, 1 */
+	em_u8(e, 0xf0);
+	em_u8(e, 0x01);
+	em_u8(e, 0x3b);					/* cmp ecx, [hash + eax*8] */
+	em_u8(e, 0x0c);
+	em_u8(e, 0xc5);
+	em_u32(e, hash);
+	em_u8(e, 0x74);					/* je hit: -49 */
+	em_u8(e, (uint8_t)(hit - (e->pos + 1)));
 	em_exit(e, 0, BT_SITE_EXIT_DYN,
 		BT_FIX_EAX | BT_FIX_ECX | BT_FIX_FLAGS);
 }

@@ -22,7 +22,7 @@
 #define BT_MAX_GFN	(1u << 20)	/* 4 GiB of guest frames */
 #define BT_BLOCK_INSNS	48		/* guest instructions per block */
 /* Room one guest instruction may need in the TC (the longest sequence,
- * the indirect call, is under 120 bytes) plus the block's tail (a jump and
+ * the indirect call, is under 140 bytes) plus the block's tail (a jump and
  * up to three miss stubs). Checked before each instruction. */
 #define BT_INSN_ROOM	256u
 #define BT_INSN_SITES	8u		/* sites one instruction may add */
@@ -112,6 +112,9 @@ struct bt {
 	uint32_t index[BT_INDEX_SIZE];		/* live block number + 1; 0: empty */
 	uint32_t gfnbits[BT_MAX_GFN / 32];	/* frames live code came from */
 	uint32_t linbits[(1u << 20) / 32];	/* linear pages live code came from */
+	/* Indirect-branch hash: bit s set = the newer entry of set s (slots
+	 * 2s, 2s + 1) is the odd one (bt-core.c hash_put). */
+	uint32_t hash_newer[BT_HASH_ENTRIES / 2 / 32];
 };
 
 /* Absolute guest-linear addresses of window parts, for emitted code. */

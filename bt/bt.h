@@ -18,7 +18,8 @@
  * Window layout (guest-linear offsets from the window base, host memory
  * given to bt__init as one contiguous kernel mapping of BT_WIN_BYTES):
  *   0x00000  struct bt_wdata       (one page; writable at CPL 1)
- *   0x01000  indirect-branch hash  (BT_HASH_ENTRIES x struct bt_hent; read-only at CPL 1)
+ *   0x01000  indirect-branch hash  (BT_HASH_ENTRIES x struct bt_hent in 2-way
+ *                                   sets; read-only at CPL 1)
  *   0x20000  translation cache     (BT_TC_BYTES; read-only at CPL 1)
  * The TC's absolute references (wdata fields, hash table, chained jumps)
  * embed the window base: moving the window means bt__reset.
@@ -60,7 +61,7 @@
 #define BT_WIN_ALIGN		0x400000u	/* one guest PDE (2-level paging) */
 #define BT_WDATA_OFF		0x00000u
 #define BT_HASH_OFF		0x01000u
-#define BT_HASH_ENTRIES		8192u		/* 2^13: bt_hash_slot */
+#define BT_HASH_ENTRIES		8192u		/* 2^13: bt_hash_slot; 4096 sets of 2 */
 #define BT_TC_OFF		0x20000u
 #define BT_TC_BYTES		0x300000u	/* < 16 MiB: SREC_OFF */
 #define BT_WIN_BYTES		(BT_TC_OFF + BT_TC_BYTES)
@@ -82,8 +83,11 @@ struct bt_wdata {
 				 * EFLAGS byte 1) taken from vif: PUSHF's fix */
 };
 
-/* One indirect-branch hash entry: guest EIP -> TC address. An empty
- * entry holds an eip whose slot is another one (and tc 0). */
+/* One indirect-branch hash entry: guest EIP -> TC address. The table is
+ * 2-way set-associative: slots 2s and 2s + 1 are set s, and the lookup of
+ * an eip probes its slot k = bt_hash_slot(eip), then k ^ 1; an entry is in
+ * either slot of its set. An empty entry holds an eip of another set (so
+ * neither probe matches it) and tc 0. */
 struct bt_hent {
 	uint32_t eip;
 	uint32_t tc;

@@ -474,11 +474,17 @@ static void test_api(void)
 
 		CU_ASSERT_EQUAL(h[k].eip, BB_CODE);
 		CU_ASSERT_EQUAL(h[k].tc, tc);
-		/* Empty entries hold an eip of another slot. */
-		k = (k + 1) % BT_HASH_ENTRIES;
+		/* Empty entries hold an eip of another set (slots 2s and
+		 * 2s + 1 are set s; the lookup probes both): the other slot
+		 * of this set, a slot of another set, and set 0 (where the
+		 * marker of other sets, eip 0, has its slot). */
+		CU_ASSERT_EQUAL(h[k ^ 1].tc, 0);
+		CU_ASSERT_NOT_EQUAL(bt_hash_slot(h[k ^ 1].eip) >> 1, k >> 1);
+		k = (k + 2) % BT_HASH_ENTRIES;
 		CU_ASSERT_EQUAL(h[k].tc, 0);
-		CU_ASSERT_NOT_EQUAL(bt_hash_slot(h[k].eip), k);
-		CU_ASSERT_NOT_EQUAL(bt_hash_slot(h[0].eip), 0);
+		CU_ASSERT_NOT_EQUAL(bt_hash_slot(h[k].eip) >> 1, k >> 1);
+		CU_ASSERT_NOT_EQUAL(bt_hash_slot(h[0].eip) >> 1, 0);
+		CU_ASSERT_NOT_EQUAL(bt_hash_slot(h[1].eip) >> 1, 0);
 	}
 	/* Invalidation. */
 	CU_ASSERT(bt__gfn_translated(bb->bt, BB_CODE >> 12));

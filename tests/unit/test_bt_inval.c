@@ -2,8 +2,9 @@
  * bt__invlpg): only the blocks whose bytes came from the written frame or
  * the invalidated linear page are dropped; chained jumps into them go back
  * to their miss stubs and chain again; the indirect-branch hash forgets
- * them; the frame and page bitmaps stay exact. Also the spread of the
- * indirect-branch hash. */
+ * them; the frame and page bitmaps stay exact. Also the indirect-branch
+ * hash itself: its spread, and its 2-way sets (conflicting targets of
+ * translated indirect calls, forgetting either member of a set). */
 #include "tests/unit/bt-bed.h"
 #include "tests/unit/unit.h"
 
@@ -44,12 +45,19 @@ static bool is_miss_for(struct btbed *bb, uint32_t tc, uint32_t eip)
 	       s.eip == eip;
 }
 
+static const struct bt_hent *htab(struct btbed *bb)
+{
+	return (const struct bt_hent *)(bb->tc->ram + BB_WIN + BT_HASH_OFF);
+}
+
+/* The entry the translated lookup matches for @eip (slot k, then k ^ 1),
+ * or the one at k when none does. */
 static const struct bt_hent *hent(struct btbed *bb, uint32_t eip)
 {
-	const struct bt_hent *h =
-		(const struct bt_hent *)(bb->tc->ram + BB_WIN + BT_HASH_OFF);
+	const struct bt_hent *h = htab(bb);
+	uint32_t k = bt_hash_slot(eip);
 
-	return &h[bt_hash_slot(eip)];
+	return h[k].eip != eip && h[k ^ 1].eip == eip ? &h[k ^ 1] : &h[k];
 }
 
 /* Frame 0x10 is also mapped at linear 0x20000 (an alias, as Linux's
@@ -280,20 +288,294 @@ static void test_write_own_page(void)
 	bb__free(bb);
 }
 
-/* The indirect-branch hash over function entries aligned to 16 bytes
- * (a kernel's): the slots used, bt_hash_slot against eip & 8191. */
-static unsigned slots_used(const uint32_t *eip, unsigned n, bool mix)
+/* ---- The 2-way sets of the indirect-branch hash -------------------------- */
+
+/* Each round: 40 times three indirect calls through the pointers at
+ * 0x80100, 0x80104, 0x80108 (functions `add $imm32, %esi; ret`, placed
+ * by the test at addresses whose hash slots conflict), the sum to 0x80000
+ * and hlt. Continued after the hlt, the guest adds 2 to the immediate of
+ * the function *0x80110 points to (a store into translated code: its
+ * block is dropped) and starts the next round. */
+BB_GUEST(g_hash,
+	"gh_start: xor %esi, %esi\n mov $40, %edi\n"
+	"1: call *0x80100\n call *0x80104\n call *0x80108\n"
+	"dec %edi\n jnz 1b\n"
+	"mov %esi, 0x80000\n hlt\n"
+	"mov 0x80110, %eax\n addl $2, 2(%eax)\n jmp gh_start\n");
+
+#define GH_ROUNDS	40u
+#define GH_NOPATCH	(BB_DATA + 0x11e)	/* 0x80110 -> a data word */
+
+/* Guest functions at addresses chosen by slot: a, b, c in slot k, d in
+ * slot k ^ 1 (a, b, c, d its set), f in a set of its own; each in its
+ * own page, none in the page of g_hash or in a set of its addresses.
+ * (Fibonacci hashing spreads an arithmetic progression evenly: among the
+ * 16-aligned addresses of the code range no slot has three, so b, c, d
+ * may be any byte.) */
+struct gh_fns {
+	uint32_t a, b, c, d, f;
+	uint32_t k;
+};
+
+static bool gh_busy_set(uint32_t k)
 {
-	static uint8_t used[BT_HASH_ENTRIES];
-	unsigned k, u = 0;
+	for (uint32_t eip = BB_CODE; eip < BB_CODE + 0x100; eip++)
+		if (bt_hash_slot(eip) >> 1 == k >> 1)
+			return true;
+	return false;
+}
 
-	memset(used, 0, sizeof(used));
+/* The first slot (a 16-aligned, the others one per later page) that
+ * gives the set: 0, or -1 when there is none. */
+static int gh_pick(struct gh_fns *g)
+{
+	for (uint32_t a = BB_CODE + 0x1000; a < BB_CODE_END; a += 0x1000)
+		for (uint32_t off = 0; off < 0x1000; off += 16) {
+			uint32_t k = bt_hash_slot(a + off), n = 0, got[4];
+
+			if (gh_busy_set(k))
+				continue;
+			/* b, c: slot k; d: k ^ 1; in later pages */
+			for (uint32_t p = a + 0x1000; p < BB_CODE_END && n < 3;
+			     p += 0x1000)
+				for (uint32_t o = 0; o < 0xff0; o++) {
+					uint32_t s = bt_hash_slot(p + o);
+
+					if ((n < 2 && s == k) || (n == 2 && s == (k ^ 1))) {
+						got[n++] = p + o;
+						break;
+					}
+				}
+			if (n < 3)
+				continue;
+			g->a = a + off;
+			g->b = got[0];
+			g->c = got[1];
+			g->d = got[2];
+			g->k = k;
+			/* f: a page after d's, a set of its own */
+			for (uint32_t f = (g->d & ~0xfffu) + 0x1000; f < BB_CODE_END;
+			     f += 16)
+				if (!gh_busy_set(bt_hash_slot(f)) &&
+				    bt_hash_slot(f) >> 1 != k >> 1) {
+					g->f = f;
+					return 0;
+				}
+		}
+	return -1;
+}
+
+static struct btbed *gh_new(struct gh_fns *g)
+{
+	struct btbed *bb;
+	uint32_t fn[5];
+	const uint32_t imm[5] = { 1, 0x100, 0x10000, 0x1000000, 0 };
+
+	if (gh_pick(g))
+		return NULL;
+	fn[0] = g->a;
+	fn[1] = g->b;
+	fn[2] = g->c;
+	fn[3] = g->d;
+	fn[4] = g->f;
+	bb = bb__new(g_hash_start, (size_t)(g_hash_end - g_hash_start));
+	for (unsigned i = 0; i < 5; i++) {
+		uint8_t code[7] = { 0x81, 0xc6, 0, 0, 0, 0, 0xc3 };
+
+		memcpy(code + 2, &imm[i], 4);
+		bb__load(bb, fn[i], code, sizeof(code));
+	}
+	return bb;
+}
+
+/* One round calling @x, @y, @z, after adding 2 to the immediate of the
+ * function at @patch (every round but the first, which starts at
+ * gh_start); checks the sum against the oracle and the functions' bytes. */
+static void gh_round(struct btbed *bb, uint32_t x, uint32_t y, uint32_t z,
+		     uint32_t patch)
+{
+	const uint32_t ptr[5] = { x, y, z, 0, patch };	/* 0x80100.. */
+	uint32_t ix, iy, iz;
+
+	bb__load(bb, BB_DATA + 0x100, ptr, sizeof(ptr));
+	bb->orig->cpu->halted = false;
+	bb->tc->cpu->halted = false;
+	bb__run_both_and_compare(bb, 200000);
+	memcpy(&ix, bb->tc->ram + x + 2, 4);
+	memcpy(&iy, bb->tc->ram + y + 2, 4);
+	memcpy(&iz, bb->tc->ram + z + 2, 4);
+	CU_ASSERT_EQUAL(bb->t.r[R_ESI], GH_ROUNDS * (ix + iy + iz));
+	CU_ASSERT_EQUAL(bb->tc->cpu->eip, bb->orig->cpu->eip);
+}
+
+/* The TC address the translated lookup finds for @eip, 0 on a miss. */
+static uint32_t gh_probe(struct btbed *bb, uint32_t eip)
+{
+	const struct bt_hent *h = hent(bb, eip);
+
+	return h->eip == eip ? h->tc : 0;
+}
+
+/* Set @k's entries are distinct eips of the set, or empty ones (tc 0, an
+ * eip of another set). Returns how many are not empty. */
+static unsigned gh_set_sane(struct btbed *bb, uint32_t k)
+{
+	const struct bt_hent *h = htab(bb);
+	uint32_t j = k & ~1u;
+	unsigned n = 0;
+
+	for (uint32_t i = j; i < j + 2; i++) {
+		if (bt_hash_slot(h[i].eip) >> 1 != k >> 1) {
+			CU_ASSERT_EQUAL(h[i].tc, 0);
+			continue;
+		}
+		CU_ASSERT(h[i].tc >= BB_WIN + BT_TC_OFF &&
+			  h[i].tc < BB_WIN + BT_WIN_BYTES);
+		n++;
+	}
+	if (n == 2)
+		CU_ASSERT_NOT_EQUAL(h[j].eip, h[j + 1].eip);
+	return n;
+}
+
+/* Two targets of one slot (return targets of a system call and a timer
+ * interrupt in a Linux guest) alternate: both stay after one miss each;
+ * the 1-way hash missed every call (80 misses a round). Then two targets
+ * of the set's two different slots, over what the set held. */
+static void test_hash_pair(void)
+{
+	struct gh_fns g;
+	struct btbed *bb = gh_new(&g);
+	uint32_t ta, tb;
+
+	CU_ASSERT_FATAL(bb != NULL);
+	CU_ASSERT_EQUAL(bt_hash_slot(g.a), bt_hash_slot(g.b));
+	/* first calls of a, b, f and the three returns */
+	gh_round(bb, g.a, g.b, g.f, GH_NOPATCH);
+	CU_ASSERT_EQUAL(bb->ndyn, 6);
+	CU_ASSERT_EQUAL(gh_set_sane(bb, g.k), 2);
+	ta = gh_probe(bb, g.a);
+	tb = gh_probe(bb, g.b);
+	CU_ASSERT(ta && tb && ta != tb);
+	CU_ASSERT_EQUAL(lookup(bb, g.a), ta);
+	CU_ASSERT_EQUAL(lookup(bb, g.b), tb);
+	/* again: no miss at all */
+	gh_round(bb, g.a, g.b, g.f, GH_NOPATCH);
+	CU_ASSERT_EQUAL(bb->ndyn, 0);
+	/* c (slot k) and d (slot k ^ 1) replace a and b: one miss each */
+	gh_round(bb, g.c, g.d, g.f, GH_NOPATCH);
+	CU_ASSERT_EQUAL(bb->ndyn, 2);
+	CU_ASSERT_EQUAL(gh_set_sane(bb, g.k), 2);
+	CU_ASSERT(gh_probe(bb, g.c) && gh_probe(bb, g.d));
+	CU_ASSERT(!gh_probe(bb, g.a) && !gh_probe(bb, g.b));
+	/* d first: the order within the set does not matter */
+	gh_round(bb, g.d, g.c, g.f, GH_NOPATCH);
+	CU_ASSERT_EQUAL(bb->ndyn, 0);
+	CU_ASSERT_EQUAL(stats(bb).resets, 0);
+	bb__free(bb);
+}
+
+/* Three targets of one set in turn: more than a set holds. Each call
+ * still reaches its own function (the sums), the set stays two distinct
+ * entries, nothing loops. */
+static void test_hash_three(void)
+{
+	struct gh_fns g;
+	struct btbed *bb = gh_new(&g);
+	unsigned held = 0;
+
+	CU_ASSERT_FATAL(bb != NULL);
+	gh_round(bb, g.a, g.b, g.c, GH_NOPATCH);
+	/* the returns hit after their first miss */
+	CU_ASSERT(bb->ndyn <= 3 * GH_ROUNDS + 3);
+	CU_ASSERT_EQUAL(gh_set_sane(bb, g.k), 2);
+	held = !!gh_probe(bb, g.a) + !!gh_probe(bb, g.b) + !!gh_probe(bb, g.c);
+	CU_ASSERT_EQUAL(held, 2);
+	/* two of slot k and one of slot k ^ 1 */
+	gh_round(bb, g.a, g.d, g.b, GH_NOPATCH);
+	CU_ASSERT(bb->ndyn <= 3 * GH_ROUNDS);
+	CU_ASSERT_EQUAL(gh_set_sane(bb, g.k), 2);
+	held = !!gh_probe(bb, g.a) + !!gh_probe(bb, g.b) + !!gh_probe(bb, g.d);
+	CU_ASSERT_EQUAL(held, 2);
+	/* back to a pair: it settles */
+	gh_round(bb, g.b, g.d, g.f, GH_NOPATCH);
+	gh_round(bb, g.b, g.d, g.f, GH_NOPATCH);
+	CU_ASSERT_EQUAL(bb->ndyn, 0);
+	bb__free(bb);
+}
+
+/* Invalidation drops either member of a full set from the hash (it sits
+ * in slot k ^ 1, then in slot k): its next call misses and runs the
+ * code as written; the other member still hits. */
+static void test_hash_forget(void)
+{
+	struct gh_fns g;
+	struct btbed *bb = gh_new(&g);
+	const struct bt_hent *h;
+	uint32_t k, x, other, told;
+
+	CU_ASSERT_FATAL(bb != NULL);
+	h = htab(bb);
+	k = g.k;
+	gh_round(bb, g.a, g.b, g.f, GH_NOPATCH);
+	for (unsigned pass = 0; pass < 2; pass++) {
+		/* pass 0: the member in slot k ^ 1; pass 1: the one in k */
+		uint32_t at = pass ? k : k ^ 1;
+		uint64_t d0 = stats(bb).dropped;
+
+		CU_ASSERT_EQUAL_FATAL(gh_set_sane(bb, k), 2);
+		x = h[at].eip;
+		other = h[at ^ 1].eip;
+		CU_ASSERT(x == g.a || x == g.b);
+		told = h[at].tc;
+		gh_round(bb, g.a, g.b, g.f, x);
+		CU_ASSERT_EQUAL(bb->ncodewr, 1);
+		CU_ASSERT_EQUAL(stats(bb).dropped, d0 + 1);	/* x's block */
+		/* x missed once (a stale entry would have run the old
+		 * immediate: the sums above), the other member hit */
+		CU_ASSERT_EQUAL(bb->ndyn, 1);
+		CU_ASSERT(gh_probe(bb, x) && gh_probe(bb, x) != told);
+		CU_ASSERT(gh_probe(bb, other));
+	}
+	/* Straight through the interface: dropping one member's page
+	 * leaves the other's entry as it was. */
+	CU_ASSERT_EQUAL_FATAL(gh_set_sane(bb, k), 2);
+	x = h[k ^ 1].eip;
+	other = h[k].eip;
+	told = h[k].tc;
+	CU_ASSERT(bt__code_written(bb->bt, x >> 12));
+	CU_ASSERT_EQUAL(gh_probe(bb, x), 0);
+	CU_ASSERT_EQUAL(gh_probe(bb, other), told);
+	CU_ASSERT_EQUAL(gh_set_sane(bb, k), 1);
+	CU_ASSERT(bt__code_written(bb->bt, other >> 12));
+	CU_ASSERT_EQUAL(gh_probe(bb, other), 0);
+	CU_ASSERT_EQUAL(gh_set_sane(bb, k), 0);
+	bb__free(bb);
+}
+
+/* The indirect-branch hash over function entries aligned to 16 bytes
+ * (a kernel's): how many of @n distinct eips it holds at once, with
+ * eip & 8191 as the slot (the first version), with bt_hash_slot one entry
+ * a slot, and with bt_hash_slot in 2-way sets (the table now: a set holds
+ * two of the eips of its two slots). */
+enum { HOLD_MASK, HOLD_1WAY, HOLD_2WAY };
+
+static unsigned keys_held(const uint32_t *eip, unsigned n, int how)
+{
+	static uint8_t cnt[BT_HASH_ENTRIES];
+	unsigned k, u = 0, cap = how == HOLD_2WAY ? 2 : 1;
+
+	memset(cnt, 0, sizeof(cnt));
 	for (k = 0; k < n; k++) {
-		uint32_t s = mix ? bt_hash_slot(eip[k])
-				 : eip[k] & (BT_HASH_ENTRIES - 1);
+		uint32_t s = how == HOLD_MASK ? eip[k] & (BT_HASH_ENTRIES - 1)
+					      : bt_hash_slot(eip[k]);
 
-		u += !used[s];
-		used[s] = 1;
+		if (how == HOLD_2WAY)
+			s >>= 1;
+		if (cnt[s] < cap) {
+			cnt[s]++;
+			u++;
+		}
 	}
 	return u;
 }
@@ -302,27 +584,33 @@ static void test_hash_spread(void)
 {
 	static uint32_t eip[4096];
 	uint32_t x = 0x12345678u;
-	unsigned n = 4096, a, b, c, d;
+	unsigned n = 4096, a, b, a2, c, d, c2;
 
 	/* Dense: every 16 bytes of 64 KiB; random: 16-aligned in 9 MiB. */
 	for (unsigned k = 0; k < n; k++)
 		eip[k] = 0xc1000000u + 16 * k;
-	a = slots_used(eip, n, true);
-	b = slots_used(eip, n, false);
+	a = keys_held(eip, n, HOLD_1WAY);
+	b = keys_held(eip, n, HOLD_MASK);
+	a2 = keys_held(eip, n, HOLD_2WAY);
 	for (unsigned k = 0; k < n; k++) {
 		x ^= x << 13;
 		x ^= x >> 17;
 		x ^= x << 5;
 		eip[k] = 0xc1000000u + 16 * (x % (9u << 16));
 	}
-	c = slots_used(eip, n, true);
-	d = slots_used(eip, n, false);
-	fprintf(stderr, "[hash: 4096 entries 16-aligned: dense %u vs %u "
-		"slots, random %u vs %u] ", a, b, c, d);
+	c = keys_held(eip, n, HOLD_1WAY);
+	d = keys_held(eip, n, HOLD_MASK);
+	c2 = keys_held(eip, n, HOLD_2WAY);
+	fprintf(stderr, "[hash: 4096 entries 16-aligned held: dense %u 2-way, "
+		"%u 1-way, %u masked; random %u, %u, %u] ",
+		a2, a, b, c2, c, d);
 	CU_ASSERT(a >= n * 95 / 100);	/* Fibonacci: near perfect */
 	CU_ASSERT(b <= 512);
-	/* Uniform: 8192 (1 - e^-0.5) ~ 3220 slots for 4096 random keys. */
+	CU_ASSERT(a2 >= n * 99 / 100);
+	/* Uniform: 8192 (1 - e^-0.5) ~ 3220 slots for 4096 random keys;
+	 * 2-way: 4096 E[min(2, Poisson(1))] = 4096 (2 - 3/e) ~ 3671. */
 	CU_ASSERT(c >= 3000);
+	CU_ASSERT(c2 >= 3500);
 	CU_ASSERT(d <= 512);
 }
 
@@ -331,6 +619,9 @@ static CU_TestInfo bt_inval_tests[] = {
 	{ "write_other_page", test_write_other_page },
 	{ "write_own_page", test_write_own_page },
 	{ "hash_spread", test_hash_spread },
+	{ "hash_pair", test_hash_pair },
+	{ "hash_three", test_hash_three },
+	{ "hash_forget", test_hash_forget },
 	CU_TEST_INFO_NULL,
 };
 UNIT_SUITE(bt_inval, .tests = bt_inval_tests);
