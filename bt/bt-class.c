@@ -143,6 +143,12 @@ enum bt_xk bt_classify(const ZydisDecodedInstruction *i,
 	bool far = i->meta.branch_type == ZYDIS_BRANCH_TYPE_FAR;
 	bool o16 = i->operand_width == 16;
 
+	/* mov r32, cr2 (0f 20 /r, reg 2; no prefix): Linux's page-fault
+	 * entry. The guest's CR2 cannot change within a translated stay (a
+	 * guest #PF ends it; MOV to CR2 exits), so it is read from wdata. */
+	if (m == ZYDIS_MNEMONIC_MOV && i->opcode_map == ZYDIS_OPCODE_MAP_0F &&
+	    i->opcode == 0x20 && i->raw.modrm.reg == 2 && i->length == 3)
+		return XK_MOV_CR2;
 	if (i->attributes & ZYDIS_ATTRIB_IS_PRIVILEGED)
 		return XK_EXIT;
 	switch (m) {
@@ -176,6 +182,16 @@ enum bt_xk bt_classify(const ZydisDecodedInstruction *i,
 		return operands_exit(i, ops) ? XK_EXIT : XK_COPY_NOREP;
 	case ZYDIS_MNEMONIC_POPFD:
 		return XK_POPF;
+	case ZYDIS_MNEMONIC_MOV:
+		/* 8c /r, register destination, CS (1) or SS (2), no prefix
+		 * but 0x66: mov %ss, %eax in Linux's exception entry. A
+		 * 32-bit destination gets the selector zero-extended (SDM
+		 * Vol. 2B MOV, P6 and later), a 16-bit one its low half. */
+		if (i->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && i->opcode == 0x8c &&
+		    i->raw.modrm.mod == 3 && (i->raw.modrm.reg == 1 || i->raw.modrm.reg == 2) &&
+		    i->length == (o16 ? 3 : 2))
+			return XK_MOV_SEG;
+		break;
 	case ZYDIS_MNEMONIC_PUSH:
 		/* 0e: push cs, 16: push ss (32-bit operand only) */
 		if (i->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && !o16 &&

@@ -174,6 +174,8 @@ enum bt_xk {
 	XK_PUSHF,
 	XK_POPF,
 	XK_PUSH_SEG,	/* push cs / push ss: the guest's selector from wdata */
+	XK_MOV_SEG,	/* mov r16/r32, cs/ss: the same */
+	XK_MOV_CR2,	/* mov r32, cr2: the guest's CR2 from wdata */
 };
 /* How guest instruction @i (decoded in 32-bit legacy mode) is translated. */
 enum bt_xk bt_classify(const ZydisDecodedInstruction *i,

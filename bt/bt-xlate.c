@@ -280,6 +280,18 @@ static bool xlate_one(struct bt_emit *e, enum bt_xk k, uint32_t eip,
 		em_site(e, eip, BT_SITE_INSN, 0);
 		em_abs_op(e, 0xff, 0x35, zi->opcode == 0x0e ? WD(bt, cs_sel) : WD(bt, ss_sel));
 		return false;
+	case XK_MOV_SEG:
+	case XK_MOV_CR2:
+		/* [66] mov reg, [W.cs_sel / W.ss_sel / W.cr2]: the guest's
+		 * value, not the world's (CS/SS at RPL 1; CR2 the host's). No
+		 * guest access: the site only marks the boundary. */
+		em_site(e, eip, BT_SITE_INSN, 0);
+		if (zi->operand_width == 16)
+			em_u8(e, 0x66);
+		em_abs_op(e, 0x8b, (uint8_t)(0x05 | zi->raw.modrm.rm << 3),
+			  k == XK_MOV_CR2 ? WD(bt, cr2) :
+			  zi->raw.modrm.reg == 1 ? WD(bt, cs_sel) : WD(bt, ss_sel));
+		return false;
 	case XK_POPF:
 		x_popf(e, eip);
 		return false;

@@ -78,7 +78,9 @@ struct bt_wdata {
 	uint32_t jmp_tc;	/* 0x18: TC address an indirect branch jumps to */
 	uint32_t cs_sel;	/* 0x1c: the guest's CS selector (PUSH CS pushes it) */
 	uint32_t ss_sel;	/* 0x20: the guest's SS selector (PUSH SS pushes it) */
-	uint32_t pad[55];
+	uint32_t cr2;		/* 0x24: the guest's CR2 (MOV r32, CR2 reads it): set
+				 * per stay, which a guest #PF ends */
+	uint32_t pad[54];
 	uint8_t iftab[512];	/* 0x100: iftab[vif + b] = b with bit 1 (IF in
 				 * EFLAGS byte 1) taken from vif: PUSHF's fix */
 };

@@ -229,6 +229,7 @@ int hvmm__bt_stay(struct hvmm_vcpu *vc, u64 icount, u64 end_ns)
 	/* the guest's own CS and SS (RPL 0: mon_sys__bt_ok), for PUSH CS/SS */
 	wd->cs_sel = st->sel[1] & ~3u;
 	wd->ss_sel = st->sel[2] & ~3u;
+	wd->cr2 = st->cr2;	/* MOV r32, CR2 (a guest #PF ends the stay) */
 	wd->pend = mon_sys__irq_pending(vc->sys) ? 1 : 0;
 
 	for (;;) {

@@ -288,6 +288,7 @@ static int export_state(struct mon_sys *ms, struct mon_bt_state *st, void *fx)
 	st->cr0 = cpu->cr0;
 	st->cr3 = cpu->cr3;
 	st->cr4 = cpu->cr4;
+	st->cr2 = cpu->cr2;
 	mon_sys__fx_export(ms, fx);
 	return 0;
 }

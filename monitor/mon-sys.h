@@ -136,6 +136,7 @@ struct mon_bt_state {
 	__u16 sel[6];		/* ES, CS, SS, DS, FS, GS as the world loads them
 				 * (CS and SS with RPL 1) */
 	__u32 cr0, cr3, cr4;
+	__u32 cr2;		/* the guest's (bt_wdata.cr2) */
 	__u32 gdt_n;		/* world GDT entries 0..gdt_n-1 come from gdt[] */
 	__u64 gdt[MON_BT_GDT_MAX];	/* sanitised mirror of the guest GDT (0: none) */
 	__u32 gdt_gfn[2];	/* guest frames holding the GDT (~0u: none) */

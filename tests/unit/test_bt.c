@@ -273,10 +273,36 @@ static void test_privileged(void)
 	CU_ASSERT_STRING_EQUAL(bb->orig->out, "AB");
 	CU_ASSERT_EQUAL(bb->t.r[R_EDI], 0x10);		/* the guest's SS */
 	CU_ASSERT_EQUAL(bb->t.r[R_EBP], 0x33);
-	/* out, mov cr, cpuid, in, mov cs, mov ss, sgdt, sidt, str, smsw,
-	 * sldt, lar, lsl, out, mov dr, clts, wbinvd, invlpg, hlt (push cs
-	 * and push ss are translated: the guest's selectors from wdata) */
-	CU_ASSERT_EQUAL(bb->nexit, 19);
+	CU_ASSERT_EQUAL(bb->t.r[R_ECX], 0x08);		/* the guest's CS */
+	/* out, mov cr, cpuid, in, sgdt, sidt, str, smsw, sldt, lar, lsl,
+	 * out, mov dr, clts, wbinvd, invlpg, hlt (push cs, push ss, mov
+	 * from cs and ss are translated: the guest's selectors from wdata) */
+	CU_ASSERT_EQUAL(bb->nexit, 17);
+	bb__free(bb);
+}
+
+/* MOV from CS/SS into 32- and 16-bit registers and MOV from CR2 are
+ * translated (the guest's values from wdata); MOV to CR2 exits and the
+ * next stay reads the new value. */
+BB_GUEST(g_sreg_cr2,
+	"mov $0xffffffff, %eax\n mov $0xffffffff, %ebx\n"
+	"mov %ss, %ax\n mov %cs, %bx\n mov %cs, %esi\n mov %ss, %edi\n"
+	"mov %cr2, %ecx\n"
+	"mov $0x12345678, %edx\n mov %edx, %cr2\n"
+	"mov %cr2, %ebp\n mov %ebp, 0x80000\n hlt\n");
+
+static void test_mov_sreg_cr2(void)
+{
+	struct btbed *bb = NEW(g_sreg_cr2);
+
+	bb__run_both_and_compare(bb, 1000);
+	CU_ASSERT_EQUAL(bb->t.r[R_EAX], 0xffff0010);	/* 16 bits written */
+	CU_ASSERT_EQUAL(bb->t.r[R_EBX], 0xffff0008);
+	CU_ASSERT_EQUAL(bb->t.r[R_ESI], 0x08);
+	CU_ASSERT_EQUAL(bb->t.r[R_EDI], 0x10);
+	CU_ASSERT_EQUAL(bb->t.r[R_EBP], 0x12345678);
+	CU_ASSERT_EQUAL(*(uint32_t *)(bb->tc->ram + BB_DATA), 0x12345678);
+	CU_ASSERT_EQUAL(bb->nexit, 2);		/* mov to cr2, hlt */
 	bb__free(bb);
 }
 
@@ -566,6 +592,7 @@ static CU_TestInfo bt_tests[] = {
 	{ "vif_pending", test_vif_pending },
 	{ "popf_tf_iopl", test_popf_tf_iopl },
 	{ "privileged", test_privileged },
+	{ "mov_sreg_cr2", test_mov_sreg_cr2 },
 	{ "whitelist", test_whitelist },
 	{ "cmpxchg8b", test_cmpxchg8b },
 	{ "rep_bsf", test_rep_bsf },

@@ -268,6 +268,7 @@ static void to_tc(struct btbed *bb, uint32_t tc)
 	/* the guest's selectors, as the monitor gives them (to_guest's) */
 	wd(bb)->cs_sel = 0x08;
 	wd(bb)->ss_sel = 0x10;
+	wd(bb)->cr2 = c->cr2;
 	cpu__set_eflags(c, fl | FL_IF);
 	cpu__set_seg(c, SEG_CS, SEL_CODE1, 0, 0xffffffff, ATTR_CODE1);
 	cpu__set_seg(c, SEG_SS, SEL_DATA1, 0, 0xffffffff, ATTR_DATA1);
