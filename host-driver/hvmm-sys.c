@@ -68,8 +68,12 @@ static u32 host_mxcsr_mask(void)
 /* Every shadow entry goes (the next entry's CR3 load flushes the TLB). */
 void hvmm__sys_shadow_drop(struct mon_world *w)
 {
+	struct mon_shadow *s = w->shadow;
+
 	mon__shadow_flush(w);
-	w->shadow->wlog_n = 0;
+	s->wlog_n = 0;
+	if (s->wbits)
+		memset(s->wbits, 0, s->wbits_n * sizeof(u32));
 }
 
 /* Before a stay: the shadow is the guest's TLB (SDM Vol. 3A 4.10.4). A
@@ -172,15 +176,14 @@ static int sys_native(struct hvmm_vcpu *vc, u64 icount)
 /* Frames written in the world must be watched ones' never (the shadow maps
  * watched frames read-only: code the interpreter decoded or bt translated,
  * the guest GDT). A frame that became watched since its shadow entry was
- * made writable is found in the write log (every frame mapped writable
- * since the last drop): then every shadow goes. Checked only when the set
+ * made writable is found in the write log or its bitmap (every frame
+ * mapped writable since the last drop, mon__shadow_wrote_watched): then
+ * every shadow goes. Checked only when the set
  * of watched frames grew. */
 void hvmm__sys_check_watched(struct hvmm_vcpu *vc, const u32 gdt_gfn[2])
 {
 	struct mon_world *w = vc->world.w;
-	struct mon_shadow *s = w->shadow;
 	u64 marks = mon_sys__code_marks(vc->sys);
-	u32 i;
 
 	if (gdt_gfn) {
 		if (gdt_gfn[0] != w->bt_gdt_gfn[0] || gdt_gfn[1] != w->bt_gdt_gfn[1])
@@ -191,17 +194,9 @@ void hvmm__sys_check_watched(struct hvmm_vcpu *vc, const u32 gdt_gfn[2])
 	if (marks == vc->code_marks_seen)
 		return;
 	vc->code_marks_seen = marks;
-	if (s->wlog_n > MON_WLOG) {
+	if (mon__shadow_wrote_watched(w)) {
 		hvmm__sys_shadow_drop(w);
 		vc->nst.code_invalidations++;
-		return;
-	}
-	for (i = 0; i < s->wlog_n; i++) {
-		if (mon__shadow_watched(w, s->wlog[i])) {
-			hvmm__sys_shadow_drop(w);
-			vc->nst.code_invalidations++;
-			return;
-		}
 	}
 }
 

@@ -136,6 +136,7 @@ void hvmm__world_free(struct hvmm_world *hw)
 			free_table(s->pool_kva[i]);
 		for (i = 0; i < 4; i++)
 			free_table(s->pd[i]);
+		vfree(s->wbits);
 		vfree(s);
 	}
 	free_table(hw->mid[0]);
@@ -166,6 +167,11 @@ int hvmm__world_alloc(struct hvmm_world *hw, struct hvmm_vm *vm)
 		goto nomem;
 	hw->shadow = s;
 	w->shadow = s;
+	/* frames mapped writable since the last drop, one bit each */
+	s->wbits_n = DIV_ROUND_UP(vm->nframes, 32);
+	s->wbits = vzalloc(s->wbits_n * sizeof(u32));
+	if (!s->wbits)
+		goto nomem;
 	for (i = 0; i < 4; i++)
 		if (!(s->pd[i] = alloc_table(&pa)))
 			goto nomem;

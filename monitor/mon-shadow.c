@@ -119,6 +119,25 @@ void mon__shadow_invlpg(struct mon_world *w, uint32_t lin)
 	}
 }
 
+bool mon__shadow_wrote_watched(const struct mon_world *w)
+{
+	const struct mon_shadow *s = w->shadow;
+
+	if (s->wlog_n <= MON_WLOG) {
+		for (uint32_t i = 0; i < s->wlog_n; i++)
+			if (mon__shadow_watched(w, s->wlog[i]))
+				return true;
+		return false;
+	}
+	if (!s->wbits)
+		return true;	/* overflowed, nothing to look in */
+	for (uint32_t i = 0; i < s->wbits_n; i++)
+		for (uint32_t b = s->wbits[i]; b; b &= b - 1)
+			if (mon__shadow_watched(w, i * 32 + (uint32_t)__builtin_ctz(b)))
+				return true;
+	return false;
+}
+
 bool mon__shadow_watched(const struct mon_world *w, uint32_t gfn)
 {
 	if (w->code_bits && (w->code_bits[gfn >> 5] >> (gfn & 31)) & 1)
@@ -213,6 +232,8 @@ int mon__shadow_fault(struct mon_world *w, uint32_t va, uint32_t err)
 			s->wlog[s->wlog_n] = walk.gpa >> 12;
 		if (s->wlog_n <= MON_WLOG)
 			s->wlog_n++;
+		if ((walk.gpa >> 17) < s->wbits_n)
+			s->wbits[walk.gpa >> 17] |= 1u << ((walk.gpa >> 12) & 31);
 	}
 	w->n_shadow_faults++;
 	return 0;

@@ -136,9 +136,13 @@ struct mon_shadow {
 	uint32_t pool_nfree;
 	/* guest frames mapped writable since the last flush (system mode: the
 	 * interpreter drops its decoded code of them); wlog_n > MON_WLOG means
-	 * the log overflowed */
+	 * the log overflowed. wbits (one bit per guest frame, wbits_n words;
+	 * NULL: none) holds the same set and never overflows: global shadows
+	 * outlive CR3 loads, so the log overflows in normal use */
 	uint32_t wlog_n;
 	uint32_t wlog[MON_WLOG];
+	uint32_t *wbits;
+	uint32_t wbits_n;
 };
 
 /* The world header at offset 0 of the block (at most 4 KiB). */
@@ -224,6 +228,11 @@ void mon__shadow_drop_local(struct mon_world *w);
  * the interpreter performs it (and drops what it decoded or translated from
  * the frame). */
 bool mon__shadow_watched(const struct mon_world *w, uint32_t gfn);
+
+/* Whether a frame mapped writable since the last flush (write log and
+ * bitmap, struct mon_shadow) is watched now (mon__shadow_watched): then a
+ * shadow may let a write bypass the watch, and every shadow must go. */
+bool mon__shadow_wrote_watched(const struct mon_world *w);
 
 /* Build the shadow entry for guest linear @va after a #PF with @err (pure
  * memory work: the caller invalidates the TLB entry, and reloads CR3 when

@@ -352,10 +352,50 @@ static void test_shadow_drop_local(void)
 	free_world(w, s, 8);
 }
 
+/* A frame mapped writable since the last flush and now watched (code the
+ * interpreter decoded or bt translated) means every shadow must go: the
+ * write log answers while it holds, the bitmap after it overflowed (as it
+ * does in normal use: global shadows outlive CR3 loads). */
+static void test_shadow_wrote_watched(void)
+{
+	struct mon_shadow *s;
+	struct mon_world *w;
+	uint32_t code[2] = { 0, 0 }, wbits[2] = { 0, 0 };
+
+	setup();
+	w = make_world(&s, 8);
+	w->sys_mode = 1;
+	s->wbits = wbits;
+	s->wbits_n = 2;
+	CU_ASSERT_EQUAL(mon__shadow_fault(w, 0x0804a000, SM_PF_U | SM_PF_W), 0);	/* frame 7 */
+	CU_ASSERT_EQUAL(wbits[0], 1u << 7);
+	CU_ASSERT_FALSE(mon__shadow_wrote_watched(w));
+	w->code_bits = code;
+	code[0] = 1u << 9;			/* another frame watched */
+	CU_ASSERT_FALSE(mon__shadow_wrote_watched(w));
+	code[0] |= 1u << 7;
+	CU_ASSERT_TRUE(mon__shadow_wrote_watched(w));
+	/* the log overflowed: the bitmap tells */
+	s->wlog_n = MON_WLOG + 1;
+	CU_ASSERT_TRUE(mon__shadow_wrote_watched(w));
+	code[0] = 1u << 9;
+	CU_ASSERT_FALSE(mon__shadow_wrote_watched(w));
+	code[1] = 1u << 3;			/* frame 35: not written */
+	CU_ASSERT_FALSE(mon__shadow_wrote_watched(w));
+	wbits[1] = 1u << 3;
+	CU_ASSERT_TRUE(mon__shadow_wrote_watched(w));
+	/* no bitmap: an overflowed log cannot tell */
+	s->wbits = NULL;
+	code[0] = code[1] = 0;
+	CU_ASSERT_TRUE(mon__shadow_wrote_watched(w));
+	free_world(w, s, 8);
+}
+
 static CU_TestInfo ws_shadow_tests[] = {
 	{ "shadow_sys_mode", test_shadow_sys_mode },
 	{ "shadow_invlpg", test_shadow_invlpg },
 	{ "shadow_drop_local", test_shadow_drop_local },
+	{ "shadow_wrote_watched", test_shadow_wrote_watched },
 	{ "walk_ok_and_ad", test_walk_ok_and_ad },
 	{ "walk_faults", test_walk_faults },
 	{ "walk_pse", test_walk_pse },
