@@ -104,7 +104,14 @@ void hvmm__kirq_arm(struct hvmm_vcpu *vc)
 	/* armed here for this deadline and not yet due: it will fire */
 	if (d == k->armed_ns && cpu == k->armed_cpu && d > ktime_get_ns())
 		return;
-	hrtimer_start(&k->timer, ns_to_ktime(d), HRTIMER_MODE_ABS_PINNED);
+	/* Slack of one host tick: the guest's tick rides on the host's own
+	 * timer interrupt when one comes after the deadline (hrtimers run
+	 * every timer whose soft expiry passed), instead of leaving the
+	 * world a second time. Under TCG each world switch flushes the
+	 * softmmu TLB and jump cache; a busy host ticks anyway, so a guest
+	 * tick then costs no switch of its own. A guest timer is at most
+	 * one host tick late, never early (docs/kirq.md). */
+	hrtimer_start_range_ns(&k->timer, ns_to_ktime(d), TICK_NSEC, HRTIMER_MODE_ABS_PINNED);
 	k->armed_ns = d;
 	k->armed_cpu = cpu;
 	mon_kirq__count_kick(k->mk);
