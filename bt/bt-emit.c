@@ -120,6 +120,15 @@ void em_exit(struct bt_emit *e, uint32_t eip, unsigned kind, unsigned fix)
 	e->bt->st.exit_sites++;
 }
 
+/* cmp ecx, [@hash + eax*8]: the guest target against hent.eip of slot EAX */
+static void em_cmp_slot(struct bt_emit *e, uint32_t hash)
+{
+	em_u8(e, 0x3b);
+	em_u8(e, 0x0c);
+	em_u8(e, 0xc5);
+	em_u32(e, hash);
+}
+
 /* Entry: ECX = guest target (= wdata.target), guest ECX in wdata.s_ecx.
  *	mov [s_eax], eax
  *	lahf
@@ -163,10 +172,7 @@ void em_ind_tail(struct bt_emit *e)
 	em_u8(e, 0xc1);					/* shr eax, 19 */
 	em_u8(e, 0xe8);
 	em_u8(e, 19);
-	em_u8(e, 0x3b);					/* cmp ecx, [hash + eax*8] */
-	em_u8(e, 0x0c);
-	em_u8(e, 0xc5);
-	em_u32(e, hash);
+	em_cmp_slot(e, hash);
 	em_u8(e, 0x75);					/* jne probe2 (below) */
 	jne_at = e->pos;
 	em_u8(e, 0);
@@ -191,10 +197,7 @@ void em_ind_tail(struct bt_emit *e)
 	em_u8(e, 0x83);					/* xor eax, 1 */
 	em_u8(e, 0xf0);
 	em_u8(e, 0x01);
-	em_u8(e, 0x3b);					/* cmp ecx, [hash + eax*8] */
-	em_u8(e, 0x0c);
-	em_u8(e, 0xc5);
-	em_u32(e, hash);
+	em_cmp_slot(e, hash);
 	em_u8(e, 0x74);					/* je hit: -49 */
 	em_u8(e, (uint8_t)(hit - (e->pos + 1)));
 	em_exit(e, 0, BT_SITE_EXIT_DYN,
