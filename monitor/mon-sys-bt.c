@@ -465,35 +465,19 @@ static int seg_base(const struct mon_sys *ms, uint16_t sel, uint32_t *base)
 	return 0;
 }
 
-/* Index in @regs of Zydis register @r (ZYDIS_REGISTER_NONE: -1, not found: -2). */
-static int reg_index(const ZydisRegister *regs, int n, ZydisRegister r)
+static bool gpr32_or_none(ZydisRegister r)
 {
-	if (r == ZYDIS_REGISTER_NONE)
-		return -1;
-	for (int i = 0; i < n; i++)
-		if (regs[i] == r)
-			return i;
-	return -2;
+	return r == ZYDIS_REGISTER_NONE || ZydisRegisterGetClass(r) == ZYDIS_REGCLASS_GPR32;
 }
 
 int mon_sys__bt_cx8_addr(const struct mon_sys *ms, const uint8_t *b, uint32_t n,
 			 const uint32_t gpr[8], const uint16_t sel[6], uint32_t *lin, uint32_t *len)
 {
-	/* the orders of @gpr and @sel */
-	static const ZydisRegister gregs[8] = {
-		ZYDIS_REGISTER_EAX, ZYDIS_REGISTER_ECX, ZYDIS_REGISTER_EDX, ZYDIS_REGISTER_EBX,
-		ZYDIS_REGISTER_ESP, ZYDIS_REGISTER_EBP, ZYDIS_REGISTER_ESI, ZYDIS_REGISTER_EDI,
-	};
-	static const ZydisRegister sregs[6] = {
-		ZYDIS_REGISTER_ES, ZYDIS_REGISTER_CS, ZYDIS_REGISTER_SS,
-		ZYDIS_REGISTER_DS, ZYDIS_REGISTER_FS, ZYDIS_REGISTER_GS,
-	};
 	ZydisDecoder dec;
 	ZydisDecodedInstruction zi;
 	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
 	const ZydisDecodedOperandMem *m;
-	int bi, ii, si;
-	uint32_t ea, base;
+	uint32_t ea, base, si;
 
 	if (!ZYAN_SUCCESS(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LEGACY_32,
 					   ZYDIS_STACK_WIDTH_32)) ||
@@ -509,17 +493,17 @@ int mon_sys__bt_cx8_addr(const struct mon_sys *ms, const uint8_t *b, uint32_t n,
 		      p == 0x64 || p == 0x65))
 			return -1;
 	}
+	/* as cpu__mem_operand: a 32-bit GPR's Zydis id is its place in
+	 * @gpr (EAX..EDI), a segment's offset from ES its place in @sel */
 	m = &op[0].mem;
-	bi = reg_index(gregs, 8, m->base);
-	ii = reg_index(gregs, 8, m->index);
-	si = reg_index(sregs, 6, m->segment);	/* Zydis gives SS for EBP/ESP bases */
-	if (bi == -2 || ii == -2 || si < 0)
+	si = (uint32_t)(m->segment - ZYDIS_REGISTER_ES);	/* SS for EBP/ESP bases */
+	if (si >= 6 || !gpr32_or_none(m->base) || !gpr32_or_none(m->index))
 		return -1;
 	ea = (uint32_t)m->disp.value;
-	if (bi >= 0)
-		ea += gpr[bi];
-	if (ii >= 0)
-		ea += gpr[ii] * m->scale;
+	if (m->base != ZYDIS_REGISTER_NONE)
+		ea += gpr[ZydisRegisterGetId(m->base)];
+	if (m->index != ZYDIS_REGISTER_NONE)
+		ea += gpr[ZydisRegisterGetId(m->index)] * m->scale;
 	if (seg_base(ms, sel[si], &base))
 		return -1;
 	*lin = base + ea;
