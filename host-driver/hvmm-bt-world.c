@@ -72,12 +72,12 @@ static int bt_fast_exit(struct hvmm_vcpu *vc, const struct bt_site *site, const 
 	return 0;
 }
 
-/* Inside the world, before guest user mode runs natively there: the
- * irqchip's host timer armed for the PIT deadline (an in-world port write
- * may have moved it, or the stay began without it), or a guest tick could
- * wait for a host interrupt. See hvmm__bt_world_trap on calling hrtimer_start
+/* Inside the world: the irqchip's host timer armed for the PIT deadline
+ * when it moved (an in-world PIT write) or the stay began without it.
+ * Before guest user mode runs natively there, or a guest tick could wait
+ * for a host interrupt. See hvmm__bt_world_trap on calling hrtimer_start
  * inside the world. */
-static void bt_user_timer(struct hvmm_vcpu *vc)
+static void bt_timer_rearm(struct hvmm_vcpu *vc)
 {
 	if (hvmm__kirq_timer_stale(vc))
 		hvmm__kirq_arm(vc);
@@ -108,7 +108,7 @@ static int bt_world_sysexit(struct hvmm_vcpu *vc, const struct bt_site *site, co
 	f->cs = (b->se.cs + 16) | 3;
 	f->ss = (b->se.cs + 24) | 3;
 	f->rflags = fl | X86_EFLAGS_IF;
-	bt_user_timer(vc);
+	bt_timer_rearm(vc);
 	b->s.bt_syscalls++;
 	return 0;
 }
@@ -199,7 +199,7 @@ static int bt_world_iret(struct hvmm_vcpu *vc, const struct bt_site *site, const
 		f->cs = fr[1];
 		f->rsp = fr[3];
 		f->ss = fr[4];
-		bt_user_timer(vc);
+		bt_timer_rearm(vc);
 	} else {
 		if (fr[1] != wd->cs_sel || hvmm__bt_lookup(b, mon_sys__bt_env(vc->sys), fr[0], &tc))
 			return -1;
@@ -302,8 +302,7 @@ int hvmm__bt_world_trap(struct mon_world *w, struct mon_frame *f)
 		 * device's MMIO or MSR) is in the kernel half the world maps;
 		 * a leave and re-entry per guest tick cost more than the
 		 * guest's whole tick handler under TCG (docs/bt.md). */
-		if (hvmm__kirq_timer_stale(vc))
-			hvmm__kirq_arm(vc);
+		bt_timer_rearm(vc);
 		if (wd->pend && wd->vif) {
 			b->s.bt_yields++;
 			return 1;
